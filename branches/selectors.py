@@ -1,0 +1,56 @@
+"""Reads of the organisation tree. Subtree queries use the materialised path: one
+``LIKE 'prefix%'`` however deep the tree."""
+
+import datetime
+
+from django.db.models import QuerySet
+
+from .models import BranchTerm, BranchTitle, OrgUnit
+
+
+def unit_subtree(*, unit: OrgUnit, kinds: list[str] | None = None, include_self: bool = True) -> QuerySet[OrgUnit]:
+    qs = OrgUnit.objects.filter(path__startswith=unit.path)
+    if not include_self:
+        qs = qs.exclude(pk=unit.pk)
+    if kinds:
+        qs = qs.filter(kind__in=kinds)
+    return qs
+
+
+def unit_ancestors(*, unit: OrgUnit) -> list[OrgUnit]:
+    """Root first, one query."""
+    ids = unit.ancestor_ids()
+    by_id = OrgUnit.objects.in_bulk(ids)
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def branch_groups(*, branch: OrgUnit) -> QuerySet[OrgUnit]:
+    return OrgUnit.objects.filter(parent=branch, kind=OrgUnit.Kind.GROUP, dissolved_on__isnull=True).order_by(
+        "sort_order", "name"
+    )
+
+
+def branch_current_term(*, branch: OrgUnit) -> BranchTerm | None:
+    return BranchTerm.objects.filter(branch=branch, closed_on__isnull=True).first()
+
+
+def branch_active_titles(*, branch: OrgUnit) -> QuerySet[BranchTitle]:
+    return BranchTitle.objects.filter(branch=branch, withdrawn_on__isnull=True)
+
+
+def terms_expiring(*, units: QuerySet[OrgUnit], today: datetime.date, within_days: int) -> QuerySet[BranchTerm]:
+    """Open terms of branches among ``units`` that end within ``within_days`` (or have
+    already run out without a new term being started): the 换届提醒 list."""
+    return (
+        BranchTerm.objects.filter(
+            branch__in=units.filter(kind=OrgUnit.Kind.BRANCH),
+            closed_on__isnull=True,
+            ends_on__lte=today + datetime.timedelta(days=within_days),
+        )
+        .select_related("branch")
+        .order_by("ends_on")
+    )
+
+
+def branches_without_term(*, units: QuerySet[OrgUnit]) -> QuerySet[OrgUnit]:
+    return units.filter(kind=OrgUnit.Kind.BRANCH, dissolved_on__isnull=True).exclude(terms__closed_on__isnull=True)

@@ -1,0 +1,117 @@
+"""Reads about members: the roster, history, committees and reminders."""
+
+import datetime
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from branches.models import OrgUnit
+from branches.services import add_years
+
+from .models import Member, MemberHonour, MemberRole, Membership
+from .services import PROBATION_YEARS
+
+
+def roster_filter(
+    *,
+    members: QuerySet[Member],
+    q: str = "",
+    branch: OrgUnit | None = None,
+    group: OrgUnit | None = None,
+    status: str = "",
+    role: str = "",
+    include_left: bool = False,
+) -> QuerySet[Member]:
+    """``members`` is already scoped to the user; this narrows it by the roster's filters."""
+    if not include_left:
+        members = members.filter(left_on__isnull=True)
+    if q:
+        members = members.filter(Q(name__icontains=q) | Q(employee_no__icontains=q) | Q(post__icontains=q))
+    if branch is not None:
+        # A committee or general branch filters by its whole subtree.
+        members = members.filter(branch__path__startswith=branch.path)
+    if group is not None:
+        members = members.filter(group=group)
+    if status:
+        members = members.filter(status=status)
+    if role:
+        members = members.filter(roles__role=role, roles__ended_on__isnull=True).distinct()
+    return (
+        members.select_related("branch", "group")
+        .prefetch_related(
+            Prefetch("roles", queryset=MemberRole.objects.filter(ended_on__isnull=True), to_attr="active_roles")
+        )
+        .order_by("branch__path", "employee_no")
+    )
+
+
+def members_of_branch_at(*, branch: OrgUnit, on_date: datetime.date) -> QuerySet[Member]:
+    """Who belonged to ``branch`` on ``on_date`` (periods are half-open)."""
+    periods = Membership.objects.filter(branch=branch, started_on__lte=on_date).filter(
+        Q(ended_on__isnull=True) | Q(ended_on__gt=on_date)
+    )
+    return Member.objects.filter(pk__in=periods.values("member_id"))
+
+
+def member_history(*, member: Member) -> QuerySet[Membership]:
+    return member.memberships.select_related("branch", "group", "recorded_by").order_by("-started_on")
+
+
+def member_roles(*, member: Member) -> QuerySet[MemberRole]:
+    return member.roles.select_related("unit", "term").order_by("ended_on", "-started_on")
+
+
+def member_honours(*, member: Member) -> QuerySet[MemberHonour]:
+    return member.honours.order_by("revoked_on", "-awarded_on")
+
+
+def branch_committee(*, branch: OrgUnit) -> QuerySet[MemberRole]:
+    """The sitting branch committee (支委), secretary first."""
+    order = {role: i for i, role in enumerate(MemberRole.COMMITTEE_ROLES)}
+    roles = MemberRole.objects.filter(unit=branch, ended_on__isnull=True, role__in=MemberRole.COMMITTEE_ROLES)
+    return sorted(roles.select_related("member"), key=lambda r: (order[r.role], r.started_on))
+
+
+def group_leaders(*, branch: OrgUnit) -> dict[int, MemberRole]:
+    roles = MemberRole.objects.filter(
+        unit__parent=branch, role=MemberRole.Role.GROUP_LEADER, ended_on__isnull=True
+    ).select_related("member")
+    return {role.unit_id: role for role in roles}
+
+
+def member_counts(*, units: QuerySet[OrgUnit]) -> dict[int, dict[str, int]]:
+    """Active members per branch among ``units``, by status — one GROUP BY."""
+    rows = (
+        Member.objects.filter(branch__in=units, left_on__isnull=True)
+        .values("branch_id")
+        .annotate(
+            total=Count("pk"),
+            probationary=Count("pk", filter=Q(status=Member.Status.PROBATIONARY)),
+        )
+    )
+    return {row["branch_id"]: row for row in rows}
+
+
+def group_member_counts(*, branch: OrgUnit) -> dict[int, int]:
+    rows = (
+        Member.objects.filter(branch=branch, left_on__isnull=True, group__isnull=False)
+        .values("group_id")
+        .annotate(total=Count("pk"))
+    )
+    return {row["group_id"]: row["total"] for row in rows}
+
+
+def conversions_due(*, members: QuerySet[Member], today: datetime.date, within_days: int = 30) -> QuerySet[Member]:
+    """Probationary members whose year of probation ends within ``within_days`` (or is
+    already over): the secretary must hold the conversion meeting (转正)."""
+    horizon = today + datetime.timedelta(days=within_days)
+    # joined_on + 1 year <= horizon  ⇔  joined_on <= horizon − 1 year
+    latest_joined = add_years(horizon, -PROBATION_YEARS)
+    return (
+        members.filter(left_on__isnull=True, status=Member.Status.PROBATIONARY, joined_on__lte=latest_joined)
+        .select_related("branch")
+        .order_by("joined_on")
+    )
+
+
+def conversion_due_on(member: Member) -> datetime.date:
+    return add_years(member.joined_on, PROBATION_YEARS)

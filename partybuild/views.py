@@ -1,0 +1,57 @@
+"""The home page: one per role, built from the apps' selectors."""
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.utils import timezone
+
+from branches import selectors as branch_selectors
+from branches.access import user_scope, visible_units
+from branches.models import OrgUnit, RoleBinding
+from members import selectors as member_selectors
+from members.access import visible_members
+
+Role = RoleBinding.Role
+
+
+@login_required
+def home(request):
+    scope = user_scope(request.user)
+    today = timezone.localdate()
+    units = visible_units(request.user)
+    members = visible_members(request.user)
+    context = {"today": today, "scope": scope}
+    if scope.is_empty:
+        return render(request, "home.html", context | {"no_scope": True})
+    # Secretary: their branches at a glance. Committee and admin: the branches under them.
+    secretary_branches = scope.units(Role.SECRETARY)
+    overview_units = units.filter(kind=OrgUnit.Kind.BRANCH)
+    counts = member_selectors.member_counts(units=OrgUnit.objects.filter(pk__in=[b.pk for b in secretary_branches]))
+    if scope.is_admin:
+        top_units = list(OrgUnit.objects.filter(parent__isnull=True).order_by("sort_order", "name"))
+    else:
+        top_units = scope.units(Role.COMMITTEE_STAFF)
+    # Few top units per user (their bindings), so a count pair each is fine.
+    top_rows = [
+        (
+            unit,
+            branch_selectors.unit_subtree(unit=unit, kinds=[OrgUnit.Kind.BRANCH]).count(),
+            members.filter(left_on__isnull=True, branch__path__startswith=unit.path).count(),
+        )
+        for unit in top_units
+    ]
+    context.update(
+        secretary_branches=[
+            (b, counts.get(b.pk), branch_selectors.branch_current_term(branch=b)) for b in secretary_branches
+        ],
+        top_rows=top_rows,
+        branch_total=overview_units.count(),
+        member_total=members.filter(left_on__isnull=True).count(),
+        probationary_total=members.filter(left_on__isnull=True, status="probationary").count(),
+        expiring=branch_selectors.terms_expiring(units=units, today=today, within_days=settings.TERM_REMINDER_DAYS)[
+            :20
+        ],
+        missing_terms=branch_selectors.branches_without_term(units=units)[:20],
+        conversions=member_selectors.conversions_due(members=members, today=today)[:20],
+    )
+    return render(request, "home.html", context)
