@@ -52,8 +52,10 @@ def unit_detail(request, pk: int):
         groups = list(selectors.branch_groups(branch=unit))
         group_counts = member_selectors.group_member_counts(branch=unit)
         leaders = member_selectors.group_leaders(branch=unit)
+        term = selectors.branch_current_term(branch=unit)
         context.update(
-            term=selectors.branch_current_term(branch=unit),
+            term=term,
+            term_days_left=term.days_left(today) if term else None,
             term_reminder_days=settings.TERM_REMINDER_DAYS,
             titles=BranchTitle.objects.filter(branch=unit).select_related("awarded_by", "withdrawn_by"),
             committee=member_selectors.branch_committee(branch=unit),

@@ -132,12 +132,16 @@ class HonourRevokeForm(CrispyForm):
 class RosterFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False)
     branch = forms.ModelChoiceField(label=_("unit"), queryset=OrgUnit.objects.none(), required=False)
+    group = forms.ModelChoiceField(label=_("party group"), queryset=OrgUnit.objects.none(), required=False)
     status = forms.ChoiceField(
         label=_("status"), choices=[("", _("All statuses"))] + Member.Status.choices, required=False
     )
     role = forms.ChoiceField(label=_("role"), choices=[("", _("All roles"))] + MemberRole.Role.choices, required=False)
     include_left = forms.BooleanField(label=_("Include members who left"), required=False)
 
-    def __init__(self, *args, units, **kwargs):
+    def __init__(self, *args, units, groups, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["branch"].queryset = units
+        self.fields["group"].queryset = groups
+        for name in ("status", "role"):
+            self.fields[name].widget.attrs["class"] = "form-select form-select-sm"

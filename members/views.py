@@ -58,13 +58,16 @@ def writable_branches(user) -> QuerySet[OrgUnit]:
 
 @login_required
 def roster(request):
-    units = visible_units(request.user).exclude(kind=OrgUnit.Kind.GROUP)
-    form = RosterFilterForm(request.GET or None, units=units)
+    units = visible_units(request.user)
+    form = RosterFilterForm(
+        request.GET or None, units=units.exclude(kind=OrgUnit.Kind.GROUP), groups=units.filter(kind=OrgUnit.Kind.GROUP)
+    )
     filters = form.cleaned_data if form.is_valid() else {}
     members = selectors.roster_filter(
         members=visible_members(request.user),
         q=(filters.get("q") or "").strip(),
         branch=filters.get("branch"),
+        group=filters.get("group"),
         status=filters.get("status") or "",
         role=filters.get("role") or "",
         include_left=bool(filters.get("include_left")),

@@ -1,0 +1,93 @@
+# partybuild developer tasks. `make demo` and `make test` are all a fresh machine needs
+# (python3 >= 3.11 with venv); see README.md.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+MANAGE := $(BIN)/python manage.py
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+DEMO_ADDR ?= 127.0.0.1:8000
+
+# Dummy production values for `check-deploy`: enough to pass settings validation,
+# never used to connect anywhere.
+DEPLOY_ENV := PARTYBUILD_ENV=production \
+	DJANGO_SECRET_KEY=check-deploy-dummy-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz \
+	DJANGO_ALLOWED_HOSTS=example.internal \
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
+	REDIS_URL=redis://127.0.0.1:6379/0
+
+# Exits 0 when the database holds no organisation units and no users (seed it), 3 when it does.
+DB_HAS_DATA := import sys; from django.contrib.auth import get_user_model; from branches.models import OrgUnit; \
+	sys.exit(3 if OrgUnit.objects.exists() or get_user_model().objects.exists() else 0)
+
+.DEFAULT_GOAL := help
+.PHONY: help venv demo test lint fmt messages compilemessages worker beat check-deploy
+
+help:
+	@echo "make demo          venv, install, migrate, seed demo data, serve on http://$(DEMO_ADDR)"
+	@echo "make test          the whole test suite (extra pytest options: PYTEST_ARGS=...)"
+	@echo "make lint | fmt    ruff check + format check | ruff format + fix"
+	@echo "make messages      update and compile the zh_Hans translations"
+	@echo "make worker | beat run a Celery worker | beat (needs REDIS_URL)"
+	@echo "make check-deploy  manage.py check --deploy with production settings"
+
+venv: $(STAMP)
+
+# Reinstall only when a requirements file is newer than the stamp.
+$(STAMP): requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "partybuild needs Python >= 3.11; '$(PYTHON)' is $$($(PYTHON) --version 2>&1)." >&2; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || \
+		{ echo "Could not create $(VENV); on Debian: apt-get install python3-venv" >&2; exit 1; }
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+# The compiled .mo files are committed, so missing gettext only means they are not rebuilt.
+compilemessages: venv
+	@if command -v msgfmt >/dev/null 2>&1; then \
+		$(MANAGE) compilemessages --ignore=$(VENV) --ignore=staticfiles; \
+	else \
+		echo "msgfmt not found: skipping compilemessages and using the committed .mo files" \
+			"(to rebuild them: apt-get install gettext)."; \
+	fi
+
+demo: venv compilemessages
+	$(MANAGE) migrate --noinput
+	@$(MANAGE) shell --no-imports -c '$(DB_HAS_DATA)'; status=$$?; \
+	if [ $$status -eq 0 ]; then \
+		$(MANAGE) seed_demo; \
+	elif [ $$status -eq 3 ]; then \
+		echo; \
+		echo "The database already has data, so seed_demo was skipped. The demo logins (when seeded by seed_demo):"; \
+		echo "  admin / committee / secretary    password: partybuild-demo"; \
+		echo; \
+	else \
+		exit $$status; \
+	fi
+	@echo "Serving on http://$(DEMO_ADDR)/  (Ctrl-C to stop)"
+	$(MANAGE) runserver $(DEMO_ADDR)
+
+test: venv
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: venv
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+messages: venv
+	$(MANAGE) makemessages -l zh_Hans --ignore=$(VENV) --ignore=staticfiles
+	$(MANAGE) compilemessages --ignore=$(VENV) --ignore=staticfiles
+
+worker: venv
+	$(BIN)/celery -A partybuild worker -l info
+
+beat: venv
+	$(BIN)/celery -A partybuild beat -l info --scheduler django_celery_beat.schedulers:DatabaseScheduler
+
+check-deploy: venv
+	env $(DEPLOY_ENV) $(MANAGE) check --deploy --fail-level WARNING

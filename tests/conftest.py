@@ -1,0 +1,80 @@
+"""Shared fixtures: a small tree with owners, members and outsiders at several levels.
+
+    GROUP committee (root)
+    ├── PLANT committee ──── BRANCH_A (groups A1, A2) ── members
+    │                   └─── BRANCH_B
+    └── OTHER committee ──── BRANCH_X ── members
+
+``secretary`` owns BRANCH_A; ``committee_user`` is staff of PLANT; ``admin`` sees all;
+``other_secretary`` (BRANCH_X) and ``other_committee`` (OTHER) are the outsiders.
+"""
+
+import os
+from types import SimpleNamespace
+
+import pytest
+from django.db import connection
+
+from branches.models import RoleBinding
+
+from . import factories as f
+
+Role = RoleBinding.Role
+
+
+
+
+@pytest.fixture
+def tree(db):
+    root = f.committee(name="集团党委", code="GROUP")
+    plant = f.committee(name="炼钢厂党委", code="PLANT", parent=root)
+    other = f.committee(name="热轧厂党委", code="OTHER", parent=root)
+    branch_a = f.branch(plant, name="连铸作业区党支部", code="BRA")
+    branch_b = f.branch(plant, name="设备党支部", code="BRB")
+    branch_x = f.branch(other, name="热轧党支部", code="BRX")
+    group_a1 = f.group(branch_a, name="第一党小组", code="A1")
+    group_a2 = f.group(branch_a, name="第二党小组", code="A2")
+    group_x1 = f.group(branch_x, name="第一党小组", code="X1")
+    return SimpleNamespace(
+        root=root, plant=plant, other=other, branch_a=branch_a, branch_b=branch_b, branch_x=branch_x,
+        group_a1=group_a1, group_a2=group_a2, group_x1=group_x1,
+    )
+
+
+@pytest.fixture
+def users(tree):
+    return SimpleNamespace(
+        secretary=f.user_with_role(Role.SECRETARY, tree.branch_a, username="secretary"),
+        committee=f.user_with_role(Role.COMMITTEE_STAFF, tree.plant, username="committee"),
+        admin=f.user_with_role(Role.ADMIN, None, username="admin"),
+        other_secretary=f.user_with_role(Role.SECRETARY, tree.branch_x, username="other_secretary"),
+        other_committee=f.user_with_role(Role.COMMITTEE_STAFF, tree.other, username="other_committee"),
+        nobody=f.UserFactory(username="nobody"),
+    )
+
+
+@pytest.fixture
+def member_a(tree):
+    return f.MemberFactory(branch=tree.branch_a, group=tree.group_a1, name="王建国")
+
+
+@pytest.fixture
+def member_x(tree):
+    return f.MemberFactory(branch=tree.branch_x, group=tree.group_x1, name="李红梅")
+
+
+@pytest.fixture
+def login(client):
+    def _login(user):
+        client.force_login(user)
+        return client
+
+    return _login
+
+
+def requires_postgres():
+    """Skip on SQLite unless REQUIRE_POSTGRES=1, where the skip becomes a failure."""
+    if connection.vendor != "postgresql":
+        if os.environ.get("REQUIRE_POSTGRES") == "1":
+            pytest.fail("REQUIRE_POSTGRES=1 but the test database is not PostgreSQL")
+        pytest.skip("needs PostgreSQL (set DATABASE_URL)")
