@@ -22,8 +22,6 @@ from . import factories as f
 Role = RoleBinding.Role
 
 
-
-
 @pytest.fixture
 def tree(db):
     root = f.committee(name="集团党委", code="GROUP")
@@ -36,8 +34,15 @@ def tree(db):
     group_a2 = f.group(branch_a, name="第二党小组", code="A2")
     group_x1 = f.group(branch_x, name="第一党小组", code="X1")
     return SimpleNamespace(
-        root=root, plant=plant, other=other, branch_a=branch_a, branch_b=branch_b, branch_x=branch_x,
-        group_a1=group_a1, group_a2=group_a2, group_x1=group_x1,
+        root=root,
+        plant=plant,
+        other=other,
+        branch_a=branch_a,
+        branch_b=branch_b,
+        branch_x=branch_x,
+        group_a1=group_a1,
+        group_a2=group_a2,
+        group_x1=group_x1,
     )
 
 
@@ -78,3 +83,9 @@ def requires_postgres():
         if os.environ.get("REQUIRE_POSTGRES") == "1":
             pytest.fail("REQUIRE_POSTGRES=1 but the test database is not PostgreSQL")
         pytest.skip("needs PostgreSQL (set DATABASE_URL)")
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # PBKDF2's deliberate slowness is for production; the suite creates many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
