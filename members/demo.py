@@ -541,11 +541,14 @@ def plan_roles(plan: Plan, rng: random.Random) -> None:
     for term in plan.terms:
         terms.setdefault(term.branch, []).append(term)
     for branch, members in by_branch.items():
-        _branch_committee(plan, rng, branch, members, sorted(terms.get(branch, []), key=lambda t: t.number))
-        _group_leaders(plan, rng, branch, members)
+        secretary = _branch_committee(plan, rng, branch, members, sorted(terms.get(branch, []), key=lambda t: t.number))
+        _group_leaders(plan, rng, branch, members, secretary)
 
 
-def _branch_committee(plan: Plan, rng: random.Random, branch: int, members: list[int], terms: list[TermPlan]) -> None:
+def _branch_committee(
+    plan: Plan, rng: random.Random, branch: int, members: list[int], terms: list[TermPlan]
+) -> int | None:
+    """Plan the committee of one branch; returns the sitting secretary, if any."""
     full = [i for i in members if plan.members[i].is_full]
     rng.shuffle(full)
     roles = list(COMMITTEE)
@@ -573,10 +576,11 @@ def _branch_committee(plan: Plan, rng: random.Random, branch: int, members: list
                     term=(branch, previous.number),
                 )
             )
+    return full[0] if full else None
 
 
-def _group_leaders(plan: Plan, rng: random.Random, branch: int, members: list[int]) -> None:
-    secretary = next((r.member for r in reversed(plan.roles) if r.unit == branch and r.ended_on is None), None)
+def _group_leaders(plan: Plan, rng: random.Random, branch: int, members: list[int], secretary: int | None) -> None:
+    """A leader per party group, from its own members and not the branch secretary."""
     for group in plan.units[branch].groups:
         in_group = [i for i in members if plan.members[i].current.group == group and i != secretary]
         candidates = [i for i in in_group if plan.members[i].is_full] or in_group
