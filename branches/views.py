@@ -16,6 +16,7 @@ from . import selectors, services
 from .access import can_manage_structure, can_write_unit, get_unit_for_user, user_scope, visible_units
 from .forms import TermStartForm, TitleAwardForm, TitleWithdrawForm, UnitCreateForm, UnitEditForm, call_service
 from .models import BranchTitle, OrgUnit
+from .pages import service_form_page
 
 
 @login_required
@@ -142,16 +143,16 @@ def term_start(request, pk: int):
     branch = get_unit_for_user(request.user, pk, write=True)
     if not branch.is_branch:
         raise PermissionDenied
-    form = TermStartForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        term = call_service(form, services.branch_term_start, branch=branch, user=request.user, **form.cleaned_data)
-        if term:
-            messages.success(request, _("Term %(number)s has started.") % {"number": term.number})
-            return redirect(branch)
-    return render(
+    return service_form_page(
         request,
-        "branches/unit_form.html",
-        {"unit": branch, "form": form, "title": _("Start a new term (换届) for %(unit)s") % {"unit": branch}},
+        TermStartForm(request.POST or None),
+        service=services.branch_term_start,
+        branch=branch,
+        user=request.user,
+        success=lambda term: _("Term %(number)s has started.") % {"number": term.number},
+        redirect_to=branch,
+        template="branches/unit_form.html",
+        context={"unit": branch, "title": _("Start a new term (换届) for %(unit)s") % {"unit": branch}},
     )
 
 
@@ -160,15 +161,16 @@ def title_award(request, pk: int):
     branch = get_unit_for_user(request.user, pk)
     if not branch.is_branch or not can_manage_structure(request.user, branch):
         raise PermissionDenied
-    form = TitleAwardForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        if call_service(form, services.branch_title_award, branch=branch, user=request.user, **form.cleaned_data):
-            messages.success(request, _("The title was awarded."))
-            return redirect(branch)
-    return render(
+    return service_form_page(
         request,
-        "branches/unit_form.html",
-        {"unit": branch, "form": form, "title": _("Award a title to %(unit)s") % {"unit": branch}},
+        TitleAwardForm(request.POST or None),
+        service=services.branch_title_award,
+        branch=branch,
+        user=request.user,
+        success=_("The title was awarded."),
+        redirect_to=branch,
+        template="branches/unit_form.html",
+        context={"unit": branch, "title": _("Award a title to %(unit)s") % {"unit": branch}},
     )
 
 
@@ -178,13 +180,14 @@ def title_withdraw(request, pk: int, title_pk: int):
     title = get_object_or_404(BranchTitle, pk=title_pk, branch=branch)
     if not can_manage_structure(request.user, branch):
         raise PermissionDenied
-    form = TitleWithdrawForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        if call_service(form, services.branch_title_withdraw, title=title, user=request.user, **form.cleaned_data):
-            messages.success(request, _("The title was withdrawn."))
-            return redirect(branch)
-    return render(
+    return service_form_page(
         request,
-        "branches/unit_form.html",
-        {"unit": branch, "form": form, "title": _("Withdraw %(title)s") % {"title": title}},
+        TitleWithdrawForm(request.POST or None),
+        service=services.branch_title_withdraw,
+        title=title,
+        user=request.user,
+        success=_("The title was withdrawn."),
+        redirect_to=branch,
+        template="branches/unit_form.html",
+        context={"unit": branch, "title": _("Withdraw %(title)s") % {"title": title}},
     )

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from branches.access import can_write_unit, get_unit_for_user, user_scope, visible_units
 from branches.forms import call_service
 from branches.models import OrgUnit, RoleBinding
+from branches.pages import service_form_page
 from branches.selectors import branch_current_term, branch_groups
 
 from . import selectors, services
@@ -203,30 +204,32 @@ def member_leave(request, pk: int):
     member = get_member_for_user(request.user, pk, write=True)
     if not member.is_active:
         raise PermissionDenied
-    form = LeaveForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        if call_service(form, services.member_leave, member=member, user=request.user, **form.cleaned_data):
-            messages.success(request, _("The leaving of %(member)s was recorded.") % {"member": member})
-            return redirect(member)
-    return render(
+    return service_form_page(
         request,
-        "members/member_form.html",
-        {"form": form, "member": member, "title": _("%(name)s leaves") % {"name": member.name}},
+        LeaveForm(request.POST or None),
+        service=services.member_leave,
+        member=member,
+        user=request.user,
+        success=_("The leaving of %(member)s was recorded.") % {"member": member},
+        redirect_to=member,
+        template="members/member_form.html",
+        context={"member": member, "title": _("%(name)s leaves") % {"name": member.name}},
     )
 
 
 @login_required
 def honour_add(request, pk: int):
     member = get_member_for_user(request.user, pk, write=True)
-    form = HonourForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        if call_service(form, services.member_honour_award, member=member, user=request.user, **form.cleaned_data):
-            messages.success(request, _("The honour was recorded."))
-            return redirect(member)
-    return render(
+    return service_form_page(
         request,
-        "members/member_form.html",
-        {"form": form, "member": member, "title": _("Honour for %(name)s") % {"name": member.name}},
+        HonourForm(request.POST or None),
+        service=services.member_honour_award,
+        member=member,
+        user=request.user,
+        success=_("The honour was recorded."),
+        redirect_to=member,
+        template="members/member_form.html",
+        context={"member": member, "title": _("Honour for %(name)s") % {"name": member.name}},
     )
 
 
@@ -234,15 +237,15 @@ def honour_add(request, pk: int):
 def honour_revoke(request, pk: int, honour_pk: int):
     member = get_member_for_user(request.user, pk, write=True)
     honour = get_object_or_404(MemberHonour, pk=honour_pk, member=member)
-    form = HonourRevokeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        if call_service(form, services.member_honour_revoke, honour=honour, **form.cleaned_data):
-            messages.success(request, _("The honour was revoked."))
-            return redirect(member)
-    return render(
+    return service_form_page(
         request,
-        "members/member_form.html",
-        {"form": form, "member": member, "title": _("Revoke %(honour)s") % {"honour": honour}},
+        HonourRevokeForm(request.POST or None),
+        service=services.member_honour_revoke,
+        honour=honour,
+        success=_("The honour was revoked."),
+        redirect_to=member,
+        template="members/member_form.html",
+        context={"member": member, "title": _("Revoke %(honour)s") % {"honour": honour}},
     )
 
 

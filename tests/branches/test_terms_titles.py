@@ -25,7 +25,9 @@ def open_terms(branch):
 def test_terms_are_numbered_one_two_three_in_order(tree):
     for start in [D(2016, 5, 1), D(2019, 5, 1), D(2022, 5, 1)]:
         services.branch_term_start(branch=tree.branch_a, started_on=start)
-    numbers = list(BranchTerm.objects.filter(branch=tree.branch_a).order_by("started_on").values_list("number", flat=True))
+    numbers = list(
+        BranchTerm.objects.filter(branch=tree.branch_a).order_by("started_on").values_list("number", flat=True)
+    )
     assert numbers == [1, 2, 3]
 
 
@@ -117,9 +119,7 @@ def test_terms_expiring_lists_open_terms_ending_within_the_window_including_over
     term_ending_on(later_branch, D(2025, 8, 31))  # day 91: outside
     outside_scope = term_ending_on(tree.branch_x, D(2025, 6, 15))  # OTHER committee
 
-    expiring = selectors.terms_expiring(
-        units=selectors.unit_subtree(unit=plant), today=today, within_days=90
-    )
+    expiring = selectors.terms_expiring(units=selectors.unit_subtree(unit=plant), today=today, within_days=90)
     assert list(expiring) == [overdue, soon]  # ordered by ends_on
     assert outside_scope not in expiring
 
@@ -128,9 +128,7 @@ def test_terms_expiring_includes_a_term_ending_today_and_on_the_last_day_of_the_
     today = D(2025, 6, 1)
     ends_today = term_ending_on(tree.branch_a, today)
     ends_on_horizon = term_ending_on(tree.branch_b, today + datetime.timedelta(days=30))
-    expiring = selectors.terms_expiring(
-        units=selectors.unit_subtree(unit=tree.plant), today=today, within_days=30
-    )
+    expiring = selectors.terms_expiring(units=selectors.unit_subtree(unit=tree.plant), today=today, within_days=30)
     assert list(expiring) == [ends_today, ends_on_horizon]
 
 
@@ -141,9 +139,7 @@ def test_terms_expiring_leaves_out_a_closed_term_even_if_its_end_date_is_near(tr
     old.refresh_from_db()
     assert old.closed_on == D(2025, 5, 20)
 
-    expiring = selectors.terms_expiring(
-        units=selectors.unit_subtree(unit=tree.plant), today=today, within_days=90
-    )
+    expiring = selectors.terms_expiring(units=selectors.unit_subtree(unit=tree.plant), today=today, within_days=90)
     assert list(expiring) == []
     assert new.ends_on == D(2028, 5, 20)
 
