@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class OrgUnit(models.Model):
@@ -205,7 +206,7 @@ class RoleBinding(models.Model):
         on_delete=models.CASCADE,
         related_name="role_bindings",
     )
-    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    role = models.CharField(pgettext_lazy("system access", "role"), max_length=20, choices=Role.choices)
     unit = models.ForeignKey(
         OrgUnit,
         verbose_name=_("organisation unit"),

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from branches.forms import CrispyForm, DateInput
 from branches.models import OrgUnit
@@ -12,7 +13,7 @@ class MemberForm(CrispyForm):
     """Create and edit. Cross-field rules (dates in order, unique employee number, group
     in branch) are checked by ``members.services.member_validate`` via the view."""
 
-    name = forms.CharField(label=_("name"), max_length=50)
+    name = forms.CharField(label=pgettext_lazy("person", "name"), max_length=50)
     gender = forms.ChoiceField(label=_("gender"), choices=Member.Gender.choices)
     birth_date = forms.DateField(label=_("date of birth"), widget=DateInput())
     ethnicity = forms.CharField(label=_("ethnicity"), max_length=20, required=False)
