@@ -54,3 +54,23 @@ def terms_expiring(*, units: QuerySet[OrgUnit], today: datetime.date, within_day
 
 def branches_without_term(*, units: QuerySet[OrgUnit]) -> QuerySet[OrgUnit]:
     return units.filter(kind=OrgUnit.Kind.BRANCH, dissolved_on__isnull=True).exclude(terms__closed_on__isnull=True)
+
+
+def tree_order(units: list[OrgUnit]) -> list[OrgUnit]:
+    """Depth-first order with siblings by (sort_order, name).
+
+    The materialised path groups a subtree together, but its ids compare as text
+    (``/100/`` before ``/99/``), so sibling order is settled here, in memory, over the
+    rows one query already fetched."""
+    present = {unit.pk for unit in units}
+    children: dict[int | None, list[OrgUnit]] = {}
+    for unit in units:
+        parent = unit.parent_id if unit.parent_id in present else None
+        children.setdefault(parent, []).append(unit)
+    ordered: list[OrgUnit] = []
+    stack = sorted(children.get(None, []), key=lambda u: (u.sort_order, u.name), reverse=True)
+    while stack:
+        unit = stack.pop()
+        ordered.append(unit)
+        stack.extend(sorted(children.get(unit.pk, []), key=lambda u: (u.sort_order, u.name), reverse=True))
+    return ordered

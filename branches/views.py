@@ -25,7 +25,7 @@ def unit_tree(request):
     units = visible_units(request.user)
     if not show_groups:
         units = units.exclude(kind=OrgUnit.Kind.GROUP)
-    units = list(units.order_by("path"))
+    units = selectors.tree_order(list(units))
     counts = member_selectors.member_counts(units=visible_units(request.user))
     # Indent relative to the shallowest unit the user sees.
     base_depth = min((u.depth for u in units), default=0)

@@ -98,9 +98,13 @@ def cn_number(n: int) -> str:
 
 
 def random_day(rng: random.Random, start: datetime.date, end: datetime.date) -> datetime.date:
-    """A uniform day in [start, end]; ``start`` when the range is empty."""
-    span = (end - start).days
-    return start + datetime.timedelta(days=rng.randint(0, span)) if span > 0 else start
+    """A uniform day in [start, end]; ``start`` when the range is empty.
+
+    Always exactly one ``rng.random()`` call (``randint`` draws a varying number of bits
+    depending on the span), so the names and the rest of the stream do not change with
+    the date the demo is seeded on."""
+    span = max((end - start).days, 0)
+    return start + datetime.timedelta(days=int(rng.random() * (span + 1)))
 
 
 # --- plan records ---------------------------------------------------------------------
@@ -286,18 +290,18 @@ class TreeBuilder:
     def _place_branches(self, parent: int, code: str, names: list, count: int, *, force_general: bool) -> None:
         """Hang ``count`` branches (taken off ``names``) under ``parent``, some of them
         inside a 党总支 when the container is big enough or the demo wants one."""
-        direct = count
-        general = None
+        in_general, general = 0, None
         if (force_general and count >= 3) or (self.large and count >= 10 and self.rng.random() < 0.3):
-            in_general = min(count - 1, self.rng.randint(3, 5))
-            direct = count - in_general
+            in_general = max(1, min(count - 2, self.rng.randint(3, 5)))
             depth = self.plan.units[parent].depth + 1
             gb_name = self.plan.units[parent].name.removesuffix("党委") + self.rng.choice(GENERAL_BRANCH_NAMES)
             general = self.plan.add_unit(
                 UnitPlan(OrgUnit.Kind.GENERAL_BRANCH, gb_name, f"{self.plan.units[parent].code}-Z", parent, depth)
             )
+        # The 党总支 takes the branches after the first, so the first (in the showcase
+        # plant, the demo secretary's) and the 机关 ones at the end stay under the committee.
         for i in range(count):
-            container = parent if i < direct else general
+            container = general if 0 < i <= in_general else parent
             self._branch(container, code, *names.pop(0), sort_order=i)
 
     def _branch(self, parent: int, code: str, name: str, office: bool, *, sort_order: int) -> None:
@@ -419,9 +423,10 @@ class PeopleFactory:
         rng, today = self.rng, self.today
         if status == FULL:
             birth = random_day(rng, datetime.date(1965, 1, 1), datetime.date(2000, 12, 31))
-            # Most join in their twenties; nobody converts in the future.
-            age_days = int(rng.triangular(0, 27 * 365, 4 * 365))
-            joined = min(add_years(birth, 18) + datetime.timedelta(days=age_days), today - datetime.timedelta(days=400))
+            # Most join in their twenties, and early enough to have converted by now.
+            eighteen = add_years(birth, 18)
+            span = (today - datetime.timedelta(days=400) - eighteen).days
+            joined = eighteen + datetime.timedelta(days=int(rng.triangular(0, min(27 * 365, span), min(4 * 365, span))))
             converted = add_years(joined, 1)
             if rng.random() < 0.15:  # probation extended or paperwork late
                 converted += datetime.timedelta(days=rng.randint(1, 120))
@@ -430,8 +435,10 @@ class PeopleFactory:
         birth = random_day(rng, datetime.date(1986, 1, 1), datetime.date(2000, 12, 31))
         if status == DUE:
             joined = add_years(today + datetime.timedelta(days=rng.randint(1, 30)), -1)
+        elif rng.random() < 0.1:  # probation extended: up to two months past the year
+            joined = add_years(today, -1) - datetime.timedelta(days=rng.randint(1, 60))
         else:
-            joined = today - datetime.timedelta(days=rng.randint(30, 425))
+            joined = today - datetime.timedelta(days=rng.randint(30, 330))
         return birth, joined, None, joined
 
     def member(self, branch: UnitPlan, branch_index: int, group: int | None, status: str) -> MemberPlan:

@@ -1,5 +1,6 @@
 """Reads about members: the roster, history, committees and reminders."""
 
+import calendar
 import datetime
 
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -104,8 +105,12 @@ def conversions_due(*, members: QuerySet[Member], today: datetime.date, within_d
     """Probationary members whose year of probation ends within ``within_days`` (or is
     already over): the secretary must hold the conversion meeting (转正)."""
     horizon = today + datetime.timedelta(days=within_days)
-    # joined_on + 1 year <= horizon  ⇔  joined_on <= horizon − 1 year
+    # joined_on + 1 year <= horizon  ⇔  joined_on <= horizon − 1 year, except that
+    # add_years maps 29 February to 28 February: someone who joined on 29 February is
+    # due on 28 February, so that window end must reach back to the 29th.
     latest_joined = add_years(horizon, -PROBATION_YEARS)
+    if (horizon.month, horizon.day) == (2, 28) and calendar.isleap(latest_joined.year):
+        latest_joined = latest_joined.replace(day=29)
     return (
         members.filter(left_on__isnull=True, status=Member.Status.PROBATIONARY, joined_on__lte=latest_joined)
         .select_related("branch")

@@ -137,9 +137,20 @@ def _close_period(period: Membership, *, on_date: datetime.date, reason: str, no
 
 
 def _end_roles(member: Member, *, on_date: datetime.date, units: list[OrgUnit] | None = None) -> None:
+    """End the member's sitting roles on ``on_date`` (in ``units``, or everywhere)."""
     roles = MemberRole.objects.filter(member=member, ended_on__isnull=True)
     if units is not None:
         roles = roles.filter(unit__in=units)
+    # A role that begins after the date cannot end on it: ask for a consistent date
+    # rather than let the database's check constraint turn it into a server error.
+    later = roles.filter(started_on__gt=on_date).select_related("unit").first()
+    if later is not None:
+        raise ValidationError(
+            {
+                "on_date": _("%(member)s holds the role %(role)s from %(date)s; choose a later date.")
+                % {"member": member.name, "role": later.get_role_display(), "date": later.started_on.isoformat()}
+            }
+        )
     roles.update(ended_on=on_date)
 
 

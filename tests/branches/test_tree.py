@@ -243,3 +243,14 @@ def test_the_database_refuses_a_tier_on_a_committee(deep):
     with pytest.raises(IntegrityError), transaction.atomic():
         OrgUnit.objects.filter(pk=deep.plant.pk).update(tier=OrgUnit.Tier.STANDARD)
     assert fresh(deep.plant).tier == ""
+
+
+def test_the_tree_page_orders_siblings_by_sort_order_then_name_not_by_id(db):
+    from branches.selectors import tree_order
+
+    root = f.committee(code="R")
+    later = f.branch(root, name="乙支部", code="B2", sort_order=2)
+    first = f.branch(root, name="甲支部", code="B1", sort_order=1)
+    group = f.group(later, code="G")
+    other_root = f.committee(name="另一党委", code="R2")
+    assert tree_order([other_root, group, later, first, root]) == [root, first, later, group, other_root]

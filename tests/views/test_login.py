@@ -42,3 +42,9 @@ def test_english_can_be_chosen(users, client):
     client.force_login(users.secretary)
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     assert "Home" in client.get(reverse("home")).content.decode()
+
+
+def test_chinese_is_the_default_even_for_an_english_browser(users, client):
+    client.force_login(users.secretary)
+    page = client.get(reverse("home"), headers={"accept-language": "en-US,en;q=0.9"}).content.decode()
+    assert "我的支部" in page

@@ -131,20 +131,22 @@ class Command(BaseCommand):
         write = self.stdout.write
         write("")
         write(
-            f"Units: {kinds[OrgUnit.Kind.COMMITTEE]} committees (党委), {kinds[OrgUnit.Kind.GENERAL_BRANCH]} "
-            f"general branches (党总支), {kinds[OrgUnit.Kind.BRANCH]} branches (党支部), "
-            f"{kinds[OrgUnit.Kind.GROUP]} party groups (党小组)"
+            f"Units: committees 党委 {kinds[OrgUnit.Kind.COMMITTEE]}, general branches 党总支 "
+            f"{kinds[OrgUnit.Kind.GENERAL_BRANCH]}, branches 党支部 {kinds[OrgUnit.Kind.BRANCH]}, "
+            f"party groups 党小组 {kinds[OrgUnit.Kind.GROUP]}"
         )
         write(
-            f"Members: {members.count()} current ({probationary} probationary), "
-            f"{Member.objects.filter(left_on__isnull=False).count()} left, {transfers} transfers; "
-            f"{BranchTerm.objects.count()} terms, {BranchTitle.objects.count()} titles, "
-            f"{MemberRole.objects.count()} roles, {MemberHonour.objects.count()} honours"
+            f"Members: current {members.count()} (probationary {probationary}), "
+            f"left {Member.objects.filter(left_on__isnull=False).count()}, transfers {transfers}"
+        )
+        write(
+            f"Also: terms {BranchTerm.objects.count()}, titles {BranchTitle.objects.count()}, "
+            f"roles {MemberRole.objects.count()}, honours {MemberHonour.objects.count()}"
         )
         write("")
-        write("Open http://127.0.0.1:8000/ and sign in with:")
+        write("Open http://127.0.0.1:8000/ and sign in (user, password, role — bound to):")
         for username, (role, where) in logins.items():
-            write(f"  {username:<10} password {password:<16} {role:<34} {where}")
+            write(f"  {username:<10} {password}   {role} — {where}")
         write("")
         write(
             self.style.SUCCESS(
@@ -362,11 +364,11 @@ def create_logins(plan: Plan, units: list[OrgUnit], members: list[Member], admin
         Member.objects.filter(pk=holder.pk).update(user=secretary)
     parent = units[plan.units[plan.showcase].parent]
     return {
-        admin.username: ("administrator (系统管理员)", "whole organisation, and /admin/"),
-        staffer.username: ("party committee staff (党委)", committee_unit.name),
+        admin.username: ("administrator 系统管理员", "the whole organisation, and the Django admin at /admin/"),
+        staffer.username: ("party committee staff 党委", committee_unit.name),
         secretary.username: (
-            "branch secretary (支部书记)",
-            f"{branch.name} under {parent.name}" + (f", member {holder.name}" if holder else ""),
+            "branch secretary 支部书记",
+            f"{branch.name} ({parent.name})" + (f", linked to member {holder.name}" if holder else ""),
         ),
     }
 
@@ -394,8 +396,9 @@ def reset_demo_data() -> list[str]:
         for model in OWN_MODELS:
             cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")
             cleared.append(f"{model._meta.label} ({cursor.rowcount} rows)")
-    count, _ = get_user_model().objects.filter(username__in=DEMO_USERNAMES).delete()
-    cleared.append(f"demo logins ({count} rows with their sessions and log entries)")
+    user_model = get_user_model()
+    _, per_model = user_model.objects.filter(username__in=DEMO_USERNAMES).delete()
+    cleared.append(f"demo logins ({per_model.get(user_model._meta.label, 0)} users)")
     return cleared
 
 
