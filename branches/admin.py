@@ -1,4 +1,6 @@
 from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 
 from . import services
@@ -67,3 +69,19 @@ class RoleBindingAdmin(admin.ModelAdmin):
     search_fields = ("user__username", "unit__name", "unit__code")
     list_select_related = ("user", "unit")
     autocomplete_fields = ("unit", "user")
+
+
+class RoleBindingInline(admin.TabularInline):
+    model = RoleBinding
+    extra = 1
+    autocomplete_fields = ("unit",)
+
+
+# Administrators give people their roles where they create the login.
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class PartybuildUserAdmin(UserAdmin):
+    inlines = [*UserAdmin.inlines, RoleBindingInline]
+    list_display = ("username", "first_name", "last_name", "is_active", "is_staff", "last_login")
