@@ -248,10 +248,12 @@ class TreeBuilder:
         )
         n_plants = max(1, min(len(PLANTS), max(5, round(branches / 87)), branches // 3))
         quotas = _split(self.rng, branches, n_plants, 0.5, 1.6, minimum=3)
+        # A tree too small for 炼钢二厂 shows off its only plant instead.
+        showcase = min(SHOWCASE_PLANT, n_plants - 1)
         for index, quota in enumerate(quotas):
-            self._plant(root, index, quota)
+            self._plant(root, index, quota, showcase=index == showcase)
 
-    def _plant(self, root: int, index: int, quota: int) -> None:
+    def _plant(self, root: int, index: int, quota: int, *, showcase: bool) -> None:
         name, code, areas, subs = PLANTS[index]
         established = datetime.date(self.rng.randint(1995, 2008), self.rng.randint(1, 12), 1)
         plant = self.plan.add_unit(
@@ -267,10 +269,10 @@ class TreeBuilder:
                 sub = self.plan.add_unit(
                     UnitPlan(OrgUnit.Kind.COMMITTEE, f"{name}{sub_name}党委", f"{code}-F{i + 1}", plant, 2, i)
                 )
-                self._place_branches(sub, code, names, share, force_general=index == SHOWCASE_PLANT and i == 0)
+                self._place_branches(sub, code, names, share, force_general=showcase and i == 0)
         else:
-            self._place_branches(plant, code, names, quota, force_general=index == SHOWCASE_PLANT)
-        if index == SHOWCASE_PLANT:
+            self._place_branches(plant, code, names, quota, force_general=showcase)
+        if showcase:
             self.plan.committee = plant
             self.plan.showcase = self.plan.branches[first_branch]
 
@@ -491,8 +493,9 @@ def plan_moves(plan: Plan, rng: random.Random, today: datetime.date) -> None:
         for i, m in enumerate(plan.members)
         if m.is_full and m.current.started_on <= today - datetime.timedelta(days=200)
     ]
-    n_moves = max(5, len(plan.members) // 1000)
-    n_leavers = max(3, len(plan.members) // 5000)
+    total = len(plan.members)
+    n_moves = min(max(5, total // 1000), total // 20)
+    n_leavers = min(max(3, total // 5000), total // 50)
     chosen = rng.sample(settled, min(len(settled), n_moves + n_leavers))
     for i in chosen[:n_moves]:
         _transfer(plan, rng, today, plan.members[i])

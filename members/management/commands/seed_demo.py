@@ -80,25 +80,24 @@ class Command(BaseCommand):
             )
             self._stage(started, f"planned {len(plan.units)} units and {len(plan.members)} members")
             logins = self._write(plan, options["password"], large=large, started=started)
-        self._report(plan, logins, options["password"], time.perf_counter() - started)
+        self._report(logins, options["password"], time.perf_counter() - started)
 
     # --- before: an empty tree ----------------------------------------------------------
 
     def _make_room(self, *, reset: bool) -> None:
-        if not reset:
-            taken = list(
-                get_user_model().objects.filter(username__in=DEMO_USERNAMES).values_list("username", flat=True)
-            )
-            if OrgUnit.objects.exists():
-                raise CommandError(
-                    "The database already has an organisation tree. seed_demo only fills an empty one; "
-                    "use --reset to delete the tree, its members and the demo logins first."
-                )
-            if taken:
-                raise CommandError(f"User(s) {', '.join(taken)} already exist; use --reset to replace them.")
+        """Refuse to mix the demo with existing data, or clear it all with --reset."""
+        if reset:
+            for label in reset_demo_data():
+                self.stdout.write(f"  cleared {label}")
             return
-        for label in reset_demo_data():
-            self.stdout.write(f"  cleared {label}")
+        if OrgUnit.objects.exists():
+            raise CommandError(
+                "The database already has an organisation tree. seed_demo only fills an empty one; "
+                "use --reset to delete the tree, its members and the demo logins first."
+            )
+        taken = get_user_model().objects.filter(username__in=DEMO_USERNAMES).values_list("username", flat=True)
+        if taken:
+            raise CommandError(f"User(s) {', '.join(taken)} already exist; use --reset to replace them.")
 
     # --- writing ------------------------------------------------------------------------
 
@@ -110,7 +109,7 @@ class Command(BaseCommand):
         self._stage(started, f"wrote {len(units)} units")
         terms = writer.terms(plan, units, admin)
         write_titles(plan, units, admin)
-        member_rows = write_members(plan, units, admin)
+        member_rows = write_members(plan, units)
         self._stage(started, f"wrote {len(member_rows)} members and their membership periods")
         write_roles(plan, units, member_rows, terms)
         write_honours(plan, member_rows, admin)
@@ -123,7 +122,7 @@ class Command(BaseCommand):
 
     # --- after: what was made and how to get in -------------------------------------------
 
-    def _report(self, plan: Plan, logins: dict, password: str, elapsed: float) -> None:
+    def _report(self, logins: dict, password: str, elapsed: float) -> None:
         kinds = Counter(OrgUnit.objects.values_list("kind", flat=True))
         members = Member.objects.filter(left_on__isnull=True)
         probationary = members.filter(status=Member.Status.PROBATIONARY).count()
@@ -257,8 +256,10 @@ def write_titles(plan: Plan, units: list[OrgUnit], admin) -> None:
 # --- members, in bulk ----------------------------------------------------------------------
 
 
-def write_members(plan: Plan, units: list[OrgUnit], admin) -> list[Member]:
-    """Members at their current (or last) placement, then every membership period."""
+def write_members(plan: Plan, units: list[OrgUnit]) -> list[Member]:
+    """Members at their current (or last) placement, then every membership period.
+    Periods carry no ``recorded_by``: nobody recorded them, the seed did (and at 100k
+    rows each foreign key costs a second of constraint checks at commit)."""
     rows = [
         Member(
             name=m.name,
@@ -287,7 +288,6 @@ def write_members(plan: Plan, units: list[OrgUnit], admin) -> list[Member]:
             ended_on=p.ended_on,
             end_reason=p.end_reason,
             note=p.note,
-            recorded_by=admin,
         )
         for m, row in zip(plan.members, rows, strict=True)
         for p in m.periods
@@ -334,7 +334,7 @@ def write_honours(plan: Plan, members: list[Member], admin) -> None:
 
 
 def create_admin(password: str):
-    """The administrator comes first: terms, titles and periods record who made them.
+    """The administrator comes first: terms, titles and honours record who made them.
     Superuser too, so the Django admin works for it."""
     user = get_user_model().objects.create_superuser("admin", email="", password=password, first_name="系统管理员")
     role_binding_create(user=user, role=RoleBinding.Role.ADMIN, unit=None)
@@ -382,9 +382,9 @@ def reset_demo_data() -> list[str]:
     Other apps' rows that point at a member or a unit (ledger entries, activities …)
     cannot outlive them, so they go first, through the ORM so their own cascades run;
     nullable SET_NULL links are just cleared. The demo's own tables are then emptied
-    with one DELETE each, dependents first: the ORM would load and PROTECT-check every
-    row, which at 100,000 members takes far longer than the seeding. Returns labels of
-    what was cleared.
+    with one DELETE each, dependents first: the ORM would load every member to check its
+    PROTECT links (seconds at 100,000 members) and could not delete the self-referencing
+    tree in one go. Returns labels of what was cleared.
     """
     cleared = []
     for model, field in _set_null_links(OWN_MODELS):
