@@ -16,8 +16,16 @@ def superuser(db):
 
 def test_every_admin_list_page_renders_and_searches(tree, member_a, superuser, client):
     client.force_login(superuser)
-    for model in ("branches/orgunit", "branches/branchterm", "branches/branchtitle", "branches/rolebinding",
-                  "members/member", "members/memberrole", "members/memberhonour", "auth/user"):
+    for model in (
+        "branches/orgunit",
+        "branches/branchterm",
+        "branches/branchtitle",
+        "branches/rolebinding",
+        "members/member",
+        "members/memberrole",
+        "members/memberhonour",
+        "auth/user",
+    ):
         response = client.get(f"/admin/{model}/", {"q": "党"})
         assert response.status_code == 200, model
 
@@ -37,7 +45,14 @@ def test_moving_a_unit_in_the_admin_moves_its_subtree(tree, superuser, client):
     client.force_login(superuser)
     response = client.post(
         reverse("admin:branches_orgunit_change", args=[tree.branch_a.pk]),
-        {"kind": "branch", "name": tree.branch_a.name, "code": "BRA", "parent": tree.other.pk, "sort_order": 0, "tier": ""},
+        {
+            "kind": "branch",
+            "name": tree.branch_a.name,
+            "code": "BRA",
+            "parent": tree.other.pk,
+            "sort_order": 0,
+            "tier": "",
+        },
     )
     assert response.status_code == 302
     tree.group_a1.refresh_from_db()
