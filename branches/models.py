@@ -232,3 +232,57 @@ class RoleBinding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()} · {self.unit or '*'}"
+
+
+class CommitteeMonth(models.Model):
+    """A month's state for one committee: open, or closed once its ranking is published.
+
+    A missing row means open. Closing and reopening are recorded in ``MonthEvent``.
+    """
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
+
+    committee = models.ForeignKey(
+        OrgUnit, verbose_name=_("party committee"), on_delete=models.PROTECT, related_name="months"
+    )
+    month = models.DateField(_("month"), help_text=_("The first day of the month."))
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.OPEN)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("committee month")
+        verbose_name_plural = _("committee months")
+        ordering = ["committee", "-month"]
+        constraints = [
+            models.UniqueConstraint(fields=["committee", "month"], name="committeemonth_unique"),
+            models.CheckConstraint(condition=Q(month__day=1), name="committeemonth_first_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.committee} {self.month:%Y-%m} {self.get_state_display()}"
+
+
+class MonthEvent(models.Model):
+    """Who closed or reopened a committee's month, when, and why."""
+
+    class Action(models.TextChoices):
+        CLOSE = "close", _("Closed")
+        REOPEN = "reopen", _("Reopened")
+
+    committee_month = models.ForeignKey(CommitteeMonth, on_delete=models.PROTECT, related_name="events")
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices)
+    reason = models.TextField(_("reason"), blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("month event")
+        verbose_name_plural = _("month events")
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.committee_month} {self.get_action_display()}"

@@ -5,7 +5,7 @@ import datetime
 
 from django.db.models import QuerySet
 
-from .models import BranchTerm, BranchTitle, OrgUnit
+from .models import BranchTerm, BranchTitle, CommitteeMonth, OrgUnit
 
 
 def unit_subtree(*, unit: OrgUnit, kinds: list[str] | None = None, include_self: bool = True) -> QuerySet[OrgUnit]:
@@ -74,3 +74,36 @@ def tree_order(units: list[OrgUnit]) -> list[OrgUnit]:
         ordered.append(unit)
         stack.extend(sorted(children.get(unit.pk, []), key=lambda u: (u.sort_order, u.name), reverse=True))
     return ordered
+
+
+def committee_for(*, unit: OrgUnit) -> OrgUnit | None:
+    """The nearest party committee at or above ``unit``: the one that grades, ranks and
+    closes its months. One query, read off the materialised path."""
+    if unit.is_committee:
+        return unit
+    return OrgUnit.objects.filter(pk__in=unit.ancestor_ids(), kind=OrgUnit.Kind.COMMITTEE).order_by("-depth").first()
+
+
+def committees_for(*, units: list[OrgUnit]) -> dict[int, OrgUnit | None]:
+    """``committee_for`` for many units with one query."""
+    ancestor_ids = {i for unit in units for i in unit.ancestor_ids()}
+    committees = OrgUnit.objects.in_bulk(
+        OrgUnit.objects.filter(pk__in=ancestor_ids, kind=OrgUnit.Kind.COMMITTEE).values_list("pk", flat=True)
+    )
+    result: dict[int, OrgUnit | None] = {}
+    for unit in units:
+        if unit.is_committee:
+            result[unit.pk] = unit
+            continue
+        result[unit.pk] = next((committees[i] for i in reversed(unit.ancestor_ids()) if i in committees), None)
+    return result
+
+
+def month_is_closed(*, committee: OrgUnit, month: datetime.date) -> bool:
+    return CommitteeMonth.objects.filter(
+        committee=committee, month=month.replace(day=1), state=CommitteeMonth.State.CLOSED
+    ).exists()
+
+
+def committee_months(*, committee: OrgUnit):
+    return CommitteeMonth.objects.filter(committee=committee).prefetch_related("events__user").order_by("-month")

@@ -10,7 +10,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext as _
 
-from .models import BranchTerm, BranchTitle, OrgUnit, RoleBinding
+from .models import BranchTerm, BranchTitle, CommitteeMonth, MonthEvent, OrgUnit, RoleBinding
 
 
 def add_years(day: datetime.date, years: int) -> datetime.date:
@@ -201,3 +201,52 @@ def role_binding_create(*, user: AbstractBaseUser, role: str, unit: OrgUnit | No
         raise ValidationError(_("Committee staff are bound to a party committee."))
     binding, _created = RoleBinding.objects.get_or_create(user=user, role=role, unit=unit)
     return binding
+
+
+def month_label(month: datetime.date) -> str:
+    return f"{month:%Y-%m}"
+
+
+def month_assert_open(*, unit: OrgUnit, month: datetime.date) -> None:
+    """Refuse a write that touches a closed month of ``unit``'s committee."""
+    from .selectors import committee_for, month_is_closed
+
+    committee = committee_for(unit=unit)
+    if committee is not None and month_is_closed(committee=committee, month=month):
+        raise ValidationError(
+            _("%(month)s is closed for %(committee)s: its ranking has been published. Ask the committee to reopen it.")
+            % {"month": month_label(month), "committee": committee.name}
+        )
+
+
+@transaction.atomic
+def month_close(
+    *, committee: OrgUnit, month: datetime.date, user: AbstractBaseUser | None = None, reason: str = ""
+) -> CommitteeMonth:
+    if not committee.is_committee:
+        raise ValidationError(_("Months are closed per party committee."))
+    row, _created = CommitteeMonth.objects.select_for_update().get_or_create(
+        committee=committee, month=month.replace(day=1)
+    )
+    if row.state == CommitteeMonth.State.CLOSED:
+        raise ValidationError(_("%(month)s is already closed.") % {"month": month_label(row.month)})
+    row.state = CommitteeMonth.State.CLOSED
+    row.save(update_fields=["state", "changed_at"])
+    MonthEvent.objects.create(committee_month=row, action=MonthEvent.Action.CLOSE, reason=reason, user=user)
+    return row
+
+
+@transaction.atomic
+def month_reopen(
+    *, committee: OrgUnit, month: datetime.date, reason: str, user: AbstractBaseUser | None = None
+) -> CommitteeMonth:
+    """Reopening a published month is an act of its own, with a reason on record."""
+    if not reason.strip():
+        raise ValidationError({"reason": _("Give a reason for reopening the month.")})
+    row = CommitteeMonth.objects.select_for_update().filter(committee=committee, month=month.replace(day=1)).first()
+    if row is None or row.state != CommitteeMonth.State.CLOSED:
+        raise ValidationError(_("%(month)s is not closed.") % {"month": month_label(month)})
+    row.state = CommitteeMonth.State.OPEN
+    row.save(update_fields=["state", "changed_at"])
+    MonthEvent.objects.create(committee_month=row, action=MonthEvent.Action.REOPEN, reason=reason.strip(), user=user)
+    return row

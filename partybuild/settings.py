@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "axes",
     "branches",
     "members",
+    "members.ledger.apps.LedgerConfig",
+    "branches.activities.apps.ActivitiesConfig",
 ]
 
 MIDDLEWARE = [

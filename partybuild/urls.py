@@ -13,5 +13,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("org/", include("branches.urls")),
     path("members/", include("members.urls")),
+    path("ledger/", include("members.ledger.urls")),
+    path("activities/", include("branches.activities.urls")),
     path("admin/", admin.site.urls),
 ]

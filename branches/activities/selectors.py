@@ -1,0 +1,74 @@
+"""Reads about activities: who is expected, lists, counts, and the points an activity produced."""
+
+import datetime
+
+from django.db.models import Count, Q, QuerySet
+
+from branches.choices import ActivityKind
+from branches.models import OrgUnit
+from members.models import Member, MemberRole, Membership
+from members.selectors import members_of_branch_at
+
+from .models import Activity, Attendance
+
+
+def expected_attendees(
+    *, branch: OrgUnit, kind: str, group: OrgUnit | None, on_date: datetime.date
+) -> QuerySet[Member]:
+    """Who is on the attendance list: the branch's members on that date; a party group
+    meeting, the group's members; a branch committee meeting, the sitting committee."""
+    if kind == ActivityKind.GROUP_MEETING and group is not None:
+        periods = Membership.objects.filter(branch=branch, group=group, started_on__lte=on_date).filter(
+            Q(ended_on__isnull=True) | Q(ended_on__gt=on_date)
+        )
+        members = Member.objects.filter(pk__in=periods.values("member_id"))
+    elif kind == ActivityKind.COMMITTEE_MEETING:
+        roles = MemberRole.objects.filter(
+            unit=branch, role__in=MemberRole.COMMITTEE_ROLES, started_on__lte=on_date
+        ).filter(Q(ended_on__isnull=True) | Q(ended_on__gte=on_date))
+        members = Member.objects.filter(pk__in=roles.values("member_id"))
+    else:
+        members = members_of_branch_at(branch=branch, on_date=on_date)
+    return members.order_by("employee_no")
+
+
+def branch_activities(
+    *,
+    branches: QuerySet[OrgUnit],
+    kind: str = "",
+    date_from: datetime.date | None = None,
+    date_to: datetime.date | None = None,
+    include_cancelled: bool = False,
+    q: str = "",
+) -> QuerySet[Activity]:
+    activities = Activity.objects.filter(branch__in=branches)
+    if kind:
+        activities = activities.filter(kind=kind)
+    if date_from:
+        activities = activities.filter(date__gte=date_from)
+    if date_to:
+        activities = activities.filter(date__lte=date_to)
+    if not include_cancelled:
+        activities = activities.filter(status=Activity.Status.HELD)
+    if q:
+        activities = activities.filter(Q(title__icontains=q) | Q(place__icontains=q) | Q(host__icontains=q))
+    return (
+        activities.select_related("branch", "group")
+        .annotate(
+            expected=Count("attendances"),
+            attended=Count("attendances", filter=Q(attendances__status__in=["present", "late"])),
+        )
+        .order_by("-date", "-pk")
+    )
+
+
+def attendance_counts(*, activity: Activity) -> dict[str, int]:
+    rows = Attendance.objects.filter(activity=activity).values("status").annotate(n=Count("pk"))
+    counts = {status: 0 for status in ("present", "late", "excused", "absent")}
+    counts.update({row["status"]: row["n"] for row in rows})
+    counts["total"] = sum(counts.values())
+    return counts
+
+
+def activity_attendance(*, activity: Activity) -> QuerySet[Attendance]:
+    return activity.attendances.select_related("member").order_by("member__employee_no")

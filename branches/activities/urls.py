@@ -1,0 +1,7 @@
+"""Each views module owns its own ``urlpatterns``; this joins them under one namespace."""
+
+from .views import activities, compliance
+
+app_name = "activities"
+
+urlpatterns = [*activities.urlpatterns, *compliance.urlpatterns]

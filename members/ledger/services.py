@@ -1,0 +1,274 @@
+"""Writes to the points ledger. The only code that creates ``LedgerEntry`` rows; there is
+no code that updates or deletes one.
+
+Caps hold under concurrency because every write first takes a PostgreSQL advisory lock
+per (member, month) it touches, in a fixed order, and only then reads the month's totals.
+"""
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import connection, transaction
+from django.db.models import Sum
+from django.utils.translation import gettext as _
+
+from branches.models import OrgUnit
+from branches.services import month_assert_open, month_label
+from members.models import Member
+
+from .models import LedgerEntry, Rule, RuleSet, RuleSetVersion, Source
+
+# Tests switch this off to show the race the lock prevents (tests/ledger/test_concurrency.py).
+LOCKING = True
+LOCK_NAMESPACE = 0x1ED6  # the first advisory-lock key: "ledger"
+
+
+def first_of_month(day: datetime.date) -> datetime.date:
+    return day.replace(day=1)
+
+
+def lock_member_months(keys: set[tuple[int, datetime.date]]) -> None:
+    """Serialise writers to the same members' months until the transaction ends.
+
+    Locks are taken in sorted order so two batches that overlap cannot deadlock. SQLite
+    serialises all writers anyway, so there is nothing to do there.
+    """
+    if not LOCKING or connection.vendor != "postgresql" or not keys:
+        return
+    # One key per member-month: the member id in the high bits, yyyymm in the low ones.
+    ordered = sorted(member_id * 1_000_000 + month.year * 100 + month.month for member_id, month in keys)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, k) FROM unnest(%s::bigint[]) AS k",
+            # The two-argument form takes int4 keys; fold the bigint into it.
+            [LOCK_NAMESPACE, [k % 2_147_483_647 for k in ordered]],
+        )
+
+
+def rule_set_for(*, unit: OrgUnit) -> RuleSet:
+    """The rule set of the nearest committee above ``unit`` that has one, else the default."""
+    ancestor_ids = unit.ancestor_ids() + [unit.pk]
+    own = (
+        RuleSet.objects.filter(committee_id__in=ancestor_ids)
+        .select_related("committee")
+        .order_by("-committee__depth")
+        .first()
+    )
+    return own or RuleSet.objects.get(committee__isnull=True)
+
+
+def rule_version_for(*, unit: OrgUnit, month: datetime.date) -> RuleSetVersion:
+    """The version in force for ``unit`` in ``month``: the latest effective by then."""
+    rule_set = rule_set_for(unit=unit)
+    version = rule_set.versions.filter(effective_month__lte=first_of_month(month)).order_by("-effective_month").first()
+    if version is None:
+        raise ValidationError(
+            _("No rule set version of %(rules)s is in force in %(month)s.")
+            % {"rules": rule_set.name, "month": month_label(month)}
+        )
+    return version
+
+
+def _month_totals(*, member_ids: set[int], month: datetime.date, codes: set[str]) -> dict[tuple[int, str], Decimal]:
+    """Points so far this month per (member, rule code), across rule versions."""
+    rows = (
+        LedgerEntry.objects.filter(member_id__in=member_ids, month=month, rule__code__in=codes)
+        .values("member_id", "rule__code")
+        .annotate(total=Sum("points"))
+    )
+    return {(row["member_id"], row["rule__code"]): row["total"] or Decimal("0") for row in rows}
+
+
+def _apply_cap(*, rule: Rule, points: Decimal, so_far: Decimal, clip: bool) -> Decimal:
+    if rule.monthly_cap is None or points <= 0:
+        return points
+    room = max(rule.monthly_cap - so_far, Decimal("0"))
+    if points <= room:
+        return points
+    if clip:
+        return room
+    raise ValidationError(
+        {
+            "points": _(
+                "%(rule)s is capped at %(cap)s points a month; this member has %(so_far)s already, so at most %(room)s more."
+            )
+            % {"rule": rule.name, "cap": rule.monthly_cap, "so_far": so_far, "room": room}
+        }
+    )
+
+
+# Hook for the concurrency test: runs between reading the month's totals and writing.
+_after_totals_read = None
+
+
+@transaction.atomic
+def ledger_entry_record(
+    *,
+    member: Member,
+    rule: Rule,
+    month: datetime.date,
+    points: Decimal,
+    reason: str,
+    user: AbstractBaseUser | None,
+    evidence: UploadedFile | None = None,
+    source: str = Source.MANUAL,
+    source_id: int | None = None,
+) -> LedgerEntry:
+    """A manual award or deduction by a secretary: points within the rule's range, a
+    reason always, evidence where the rule asks for it, and never past the monthly cap."""
+    month = first_of_month(month)
+    month_assert_open(unit=member.branch, month=month)
+    version = rule_version_for(unit=member.branch, month=month)
+    if rule.version_id != version.pk:
+        raise ValidationError({"rule": _("This rule is not in force for %(month)s.") % {"month": month_label(month)}})
+    if rule.source == Source.ATTENDANCE:
+        raise ValidationError({"rule": _("Attendance points are recorded through the activity's attendance.")})
+    if not member.is_active:
+        raise ValidationError(_("%(member)s has left.") % {"member": member.name})
+    if not rule.points_min <= points <= rule.points_max:
+        raise ValidationError(
+            {
+                "points": _("%(rule)s allows %(low)s to %(high)s points.")
+                % {"rule": rule.name, "low": rule.points_min, "high": rule.points_max}
+            }
+        )
+    if not reason.strip():
+        raise ValidationError({"reason": _("Give a reason.")})
+    if rule.evidence_required and not evidence:
+        raise ValidationError({"evidence": _("%(rule)s needs evidence: attach a photo or PDF.") % {"rule": rule.name}})
+    lock_member_months({(member.pk, month)})
+    so_far = _month_totals(member_ids={member.pk}, month=month, codes={rule.code}).get(
+        (member.pk, rule.code), Decimal("0")
+    )
+    if _after_totals_read is not None:
+        _after_totals_read()
+    points = _apply_cap(rule=rule, points=points, so_far=so_far, clip=False)
+    return LedgerEntry.objects.create(
+        member=member,
+        branch=member.branch,
+        month=month,
+        rule=rule,
+        rule_version=version,
+        category=rule.category,
+        points=points,
+        source=source,
+        source_id=source_id,
+        evidence=evidence or "",
+        reason=reason.strip(),
+        recorded_by=user,
+    )
+
+
+def _reversal_of(entry: LedgerEntry, *, reason: str, user: AbstractBaseUser | None) -> LedgerEntry:
+    return LedgerEntry(
+        member_id=entry.member_id,
+        branch_id=entry.branch_id,
+        month=entry.month,
+        rule_id=entry.rule_id,
+        rule_version_id=entry.rule_version_id,
+        category=entry.category,
+        points=-entry.points,
+        source=entry.source,
+        source_id=entry.source_id,
+        reason=reason,
+        reverses=entry,
+        recorded_by=user,
+    )
+
+
+@transaction.atomic
+def ledger_entry_reverse(*, entry: LedgerEntry, reason: str, user: AbstractBaseUser | None) -> LedgerEntry:
+    """Correct a mistake: a new entry with the opposite points that points at the original."""
+    if not reason.strip():
+        raise ValidationError({"reason": _("Give a reason for the correction.")})
+    if entry.is_reversal:
+        raise ValidationError(_("A reversing entry cannot itself be reversed; record a new entry instead."))
+    month_assert_open(unit=entry.branch, month=entry.month)
+    lock_member_months({(entry.member_id, entry.month)})
+    if LedgerEntry.objects.filter(reverses=entry).exists():
+        raise ValidationError(_("This entry has already been reversed."))
+    reversal = _reversal_of(entry, reason=reason.strip(), user=user)
+    reversal.save(force_insert=True)
+    return reversal
+
+
+def ledger_reverse_sources(*, source: str, source_ids: list[int], reason: str, user: AbstractBaseUser | None) -> int:
+    """Reverse every standing entry produced by these sources (say, an activity's
+    attendances). Runs inside the caller's transaction; returns how many were reversed."""
+    standing = list(
+        LedgerEntry.objects.filter(
+            source=source, source_id__in=source_ids, reverses__isnull=True, reversed_by__isnull=True
+        )
+    )
+    if not standing:
+        return 0
+    lock_member_months({(e.member_id, e.month) for e in standing})
+    LedgerEntry.objects.bulk_create([_reversal_of(e, reason=reason, user=user) for e in standing])
+    return len(standing)
+
+
+@dataclass(frozen=True)
+class AttendanceItem:
+    attendance_id: int
+    member_id: int
+    status: str
+
+
+def ledger_post_attendance(
+    *,
+    branch: OrgUnit,
+    activity_kind: str,
+    activity_date: datetime.date,
+    class_hours: Decimal | None,
+    items: list[AttendanceItem],
+    reason: str,
+    user: AbstractBaseUser | None,
+) -> list[LedgerEntry]:
+    """Post the points an activity's attendance earns, in one batch: the rules of the
+    version in force whose kinds and statuses match. Capped rules are clipped to what is
+    left of the month's cap (attendance is a fact; the cap limits the points, not the
+    record). Runs inside the caller's transaction."""
+    month = first_of_month(activity_date)
+    version = rule_version_for(unit=branch, month=month)
+    rules = [rule for rule in version.rules.filter(source=Source.ATTENDANCE) if activity_kind in rule.activity_kinds]
+    if not rules or not items:
+        return []
+    lock_member_months({(item.member_id, month) for item in items})
+    capped_codes = {rule.code for rule in rules if rule.monthly_cap is not None}
+    so_far = (
+        _month_totals(member_ids={i.member_id for i in items}, month=month, codes=capped_codes) if capped_codes else {}
+    )
+    so_far = defaultdict(Decimal, so_far)
+    entries = []
+    for item in items:
+        for rule in rules:
+            if item.status not in rule.attendance_statuses:
+                continue
+            points = rule.points_min
+            if rule.per_class_hour:
+                if not class_hours:
+                    continue
+                points = (points * class_hours).quantize(Decimal("0.01"))
+            points = _apply_cap(rule=rule, points=points, so_far=so_far[(item.member_id, rule.code)], clip=True)
+            so_far[(item.member_id, rule.code)] += points
+            entries.append(
+                LedgerEntry(
+                    member_id=item.member_id,
+                    branch=branch,
+                    month=month,
+                    rule=rule,
+                    rule_version=version,
+                    category=rule.category,
+                    points=points,
+                    source=Source.ATTENDANCE,
+                    source_id=item.attendance_id,
+                    reason=reason,
+                    recorded_by=user,
+                )
+            )
+    return LedgerEntry.objects.bulk_create(entries)
