@@ -40,13 +40,18 @@ def lock_member_months(keys: set[tuple[int, datetime.date]]) -> None:
     """
     if not LOCKING or connection.vendor != "postgresql" or not keys:
         return
-    # One key per member-month: the member id in the high bits, yyyymm in the low ones.
-    ordered = sorted(member_id * 1_000_000 + month.year * 100 + month.month for member_id, month in keys)
+    # One bigint key per member-month: namespace | member id | month number, packed so
+    # no two (member, month) pairs share a key (member ids below 2**31).
+    ordered = sorted(
+        (LOCK_NAMESPACE << 48) + (member_id << 17) + (month.year * 12 + month.month - 1) % (1 << 17)
+        for member_id, month in keys
+    )
     with connection.cursor() as cursor:
+        # The sorted subquery fixes the order in which the outer query takes the locks.
         cursor.execute(
-            "SELECT pg_advisory_xact_lock(%s, k) FROM unnest(%s::bigint[]) AS k",
-            # The two-argument form takes int4 keys; fold the bigint into it.
-            [LOCK_NAMESPACE, [k % 2_147_483_647 for k in ordered]],
+            "SELECT pg_advisory_xact_lock(k) FROM "
+            "(SELECT k FROM unnest(%s::bigint[]) WITH ORDINALITY AS t(k, i) ORDER BY i) AS ordered",
+            [ordered],
         )
 
 

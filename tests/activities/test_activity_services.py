@@ -42,7 +42,12 @@ def test_a_themed_day_lists_every_member_present_and_posts_two_points_each(tree,
     for member in people:
         assert total(member) == Decimal("2.00")
         entry = LedgerEntry.objects.get(member=member)
-        assert (entry.month, entry.rule.code, entry.category, entry.branch) == (MARCH, "org_present", "org_life", tree.branch_a)
+        assert (entry.month, entry.rule.code, entry.category, entry.branch) == (
+            MARCH,
+            "org_present",
+            "org_life",
+            tree.branch_a,
+        )
 
 
 def test_changing_attendance_reverses_the_old_entry_and_posts_the_new(tree, people, users):
@@ -68,7 +73,9 @@ def test_a_party_group_meeting_lists_only_that_groups_members(tree, people):
 
 def test_a_committee_meeting_lists_only_the_sitting_committee(tree, people):
     MemberRole.objects.create(member=people[3], unit=tree.branch_a, role="secretary", started_on="2024-01-01")
-    activity = services.activity_create(branch=tree.branch_a, kind="committee_meeting", title="支委会", date=DAY, user=None)
+    activity = services.activity_create(
+        branch=tree.branch_a, kind="committee_meeting", title="支委会", date=DAY, user=None
+    )
     assert list(activity.attendances.values_list("member_id", flat=True)) == [people[3].pk]
 
 

@@ -26,7 +26,7 @@ DEFAULT_RULES = [
 TRIGGER_SQL = """
 CREATE OR REPLACE FUNCTION ledger_entry_append_only() RETURNS trigger AS $$
 BEGIN
-    RAISE EXCEPTION 'ledger entries are append-only: % of entry % refused; record a reversing entry instead',
+    RAISE EXCEPTION 'ledger entries are append-only: %% of entry %% refused; record a reversing entry instead',
         TG_OP, OLD.id USING ERRCODE = 'restrict_violation';
 END;
 $$ LANGUAGE plpgsql;
@@ -41,6 +41,7 @@ DROP FUNCTION IF EXISTS ledger_entry_append_only();
 
 
 def add_trigger(apps, schema_editor):
+    # The SQL goes through the driver's parameter substitution, hence %% for RAISE's %.
     # Row-level triggers leave TRUNCATE alone, so test flushes and a deliberate reset work.
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(TRIGGER_SQL)
