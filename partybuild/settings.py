@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "members",
     "members.ledger.apps.LedgerConfig",
     "branches.activities.apps.ActivitiesConfig",
+    # The project package itself, for commands that span every app (seed_demo).
+    "partybuild",
 ]
 
 MIDDLEWARE = [
