@@ -111,3 +111,12 @@ def get_unit_for_user(user, pk: int, *, write: bool = False) -> OrgUnit:
     if write and not can_write_unit(user, unit):
         raise PermissionDenied
     return unit
+
+
+def writable_branches(user) -> QuerySet[OrgUnit]:
+    """Active branches the user may write to: log activities in, put members into."""
+    scope = user_scope(user)
+    branches = OrgUnit.objects.filter(kind=OrgUnit.Kind.BRANCH, dissolved_on__isnull=True)
+    if scope.is_admin:
+        return branches
+    return branches.filter(scope.path_q("path", Role.COMMITTEE_STAFF, Role.SECRETARY))

@@ -89,3 +89,29 @@ def call_service(form: forms.Form, service, /, **kwargs):
         else:
             form.add_error(None, exc)
         return None
+
+
+class MonthField(forms.DateField):
+    """``<input type=month>`` (YYYY-MM), cleaned to the first day of the month."""
+
+    input_formats = ["%Y-%m"]
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", forms.DateInput(attrs={"type": "month"}, format="%Y-%m"))
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        day = super().to_python(value)
+        return day.replace(day=1) if day else day
+
+
+class MonthCloseForm(CrispyForm):
+    submit_label = _("Close the month")
+    month = MonthField(label=_("month"))
+    reason = forms.CharField(label=_("note"), max_length=300, required=False)
+
+
+class MonthReopenForm(CrispyForm):
+    submit_label = _("Reopen the month")
+    month = MonthField(label=_("month"))
+    reason = forms.CharField(label=_("reason for reopening"), widget=forms.Textarea(attrs={"rows": 3}))

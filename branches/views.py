@@ -14,7 +14,16 @@ from members.access import visible_members
 
 from . import selectors, services
 from .access import can_manage_structure, can_write_unit, get_unit_for_user, user_scope, visible_units
-from .forms import TermStartForm, TitleAwardForm, TitleWithdrawForm, UnitCreateForm, UnitEditForm, call_service
+from .forms import (
+    MonthCloseForm,
+    MonthReopenForm,
+    TermStartForm,
+    TitleAwardForm,
+    TitleWithdrawForm,
+    UnitCreateForm,
+    UnitEditForm,
+    call_service,
+)
 from .models import BranchTitle, OrgUnit
 from .pages import service_form_page
 
@@ -190,4 +199,47 @@ def title_withdraw(request, pk: int, title_pk: int):
         redirect_to=branch,
         template="branches/unit_form.html",
         context={"unit": branch, "title": _("Withdraw %(title)s") % {"title": title}},
+    )
+
+
+@login_required
+def committee_months(request, pk: int):
+    """A committee's months: which are closed, and every closing and reopening with who,
+    when and why. Closing normally happens when the ranking is published; reopening is
+    an act of committee staff with a reason."""
+    committee = get_unit_for_user(request.user, pk)
+    if not committee.is_committee:
+        raise PermissionDenied
+    can_manage = can_manage_structure(request.user, committee)
+    action = request.POST.get("action")
+    close_form = MonthCloseForm(request.POST if action == "close" else None, prefix="close")
+    reopen_form = MonthReopenForm(request.POST if action == "reopen" else None, prefix="reopen")
+    if request.method == "POST":
+        if not can_manage:
+            raise PermissionDenied
+        form, service = (
+            (close_form, services.month_close) if action == "close" else (reopen_form, services.month_reopen)
+        )
+        if form.is_valid():
+            data = form.cleaned_data
+            row = call_service(
+                form, service, committee=committee, month=data["month"], reason=data["reason"], user=request.user
+            )
+            if row:
+                messages.success(
+                    request,
+                    _("%(month)s is now %(state)s.")
+                    % {"month": f"{row.month:%Y-%m}", "state": row.get_state_display()},
+                )
+                return redirect("branches:months", pk=committee.pk)
+    return render(
+        request,
+        "branches/committee_months.html",
+        {
+            "unit": committee,
+            "months": selectors.committee_months(committee=committee),
+            "close_form": close_form,
+            "reopen_form": reopen_form,
+            "can_manage": can_manage,
+        },
     )

@@ -6,15 +6,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from branches.access import can_write_unit, get_unit_for_user, user_scope, visible_units
+from branches.access import can_write_unit, get_unit_for_user, visible_units, writable_branches
 from branches.forms import call_service
-from branches.models import OrgUnit, RoleBinding
+from branches.models import OrgUnit
 from branches.pages import service_form_page
 from branches.selectors import branch_current_term, branch_groups
 
@@ -46,15 +45,6 @@ MEMBER_FIELDS = (
     "joined_on",
     "converted_on",
 )
-
-
-def writable_branches(user) -> QuerySet[OrgUnit]:
-    """Branches the user may put members into."""
-    scope = user_scope(user)
-    branches = OrgUnit.objects.filter(kind=OrgUnit.Kind.BRANCH, dissolved_on__isnull=True)
-    if scope.is_admin:
-        return branches
-    return branches.filter(scope.path_q("path", RoleBinding.Role.COMMITTEE_STAFF, RoleBinding.Role.SECRETARY))
 
 
 @login_required

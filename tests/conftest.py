@@ -89,3 +89,30 @@ def requires_postgres():
 def _fast_password_hashing(settings):
     # PBKDF2's deliberate slowness is for production; the suite creates many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _default_rule_set(request):
+    """Flushing tests (transactional, browser) remove what data migrations installed;
+    every database test starts with the default rule set in place."""
+    if not {"db", "transactional_db", "live_server"} & set(
+        request.fixturenames
+    ) and not request.node.get_closest_marker("django_db"):
+        return
+    request.getfixturevalue("transactional_db" if _is_transactional(request) else "db")
+    from django.apps import apps
+
+    from members.ledger.defaults import install_default_rules
+    from members.ledger.models import RuleSet
+
+    if not RuleSet.objects.filter(committee__isnull=True).exists():
+        install_default_rules(apps)
+
+
+def _is_transactional(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    return (
+        "transactional_db" in request.fixturenames
+        or "live_server" in request.fixturenames
+        or bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
+    )

@@ -1,3 +1,277 @@
-"""Pages: work in progress."""
+"""Activity pages: list, calendar, log, detail with the attendance grid, edit, cancel,
+attachments. Thin: access → selectors/services → template."""
 
-urlpatterns = []
+import calendar
+import datetime
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Sum
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path
+from django.utils import timezone
+from django.utils.dates import WEEKDAYS_ABBR
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from branches.access import can_write_unit, get_unit_for_user, visible_units, writable_branches
+from branches.choices import AttendanceStatus
+from branches.forms import call_service
+from branches.models import OrgUnit
+from branches.pages import service_form_page
+from branches.selectors import committee_for, month_is_closed
+from members.ledger.models import LedgerEntry, Source
+
+from .. import selectors, services
+from ..access import get_activity_for_user
+from ..forms import ActivityFilterForm, ActivityForm, AttachmentForm, CancelForm
+from ..models import ActivityAttachment, Attendance
+
+
+@login_required
+def activity_list(request):
+    units = visible_units(request.user).exclude(kind=OrgUnit.Kind.GROUP)
+    form = ActivityFilterForm(request.GET or None, units=units)
+    filters = form.cleaned_data if form.is_valid() else {}
+    unit = filters.get("unit")
+    branches = units.filter(kind=OrgUnit.Kind.BRANCH)
+    if unit is not None:
+        branches = branches.filter(path__startswith=unit.path)
+    activities = selectors.branch_activities(
+        branches=branches,
+        kind=filters.get("kind") or "",
+        date_from=filters.get("date_from"),
+        date_to=filters.get("date_to"),
+        include_cancelled=bool(filters.get("include_cancelled")),
+        q=(filters.get("q") or "").strip(),
+    )
+    page = Paginator(activities, settings.ROSTER_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    today = timezone.localdate()
+    return render(
+        request,
+        "activities/activity_list.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "unit": unit,
+            "can_create": writable_branches(request.user).exists(),
+            "today": today,
+        },
+    )
+
+
+@login_required
+def activity_calendar(request, unit_pk: int, year: int, month: int):
+    unit = get_unit_for_user(request.user, unit_pk)
+    if not 1 <= month <= 12 or not 2000 <= year <= 2100:
+        raise Http404
+    first = datetime.date(year, month, 1)
+    last = datetime.date(year, month, calendar.monthrange(year, month)[1])
+    branches = OrgUnit.objects.filter(kind=OrgUnit.Kind.BRANCH, path__startswith=unit.path)
+    by_day: dict[datetime.date, list] = {}
+    for activity in selectors.branch_activities(
+        branches=branches, date_from=first, date_to=last, include_cancelled=True
+    ):
+        by_day.setdefault(activity.date, []).append(activity)
+    weeks = [
+        [(day, by_day.get(day, [])) if day.month == month else (day, None) for day in week]
+        for week in calendar.Calendar(firstweekday=0).monthdatescalendar(year, month)
+    ]
+    previous = first - datetime.timedelta(days=1)
+    following = last + datetime.timedelta(days=1)
+    return render(
+        request,
+        "activities/activity_calendar.html",
+        {
+            "unit": unit,
+            "month": first,
+            "weeks": weeks,
+            # Django's own catalogue translates the weekday names.
+            "weekdays": [WEEKDAYS_ABBR[i] for i in range(7)],
+            "previous": previous,
+            "following": following,
+            "today": timezone.localdate(),
+            "can_write": unit.is_branch and can_write_unit(request.user, unit),
+        },
+    )
+
+
+@login_required
+def activity_create(request):
+    branches = writable_branches(request.user)
+    if not branches.exists():
+        raise PermissionDenied
+    initial = {}
+    if (branch_pk := request.GET.get("branch", "")).isdigit():
+        initial["branch"] = branches.filter(pk=branch_pk).first()
+    form = ActivityForm(request.POST or None, initial=initial, branches=branches)
+    return service_form_page(
+        request,
+        form,
+        service=services.activity_create,
+        user=request.user,
+        success=_("The activity was logged; everyone expected is marked present. Correct the attendance below."),
+        template="activities/activity_form.html",
+        context={"title": _("Log an activity")},
+    )
+
+
+def _standing_points(attendances: list[Attendance]) -> dict[int, object]:
+    """Points each attendance stands at now (entries net of reversals), one GROUP BY."""
+    rows = (
+        LedgerEntry.objects.filter(source=Source.ATTENDANCE, source_id__in=[a.pk for a in attendances])
+        .values("source_id")
+        .annotate(total=Sum("points"))
+    )
+    return {row["source_id"]: row["total"] for row in rows}
+
+
+def _month_open(activity) -> bool:
+    committee = committee_for(unit=activity.branch)
+    return committee is None or not month_is_closed(committee=committee, month=activity.date)
+
+
+@login_required
+def activity_detail(request, pk: int):
+    activity = get_activity_for_user(request.user, pk)
+    attendances = list(selectors.activity_attendance(activity=activity))
+    points = _standing_points(attendances)
+    for attendance in attendances:
+        attendance.points = points.get(attendance.pk)
+    month_open = _month_open(activity)
+    can_write = can_write_unit(request.user, activity.branch)
+    by_rule = (
+        LedgerEntry.objects.filter(source=Source.ATTENDANCE, source_id__in=[a.pk for a in attendances])
+        .values("rule__code", "rule__name", "category")
+        .annotate(total=Sum("points"), entries=Count("pk"))
+        .order_by("rule__code")
+    )
+    return render(
+        request,
+        "activities/activity_detail.html",
+        {
+            "activity": activity,
+            "attendances": attendances,
+            "counts": selectors.attendance_counts(activity=activity),
+            "statuses": AttendanceStatus.choices,
+            "attachments": activity.attachments.all(),
+            "attachment_form": AttachmentForm(),
+            "by_rule": by_rule,
+            "month_open": month_open,
+            "editable": can_write and month_open and not activity.is_cancelled,
+            "can_write": can_write,
+        },
+    )
+
+
+@login_required
+def activity_edit(request, pk: int):
+    activity = get_activity_for_user(request.user, pk, write=True)
+    if activity.is_cancelled:
+        raise PermissionDenied
+    fields = ("title", "date", "place", "host", "minutes", "class_hours")
+    form = ActivityForm(request.POST or None, initial={f: getattr(activity, f) for f in fields}, activity=activity)
+    return service_form_page(
+        request,
+        form,
+        service=services.activity_update,
+        activity=activity,
+        user=request.user,
+        success=_("Saved."),
+        template="activities/activity_form.html",
+        context={"activity": activity, "title": _("Edit %(title)s") % {"title": activity.title}},
+    )
+
+
+@login_required
+def activity_cancel(request, pk: int):
+    activity = get_activity_for_user(request.user, pk, write=True)
+    return service_form_page(
+        request,
+        CancelForm(request.POST or None),
+        service=services.activity_cancel,
+        activity=activity,
+        user=request.user,
+        success=_("The activity was cancelled and its points reversed."),
+        template="activities/activity_form.html",
+        context={
+            "activity": activity,
+            "title": _("Cancel %(title)s") % {"title": activity.title},
+            "help": _("The activity stays on record as cancelled; every point it produced is reversed."),
+        },
+    )
+
+
+@login_required
+@require_POST
+def attendance_update(request, pk: int, attendance_pk: int):
+    """One click in the grid: set a member's status; htmx swaps the row and the counts."""
+    activity = get_activity_for_user(request.user, pk, write=True)
+    attendance = get_object_or_404(Attendance.objects.select_related("member"), pk=attendance_pk, activity=activity)
+    try:
+        attendance = services.attendance_set(
+            attendance=attendance, status=request.POST.get("status", ""), user=request.user
+        )
+        error = None
+    except ValidationError as exc:
+        error = " ".join(exc.messages)
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        return redirect(activity)
+    attendance.points = _standing_points([attendance]).get(attendance.pk)
+    return render(
+        request,
+        "activities/_attendance_row.html",
+        {
+            "activity": activity,
+            "attendance": attendance,
+            "statuses": AttendanceStatus.choices,
+            "editable": True,
+            "counts": selectors.attendance_counts(activity=activity),
+            "error": error,
+            "oob": True,
+        },
+    )
+
+
+@login_required
+@require_POST
+def attachment_upload(request, pk: int):
+    activity = get_activity_for_user(request.user, pk, write=True)
+    form = AttachmentForm(request.POST, request.FILES)
+    if form.is_valid() and call_service(
+        form, services.activity_attachment_add, activity=activity, upload=form.cleaned_data["file"], user=request.user
+    ):
+        messages.success(request, _("The attachment was added."))
+    else:
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    return redirect(activity)
+
+
+@login_required
+def attachment_download(request, pk: int):
+    attachment = get_object_or_404(ActivityAttachment, pk=pk)
+    # Access follows the activity: the same 404 for an outsider as for a missing file.
+    get_activity_for_user(request.user, attachment.activity_id)
+    return FileResponse(attachment.file.open("rb"), content_type=attachment.content_type, filename=attachment.name)
+
+
+urlpatterns = [
+    path("", activity_list, name="list"),
+    path("new/", activity_create, name="create"),
+    path("<int:pk>/", activity_detail, name="detail"),
+    path("<int:pk>/edit/", activity_edit, name="edit"),
+    path("<int:pk>/cancel/", activity_cancel, name="cancel"),
+    path("<int:pk>/attendance/<int:attendance_pk>/", attendance_update, name="attendance"),
+    path("<int:pk>/attachments/", attachment_upload, name="attachment_upload"),
+    path("attachments/<int:pk>/", attachment_download, name="attachment"),
+    path("calendar/<int:unit_pk>/<int:year>/<int:month>/", activity_calendar, name="calendar"),
+]

@@ -1,27 +1,8 @@
 """The ledger's database guard and the default rule set of PRODUCT.md's appendix."""
 
-import datetime
-from decimal import Decimal
-
 from django.db import migrations
 
-MEETINGS = ["general_meeting", "committee_meeting", "group_meeting", "party_lecture", "themed_day"]
-
-# code, name, category, source, activity kinds, statuses, min, max, per class hour, cap, evidence
-DEFAULT_RULES = [
-    ("org_present", "参加三会一课或主题党日", "org_life", "attendance", MEETINGS, ["present"], "2", "2", False, None, False),
-    ("org_late", "三会一课或主题党日迟到", "org_life", "attendance", MEETINGS, ["late"], "1", "1", False, None, False),
-    ("org_excused", "三会一课或主题党日请假", "org_life", "attendance", MEETINGS, ["excused"], "0", "0", False, None, False),
-    ("org_absent", "无故缺席三会一课或主题党日", "deduction", "attendance", MEETINGS, ["absent"], "-2", "-2", False, None, False),
-    ("training_hour", "参加学习培训（每学时）", "training", "attendance", ["training"], ["present", "late"], "1", "1", True, "10", False),
-    ("study_task", "完成当月政治理论学习任务", "political", "manual", [], [], "3", "3", False, "3", False),
-    ("volunteer", "参加志愿服务或党员突击队", "exemplary", "attendance", ["volunteer"], ["present", "late"], "3", "3", False, "9", False),
-    ("exemplary_award", "示范引领表彰（须附凭证）", "exemplary", "manual", [], [], "1", "10", False, None, True),
-    ("commitment_met", "承诺践诺节点完成", "duty", "commitment", [], [], "5", "5", False, None, False),
-    ("suggestion_adopted", "合理化建议被采纳", "duty", "suggestion", [], [], "2", "2", False, None, False),
-    ("suggestion_implemented", "合理化建议实施", "duty", "suggestion", [], [], "5", "5", False, None, False),
-    ("deduction", "违反纪律或履职不到位扣分", "deduction", "manual", [], [], "-10", "-1", False, None, False),
-]
+from members.ledger import defaults
 
 TRIGGER_SQL = """
 CREATE OR REPLACE FUNCTION ledger_entry_append_only() RETURNS trigger AS $$
@@ -53,37 +34,7 @@ def drop_trigger(apps, schema_editor):
 
 
 def install_default_rules(apps, schema_editor):
-    RuleSet = apps.get_model("ledger", "RuleSet")
-    RuleSetVersion = apps.get_model("ledger", "RuleSetVersion")
-    Rule = apps.get_model("ledger", "Rule")
-    rule_set = RuleSet.objects.create(name="默认积分规则", committee=None)
-    version = RuleSetVersion.objects.create(
-        rule_set=rule_set,
-        number=1,
-        effective_month=datetime.date(2000, 1, 1),
-        yearly_training_hours=Decimal("40"),
-        note="PRODUCT.md 附录：默认规则",
-    )
-    Rule.objects.bulk_create(
-        Rule(
-            version=version,
-            code=code,
-            name=name,
-            category=category,
-            source=source,
-            activity_kinds=kinds,
-            attendance_statuses=statuses,
-            points_min=Decimal(low),
-            points_max=Decimal(high),
-            per_class_hour=per_hour,
-            monthly_cap=Decimal(cap) if cap else None,
-            evidence_required=evidence,
-            sort_order=i,
-        )
-        for i, (code, name, category, source, kinds, statuses, low, high, per_hour, cap, evidence) in enumerate(
-            DEFAULT_RULES
-        )
-    )
+    defaults.install_default_rules(apps)
 
 
 def remove_default_rules(apps, schema_editor):
