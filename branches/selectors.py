@@ -87,9 +87,7 @@ def committee_for(*, unit: OrgUnit) -> OrgUnit | None:
 def committees_for(*, units: list[OrgUnit]) -> dict[int, OrgUnit | None]:
     """``committee_for`` for many units with one query."""
     ancestor_ids = {i for unit in units for i in unit.ancestor_ids()}
-    committees = OrgUnit.objects.in_bulk(
-        OrgUnit.objects.filter(pk__in=ancestor_ids, kind=OrgUnit.Kind.COMMITTEE).values_list("pk", flat=True)
-    )
+    committees = {u.pk: u for u in OrgUnit.objects.filter(pk__in=ancestor_ids, kind=OrgUnit.Kind.COMMITTEE)}
     result: dict[int, OrgUnit | None] = {}
     for unit in units:
         if unit.is_committee:

@@ -4,7 +4,7 @@ import datetime
 
 from django.db.models import Count, Q, QuerySet
 
-from branches.choices import ActivityKind
+from branches.choices import ATTENDED, ActivityKind
 from branches.models import OrgUnit
 from members.models import Member, MemberRole, Membership
 from members.selectors import members_of_branch_at
@@ -24,8 +24,12 @@ def expected_attendees(
         members = Member.objects.filter(pk__in=periods.values("member_id"))
     elif kind == ActivityKind.COMMITTEE_MEETING:
         roles = MemberRole.objects.filter(
-            unit=branch, role__in=MemberRole.COMMITTEE_ROLES, started_on__lte=on_date
-        ).filter(Q(ended_on__isnull=True) | Q(ended_on__gte=on_date))
+            unit=branch,
+            role__in=MemberRole.COMMITTEE_ROLES,
+            started_on__lte=on_date,
+            # Roles end on the day a member transfers or leaves, like membership periods:
+            # someone whose role ended that day is no longer on the committee.
+        ).filter(Q(ended_on__isnull=True) | Q(ended_on__gt=on_date))
         members = Member.objects.filter(pk__in=roles.values("member_id"))
     else:
         members = members_of_branch_at(branch=branch, on_date=on_date)
@@ -56,7 +60,7 @@ def branch_activities(
         activities.select_related("branch", "group")
         .annotate(
             expected=Count("attendances"),
-            attended=Count("attendances", filter=Q(attendances__status__in=["present", "late"])),
+            attended=Count("attendances", filter=Q(attendances__status__in=ATTENDED)),
         )
         .order_by("-date", "-pk")
     )

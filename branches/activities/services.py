@@ -15,20 +15,12 @@ from django.utils.translation import gettext as _
 from branches.choices import CLASS_HOUR_KINDS, ActivityKind, AttendanceStatus
 from branches.models import OrgUnit
 from branches.services import month_assert_open
+from branches.uploads import check_upload
 from members.ledger.models import Source
 from members.ledger.services import AttendanceItem, ledger_post_attendance, ledger_reverse_sources
 
 from .models import Activity, ActivityAttachment, Attendance, AttendanceChange
 from .selectors import expected_attendees
-
-MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
-# What a file must start with to be what its name says (the name alone proves nothing).
-ATTACHMENT_SIGNATURES = {
-    ".pdf": ("application/pdf", (b"%PDF-",)),
-    ".png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
-    ".jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
-    ".jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
-}
 
 
 def _validate(
@@ -204,21 +196,11 @@ def activity_attachment_add(
     """Store a photo or PDF through Django's storage API after checking size and type
     (by the file's first bytes, not only its name)."""
     month_assert_open(unit=activity.branch, month=activity.date)
+    try:
+        content_type = check_upload(upload)
+    except ValidationError as exc:
+        raise ValidationError({"file": exc.messages}) from None
     name = upload.name or ""
-    extension = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
-    if extension not in ATTACHMENT_SIGNATURES:
-        raise ValidationError({"file": _("Attach a photo (JPG, PNG) or a PDF.")})
-    if upload.size > MAX_ATTACHMENT_BYTES:
-        raise ValidationError(
-            {"file": _("The file is larger than %(mb)s MB.") % {"mb": MAX_ATTACHMENT_BYTES // (1024 * 1024)}}
-        )
-    content_type, signatures = ATTACHMENT_SIGNATURES[extension]
-    head = upload.read(16)
-    upload.seek(0)
-    if not head.startswith(signatures):
-        raise ValidationError(
-            {"file": _("%(name)s is not really a %(ext)s file.") % {"name": name, "ext": extension[1:].upper()}}
-        )
     return ActivityAttachment.objects.create(
         activity=activity, file=upload, name=name[:200], content_type=content_type, size=upload.size, uploaded_by=user
     )

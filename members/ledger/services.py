@@ -14,11 +14,13 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from branches.models import OrgUnit
 from branches.services import month_assert_open, month_label
+from branches.uploads import check_upload
 from members.models import Member
 
 from .models import LedgerEntry, Rule, RuleSet, RuleSetVersion, Source
@@ -67,14 +69,35 @@ def rule_set_for(*, unit: OrgUnit) -> RuleSet:
     return own or RuleSet.objects.get(committee__isnull=True)
 
 
+def rule_versions_for(*, units: list[OrgUnit], month: datetime.date) -> dict[int, RuleSetVersion | None]:
+    """The version in force in ``month`` for each unit, in two queries however many units.
+
+    The nearest committee at or above the unit whose rule set has a version effective
+    by then wins; a committee whose own rules start later falls back to the rules above
+    it, and finally to the installation default. None where nothing is in force."""
+    month = first_of_month(month)
+    ids = {i for unit in units for i in [*unit.ancestor_ids(), unit.pk]}
+    rule_sets = list(RuleSet.objects.filter(Q(committee_id__in=ids) | Q(committee__isnull=True)))
+    latest: dict[int, RuleSetVersion] = {}
+    versions = RuleSetVersion.objects.filter(rule_set__in=rule_sets, effective_month__lte=month)
+    for version in versions.order_by("rule_set_id", "effective_month"):
+        latest[version.rule_set_id] = version
+    by_committee = {rs.committee_id: rs for rs in rule_sets if rs.committee_id is not None}
+    default = [rs for rs in rule_sets if rs.committee_id is None]
+    result: dict[int, RuleSetVersion | None] = {}
+    for unit in units:
+        chain = [*unit.ancestor_ids(), unit.pk]
+        candidates = [by_committee[i] for i in reversed(chain) if i in by_committee] + default
+        result[unit.pk] = next((latest[rs.pk] for rs in candidates if rs.pk in latest), None)
+    return result
+
+
 def rule_version_for(*, unit: OrgUnit, month: datetime.date) -> RuleSetVersion:
-    """The version in force for ``unit`` in ``month``: the latest effective by then."""
-    rule_set = rule_set_for(unit=unit)
-    version = rule_set.versions.filter(effective_month__lte=first_of_month(month)).order_by("-effective_month").first()
+    """The version in force for ``unit`` in ``month`` (see ``rule_versions_for``)."""
+    version = rule_versions_for(units=[unit], month=month)[unit.pk]
     if version is None:
         raise ValidationError(
-            _("No rule set version of %(rules)s is in force in %(month)s.")
-            % {"rules": rule_set.name, "month": month_label(month)}
+            _("No rule set is in force for %(unit)s in %(month)s.") % {"unit": unit.name, "month": month_label(month)}
         )
     return version
 
@@ -146,6 +169,18 @@ def ledger_entry_record(
         raise ValidationError({"reason": _("Give a reason.")})
     if rule.evidence_required and not evidence:
         raise ValidationError({"evidence": _("%(rule)s needs evidence: attach a photo or PDF.") % {"rule": rule.name}})
+    if evidence:
+        try:
+            check_upload(evidence)
+        except ValidationError as exc:
+            raise ValidationError({"evidence": exc.messages}) from None
+    if month > first_of_month(timezone.localdate()):
+        raise ValidationError(
+            {
+                "month": _("Points are recorded for this month or earlier, not for %(month)s.")
+                % {"month": month_label(month)}
+            }
+        )
     lock_member_months({(member.pk, month)})
     so_far = _month_totals(member_ids={member.pk}, month=month, codes={rule.code}).get(
         (member.pk, rule.code), Decimal("0")

@@ -1,3 +1,142 @@
-"""Pages: work in progress."""
+"""Pages for 三会一课 compliance and training hours. Thin: look the unit up through
+``branches.access`` (404 outside the user's subtree), read through
+``branches.activities.compliance``, render."""
 
-urlpatterns = []
+import datetime
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import render
+from django.urls import path
+from django.utils import timezone
+
+from branches.access import get_unit_for_user, user_scope
+from branches.models import OrgUnit
+from branches.selectors import unit_ancestors
+
+from .. import compliance
+from ..compliance import BranchEntry
+
+BRANCHES_PER_PAGE = 50
+FIRST_YEAR = 2000
+
+
+def _unit(request, pk: int, *, branch_only: bool = False) -> OrgUnit:
+    """The unit if the user may see it. Party groups have no compliance of their own."""
+    unit = get_unit_for_user(request.user, pk)
+    if unit.is_group or (branch_only and not unit.is_branch):
+        raise Http404
+    return unit
+
+
+def _year(request, *, today: datetime.date, last: int) -> int:
+    try:
+        year = int(request.GET.get("year", ""))
+    except ValueError:
+        return today.year
+    return year if FIRST_YEAR <= year <= last else today.year
+
+
+def _ancestors(request, unit: OrgUnit) -> list[OrgUnit]:
+    scope = user_scope(request.user)
+    return [a for a in unit_ancestors(unit=unit) if scope.contains(a)]
+
+
+def _sections(entries: Iterable[BranchEntry], row: Callable[[OrgUnit], Any]) -> list[tuple[OrgUnit | None, list]]:
+    """Consecutive entries under the same committee become one section with a heading."""
+    sections: list[tuple[OrgUnit | None, list]] = []
+    for entry in entries:
+        if not sections or sections[-1][0] != entry.committee:
+            sections.append((entry.committee, []))
+        sections[-1][1].append(row(entry.branch))
+    return sections
+
+
+@login_required
+def compliance_matrix(request, unit_pk: int):
+    unit = _unit(request, unit_pk)
+    today = timezone.localdate()
+    year = _year(request, today=today, last=today.year + 1)
+    months = compliance.year_months(year)
+    entries = compliance.branches_under(unit=unit, year=year)
+    # Every branch's cells, not only this page's: the summary line counts them all.
+    cells = compliance.compliance_matrix(branches=[e.branch for e in entries], months=months, today=today)
+    compliant = sum(1 for e in entries if all(cells[(e.branch.pk, m)].is_compliant for m in months))
+    page = Paginator(entries, BRANCHES_PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "unit": unit,
+        "ancestors": _ancestors(request, unit),
+        "year": year,
+        "years": [y for y in (year - 1, year + 1) if FIRST_YEAR <= y <= today.year + 1],
+        "months": months,
+        "page": page,
+        "sections": _sections(page, lambda branch: (branch, [cells[(branch.pk, m)] for m in months])),
+        "branch_total": len(entries),
+        "compliant": compliant,
+        "with_missing": len(entries) - compliant,
+        "today": today,
+    }
+    return render(request, "activities/compliance_matrix.html", context)
+
+
+@login_required
+def compliance_month(request, branch_pk: int, year: int, month: int):
+    branch = _unit(request, branch_pk, branch_only=True)
+    if not (FIRST_YEAR <= year <= 9998 and 1 <= month <= 12):
+        raise Http404
+    today = timezone.localdate()
+    first = datetime.date(year, month, 1)
+    previous = (first - datetime.timedelta(days=1)).replace(day=1)
+    following = (first + datetime.timedelta(days=31)).replace(day=1)
+    items = compliance.branch_month_compliance(branch=branch, month=first, today=today)
+    context = {
+        "unit": branch,
+        "ancestors": _ancestors(request, branch),
+        "month": first,
+        "items": items,
+        "is_quarter_end": compliance.is_quarter_end(first),
+        "quarter_start": compliance.quarter_start(first),
+        "previous": previous if previous.year >= FIRST_YEAR else None,
+        "following": following if following.year <= today.year + 1 else None,
+        "missing": sum(1 for item in items if item.status == compliance.Status.MISSING),
+        "met": sum(1 for item in items if item.status == compliance.Status.MET),
+        "today": today,
+    }
+    return render(request, "activities/compliance_month.html", context)
+
+
+@login_required
+def training_hours(request, unit_pk: int):
+    unit = _unit(request, unit_pk)
+    today = timezone.localdate()
+    year = _year(request, today=today, last=today.year)
+    context = {
+        "unit": unit,
+        "ancestors": _ancestors(request, unit),
+        "year": year,
+        "years": [y for y in (year - 1, year + 1) if FIRST_YEAR <= y <= today.year],
+        "in_progress": year == today.year,
+    }
+    if unit.is_branch:
+        report = compliance.branch_training_report(branch=unit, year=year, today=today)
+        return render(request, "activities/training_branch.html", context | {"report": report})
+    entries = compliance.branches_under(unit=unit, year=year)
+    page = Paginator(entries, BRANCHES_PER_PAGE).get_page(request.GET.get("page"))
+    summaries = compliance.committee_training_summary(branches=[e.branch for e in page], year=year, today=today)
+    context.update(
+        page=page,
+        sections=_sections(page, lambda branch: summaries[branch.pk]),
+        on_date=compliance.training_reference_date(year=year, today=today),
+        branch_total=len(entries),
+    )
+    return render(request, "activities/training_committee.html", context)
+
+
+urlpatterns = [
+    path("compliance/<int:unit_pk>/", compliance_matrix, name="compliance_matrix"),
+    path("compliance/<int:branch_pk>/<int:year>/<int:month>/", compliance_month, name="compliance_month"),
+    path("training/<int:unit_pk>/", training_hours, name="training_hours"),
+]

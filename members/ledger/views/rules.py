@@ -1,3 +1,161 @@
-"""Pages: work in progress."""
+"""Rule-set pages: the list, a rule set with the rules of one version, a new version,
+and a committee customising the rules it inherits. Thin: access (``rule_access``) →
+reads and writes (``rule_services``) → template."""
 
-urlpatterns = []
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from branches.access import user_scope
+from branches.forms import call_service
+from branches.services import month_label
+
+from .. import rule_services
+from ..models import RuleSet
+from ..rule_access import (
+    can_create_rule_version,
+    customisable_committees,
+    get_committee_to_customise,
+    get_rule_set_for_user,
+    visible_rule_sets,
+)
+from ..rule_forms import RuleVersionForm
+
+
+@login_required
+def ruleset_list(request):
+    if user_scope(request.user).is_empty:
+        raise Http404
+    today = timezone.localdate()
+    rule_sets = rule_services.rule_sets_overview(rule_sets=visible_rule_sets(request.user), month=today)
+    return render(
+        request,
+        "ledger/rules_list.html",
+        {
+            "rule_sets": rule_sets,
+            "customisable": customisable_committees(request.user).order_by("path"),
+            "today": today,
+        },
+    )
+
+
+@login_required
+def ruleset_detail(request, pk: int):
+    rule_set = get_rule_set_for_user(request.user, pk)
+    today = timezone.localdate()
+    versions = rule_services.rule_set_versions(rule_set=rule_set)
+    current = rule_services.version_in_force(versions, today)
+    selected = current or (versions[-1] if versions else None)
+    if request.GET.get("version"):
+        try:
+            number = int(request.GET["version"])
+        except ValueError as exc:
+            raise Http404 from exc
+        selected = next((v for v in versions if v.number == number), None)
+        if selected is None:
+            raise Http404
+    return render(
+        request,
+        "ledger/rules_detail.html",
+        {
+            "rule_set": rule_set,
+            "versions": versions,
+            "current": current,
+            "selected": selected,
+            "rules": rule_services.version_rules(version=selected) if selected else [],
+            "can_create": can_create_rule_version(request.user, rule_set),
+            "month": rule_services.first_of_month(today),
+        },
+    )
+
+
+def _version_form_page(request, *, form: RuleVersionForm, service_kwargs: dict, context: dict):
+    if request.method == "POST" and form.is_valid():
+        version = call_service(
+            form,
+            rule_services.rule_set_version_create,
+            **form.service_kwargs(),
+            **service_kwargs,
+            user=request.user,
+        )
+        if version is not None:
+            messages.success(
+                request,
+                _("Version %(number)s of %(rules)s takes effect in %(month)s.")
+                % {
+                    "number": version.number,
+                    "rules": version.rule_set.name,
+                    "month": month_label(version.effective_month),
+                },
+            )
+            return redirect(f"{version.rule_set.get_absolute_url()}?version={version.number}")
+    return render(request, "ledger/rules_version_form.html", context | {"form": form})
+
+
+@login_required
+def ruleset_version_create(request, pk: int):
+    rule_set = get_rule_set_for_user(request.user, pk, write=True)
+    versions = rule_services.rule_set_versions(rule_set=rule_set)
+    if not versions:
+        raise Http404
+    base = versions[0]
+    today = timezone.localdate()
+    month = max(rule_services.next_month(today), rule_services.next_month(base.effective_month))
+    form = RuleVersionForm(
+        request.POST or None, base=base, rules=rule_services.version_rules(version=base), effective_month=month
+    )
+    return _version_form_page(
+        request,
+        form=form,
+        service_kwargs={"rule_set": rule_set, "committee": None},
+        context={
+            "rule_set": rule_set,
+            "base": base,
+            "back": rule_set.get_absolute_url(),
+            "title": _("New version of %(rules)s") % {"rules": rule_set.name},
+        },
+    )
+
+
+@login_required
+def ruleset_customise(request, committee_pk: int):
+    committee = get_committee_to_customise(request.user, committee_pk)
+    own = RuleSet.objects.filter(committee=committee).first()
+    if own is not None:
+        messages.info(request, _("%(committee)s already has rules of its own.") % {"committee": committee.name})
+        return redirect("ledger:ruleset_version_create", pk=own.pk)
+    today = timezone.localdate()
+    month = rule_services.next_month(today)
+    try:
+        base = rule_services.customise_base_version(committee=committee, month=month)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("ledger:ruleset_list")
+    form = RuleVersionForm(
+        request.POST or None, base=base, rules=rule_services.version_rules(version=base), effective_month=month
+    )
+    return _version_form_page(
+        request,
+        form=form,
+        service_kwargs={"rule_set": None, "committee": committee},
+        context={
+            "rule_set": base.rule_set,
+            "base": base,
+            "committee": committee,
+            "back": reverse("ledger:ruleset_list"),
+            "title": _("Rules of its own for %(committee)s") % {"committee": committee.name},
+        },
+    )
+
+
+urlpatterns = [
+    path("rules/", ruleset_list, name="ruleset_list"),
+    path("rules/<int:pk>/", ruleset_detail, name="ruleset_detail"),
+    path("rules/<int:pk>/new-version/", ruleset_version_create, name="ruleset_version_create"),
+    path("rules/customise/<int:committee_pk>/", ruleset_customise, name="ruleset_customise"),
+]
