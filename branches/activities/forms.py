@@ -1,6 +1,7 @@
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from branches.choices import ActivityKind
 from branches.forms import CrispyForm, DateInput
@@ -16,7 +17,7 @@ class ActivityForm(CrispyForm):
         required=False,
         help_text=_("Only for a party group meeting."),
     )
-    title = forms.CharField(label=_("title"), max_length=200)
+    title = forms.CharField(label=pgettext_lazy("activity", "title"), max_length=200)
     date = forms.DateField(label=_("date"), widget=DateInput(), initial=timezone.localdate)
     place = forms.CharField(label=_("place"), max_length=200, required=False)
     host = forms.CharField(label=_("host"), max_length=100, required=False)

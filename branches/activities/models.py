@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from branches.choices import ActivityKind, AttendanceStatus
 from branches.models import OrgUnit
@@ -31,13 +32,15 @@ class Activity(models.Model):
         help_text=_("For a party group meeting: the group that met."),
     )
     kind = models.CharField(_("type"), max_length=30, choices=ActivityKind.choices)
-    title = models.CharField(_("title"), max_length=200)
+    title = models.CharField(pgettext_lazy("activity", "title"), max_length=200)
     date = models.DateField(_("date"))
     place = models.CharField(_("place"), max_length=200, blank=True)
     host = models.CharField(_("host"), max_length=100, blank=True)
     minutes = models.TextField(_("minutes"), blank=True)
     class_hours = models.DecimalField(_("class hours"), max_digits=4, decimal_places=1, null=True, blank=True)
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.HELD)
+    status = models.CharField(
+        pgettext_lazy("activity", "status"), max_length=10, choices=Status.choices, default=Status.HELD
+    )
     cancelled_reason = models.CharField(_("reason for cancelling"), max_length=300, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -8,6 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Sum
+from django.utils import translation
 
 from branches.activities import services as activity_services
 from branches.services import month_close, month_reopen
@@ -20,6 +21,13 @@ MARCH = datetime.date(2025, 3, 1)
 APRIL = datetime.date(2025, 4, 1)
 JUNE = datetime.date(2025, 6, 1)
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\n"
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    # The assertions below read the services' messages in their English source form.
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture(autouse=True)
