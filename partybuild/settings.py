@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "members",
     "members.ledger.apps.LedgerConfig",
     "branches.activities.apps.ActivitiesConfig",
+    "branches.grading.apps.GradingConfig",
     # The project package itself, for commands that span every app (seed_demo).
     "partybuild",
 ]

@@ -15,5 +15,6 @@ urlpatterns = [
     path("members/", include("members.urls")),
     path("ledger/", include("members.ledger.urls")),
     path("activities/", include("branches.activities.urls")),
+    path("grading/", include("branches.grading.urls")),
     path("admin/", admin.site.urls),
 ]

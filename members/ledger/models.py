@@ -81,11 +81,48 @@ class RuleSetVersion(models.Model):
         default=Decimal("40"),
         validators=[MinValueValidator(Decimal("0"))],
     )
+    # Monthly branch grading (PRODUCT.md appendix): dimension weights in percent, member
+    # star bands for a month (a year's bands are twelve times these), annual grade limits.
+    weight_basics = models.DecimalField(_("weight: basics"), max_digits=5, decimal_places=2, default=Decimal("30"))
+    weight_committee_work = models.DecimalField(
+        _("weight: committee work"), max_digits=5, decimal_places=2, default=Decimal("15")
+    )
+    weight_production = models.DecimalField(
+        _("weight: production"), max_digits=5, decimal_places=2, default=Decimal("25")
+    )
+    weight_membership = models.DecimalField(
+        _("weight: membership"), max_digits=5, decimal_places=2, default=Decimal("20")
+    )
+    weight_other = models.DecimalField(_("weight: other work"), max_digits=5, decimal_places=2, default=Decimal("10"))
+    star5_from = models.DecimalField(_("five stars from"), max_digits=7, decimal_places=2, default=Decimal("30"))
+    star4_from = models.DecimalField(_("four stars from"), max_digits=7, decimal_places=2, default=Decimal("24"))
+    star3_from = models.DecimalField(_("three stars from"), max_digits=7, decimal_places=2, default=Decimal("18"))
+    star2_from = models.DecimalField(_("two stars from"), max_digits=7, decimal_places=2, default=Decimal("12"))
+    grade_advanced_from = models.DecimalField(_("advanced from"), max_digits=5, decimal_places=2, default=Decimal("90"))
+    grade_standard_from = models.DecimalField(
+        _("up to standard from"), max_digits=5, decimal_places=2, default=Decimal("75")
+    )
+    bottom_three_limit = models.PositiveSmallIntegerField(_("bottom-three months allowed for advanced"), default=3)
     note = models.CharField(_("note"), max_length=300, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    GRADING_FIELDS = (
+        "weight_basics",
+        "weight_committee_work",
+        "weight_production",
+        "weight_membership",
+        "weight_other",
+        "star5_from",
+        "star4_from",
+        "star3_from",
+        "star2_from",
+        "grade_advanced_from",
+        "grade_standard_from",
+        "bottom_three_limit",
+    )
 
     class Meta:
         verbose_name = _("rule set version")

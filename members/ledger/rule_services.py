@@ -304,6 +304,8 @@ def rule_set_version_create(
 
     version = RuleSetVersion(
         number=1,
+        # Grading parameters carry over unchanged from the version the new one replaces.
+        **{field: getattr(base, field) for field in RuleSetVersion.GRADING_FIELDS},
         effective_month=effective_month,
         yearly_training_hours=yearly_training_hours,
         note=(note or "").strip(),

@@ -1,0 +1,288 @@
+"""The grading computation for one committee and month (PRODUCT.md appendix).
+
+Set-based: member totals are one ``INSERT … SELECT … GROUP BY … ON CONFLICT DO UPDATE``
+over the ledger; branch inputs are a few aggregates; ranks and the bottom three are one
+``UPDATE`` with window functions. Python touches one row per branch (the Decimal
+arithmetic of the dimensions, rounded half-up) and never a ledger entry. The SQL is
+written for both PostgreSQL and SQLite (3.33+: upserts, window functions, UPDATE FROM).
+"""
+
+import calendar
+import datetime
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import connection
+from django.db.models import Max, Q
+
+from branches.activities.compliance import compliance_matrix
+from branches.activities.models import Activity, Attendance
+from branches.choices import AttendanceStatus
+from branches.models import OrgUnit
+from members.ledger.models import Category, LedgerEntry, RuleSetVersion
+
+from .models import BranchScore, Dimension, GradingRun, MemberScore, ScoreInput
+
+CENT = Decimal("0.01")
+HUNDRED = Decimal("100")
+ZERO = Decimal("0")
+
+
+def half_up(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def month_end(month: datetime.date) -> datetime.date:
+    return month.replace(day=calendar.monthrange(month.year, month.month)[1])
+
+
+def graded_branches(*, committee: OrgUnit, month: datetime.date) -> list[OrgUnit]:
+    """The branches a committee grades: those whose nearest committee it is (through
+    general branches, but not through a committee below it), existing during the month."""
+    end = month_end(month)
+    units = list(
+        OrgUnit.objects.filter(path__startswith=committee.path, kind__in=[OrgUnit.Kind.BRANCH, OrgUnit.Kind.COMMITTEE])
+        .exclude(pk=committee.pk)
+        .filter(Q(dissolved_on__isnull=True) | Q(dissolved_on__gte=month))
+        .filter(Q(established_on__isnull=True) | Q(established_on__lte=end))
+    )
+    below = [u.path for u in units if u.kind == OrgUnit.Kind.COMMITTEE]
+    return [u for u in units if u.kind == OrgUnit.Kind.BRANCH and not any(u.path.startswith(p) for p in below)]
+
+
+def watermark(*, month: datetime.date) -> dict:
+    """A fingerprint of the month's inputs; a draft whose watermark differs is stale."""
+    entries = LedgerEntry.objects.filter(month=month).aggregate(last=Max("pk"))
+    inputs = ScoreInput.objects.filter(month=month).aggregate(last=Max("entered_at"))
+    end = month_end(month)
+    activities = Activity.objects.filter(date__gte=month, date__lte=end).aggregate(last=Max("updated_at"), n=Max("pk"))
+    attendance = Attendance.objects.filter(activity__date__gte=month, activity__date__lte=end).aggregate(
+        last=Max("changed_at")
+    )
+    return {
+        "ledger_last_id": entries["last"],
+        "inputs_last": inputs["last"].isoformat() if inputs["last"] else None,
+        "activities_last": activities["last"].isoformat() if activities["last"] else None,
+        "activities_last_id": activities["n"],
+        "attendance_last": attendance["last"].isoformat() if attendance["last"] else None,
+    }
+
+
+def _in(ids: list[int]) -> str:
+    return ", ".join(["%s"] * len(ids))
+
+
+def _member_scores_sql(branch_ids: list[int]) -> str:
+    categories = ", ".join(
+        f"COALESCE(SUM(CASE WHEN le.category = '{c}' THEN le.points END), 0)" for c in Category.values
+    )
+    columns = ", ".join(Category.values)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in [*Category.values, "total", "stars", "branch_id", "run_id"])
+    return f"""
+        INSERT INTO grading_memberscore
+            (committee_id, month, member_id, branch_id, run_id, {columns}, total, stars)
+        SELECT %s, %s, ms.member_id, ms.branch_id, %s, {categories},
+               COALESCE(SUM(le.points), 0),
+               CASE WHEN COALESCE(SUM(le.points), 0) >= CAST(%s AS NUMERIC) THEN 5
+                    WHEN COALESCE(SUM(le.points), 0) >= CAST(%s AS NUMERIC) THEN 4
+                    WHEN COALESCE(SUM(le.points), 0) >= CAST(%s AS NUMERIC) THEN 3
+                    WHEN COALESCE(SUM(le.points), 0) >= CAST(%s AS NUMERIC) THEN 2
+                    ELSE 1 END
+        FROM members_membership ms
+        LEFT JOIN ledger_ledgerentry le ON le.member_id = ms.member_id AND le.month = %s
+        WHERE ms.branch_id IN ({_in(branch_ids)})
+          AND ms.started_on <= %s AND (ms.ended_on IS NULL OR ms.ended_on > %s)
+        GROUP BY ms.member_id, ms.branch_id
+        ON CONFLICT (committee_id, month, member_id) DO UPDATE SET {updates}
+    """
+
+
+RANK_SQL = """
+    UPDATE grading_branchscore
+    SET rank = r.rank_desc, bottom_three = (r.strictly_lower < 3 AND r.graded > 3)
+    FROM (
+        SELECT id,
+               RANK() OVER (ORDER BY total DESC) AS rank_desc,
+               RANK() OVER (ORDER BY total ASC) - 1 AS strictly_lower,
+               COUNT(*) OVER () AS graded
+        FROM grading_branchscore
+        WHERE committee_id = %s AND month = %s
+    ) AS r
+    WHERE grading_branchscore.id = r.id
+"""
+
+
+@dataclass
+class BranchInputs:
+    required: int = 0
+    held: int = 0
+    present: int = 0
+    late: int = 0
+    absent: int = 0
+    excused: int = 0
+    members: int = 0
+    points_sum: Decimal = ZERO
+
+    @property
+    def mean(self) -> Decimal:
+        return self.points_sum / self.members if self.members else ZERO
+
+
+def _branch_inputs(branches: list[OrgUnit], month: datetime.date, committee: OrgUnit) -> dict[int, BranchInputs]:
+    end = month_end(month)
+    ids = [b.pk for b in branches]
+    inputs = {b.pk: BranchInputs() for b in branches}
+    # Judged as of the day after the month: every requirement of the month is due.
+    cells = compliance_matrix(branches=branches, months=[month], today=end + datetime.timedelta(days=1))
+    for (branch_id, _month), cell in cells.items():
+        inputs[branch_id].required, inputs[branch_id].held = cell.required, cell.met
+    statuses = ", ".join(
+        f"SUM(CASE WHEN t.status = '{s}' THEN 1 ELSE 0 END)"
+        for s in (AttendanceStatus.PRESENT, AttendanceStatus.LATE, AttendanceStatus.ABSENT, AttendanceStatus.EXCUSED)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT a.branch_id, {statuses}
+                FROM activities_attendance t JOIN activities_activity a ON a.id = t.activity_id
+                WHERE a.branch_id IN ({_in(ids)}) AND a.date >= %s AND a.date <= %s AND a.status = 'held'
+                GROUP BY a.branch_id""",
+            [*ids, month, end],
+        )
+        for branch_id, present, late, absent, excused in cursor.fetchall():
+            row = inputs[branch_id]
+            row.present, row.late, row.absent, row.excused = int(present), int(late), int(absent), int(excused)
+        # Sums as text keep SQLite's numbers exact on their way into Decimal.
+        cursor.execute(
+            """SELECT branch_id, COUNT(*), CAST(SUM(total) AS TEXT) FROM grading_memberscore
+               WHERE committee_id = %s AND month = %s GROUP BY branch_id""",
+            [committee.pk, month],
+        )
+        for branch_id, count, total in cursor.fetchall():
+            if branch_id in inputs:
+                inputs[branch_id].members = int(count)
+                inputs[branch_id].points_sum = Decimal(str(total or 0))
+    return inputs
+
+
+def weighted_total(*, scores: dict[str, Decimal | None], version: RuleSetVersion) -> Decimal:
+    """Weighted sum of the rounded dimensions; a dimension that is None is "not
+    assessed" and its weight is shared out over the others in proportion."""
+    weights = {
+        Dimension.BASICS: version.weight_basics,
+        Dimension.COMMITTEE_WORK: version.weight_committee_work,
+        Dimension.PRODUCTION: version.weight_production,
+        Dimension.MEMBERSHIP: version.weight_membership,
+        Dimension.OTHER: version.weight_other,
+    }
+    assessed = {d: score for d, score in scores.items() if score is not None}
+    weight_sum = sum((weights[d] for d in assessed), ZERO)
+    if weight_sum == 0:
+        return ZERO
+    return half_up(sum((weights[d] * score for d, score in assessed.items()), ZERO) / weight_sum)
+
+
+def grade(*, run: GradingRun, version: RuleSetVersion, progress=lambda pct: None) -> tuple[int, int]:
+    """Write the draft of ``run.committee`` for ``run.month``. The caller holds the
+    transaction and the lock. Returns (branches, members) graded."""
+    committee, month = run.committee, run.month
+    end = month_end(month)
+    branches = graded_branches(committee=committee, month=month)
+    ids = [b.pk for b in branches]
+    with connection.cursor() as cursor:
+        if ids:
+            cursor.execute(
+                _member_scores_sql(ids),
+                [
+                    committee.pk,
+                    month,
+                    run.pk,
+                    version.star5_from,
+                    version.star4_from,
+                    version.star3_from,
+                    version.star2_from,
+                    month,
+                    *ids,
+                    end,
+                    end,
+                ],
+            )
+        # Members who no longer count for this committee's month leave the draft.
+        cursor.execute(
+            "DELETE FROM grading_memberscore WHERE committee_id = %s AND month = %s AND run_id <> %s",
+            [committee.pk, month, run.pk],
+        )
+    progress(50)
+    inputs = _branch_inputs(branches, month, committee)
+    entered = {(i.branch_id, i.dimension): i for i in ScoreInput.objects.filter(branch_id__in=ids, month=month)}
+    max_mean = max((max(row.mean, ZERO) for row in inputs.values()), default=ZERO)
+    rows = []
+    for branch in branches:
+        row = inputs[branch.pk]
+        basics = half_up(HUNDRED * row.held / row.required) if row.required else ZERO
+        expected = row.present + row.late + row.absent
+        attendance_half = HUNDRED * (row.present + row.late) / expected if expected else ZERO
+        points_half = HUNDRED * max(row.mean, ZERO) / max_mean if max_mean > 0 else ZERO
+        membership = half_up((attendance_half + points_half) / 2)
+        scores: dict[str, Decimal | None] = {Dimension.BASICS: basics, Dimension.MEMBERSHIP: membership}
+        for dimension in (Dimension.COMMITTEE_WORK, Dimension.PRODUCTION, Dimension.OTHER):
+            given = entered.get((branch.pk, dimension))
+            # Not yet entered counts as 0 in the draft (which cannot be published so).
+            scores[dimension] = None if given and given.not_assessed else (given.score if given else ZERO)
+        rows.append(
+            BranchScore(
+                committee=committee,
+                month=month,
+                branch=branch,
+                run=run,
+                basics=basics,
+                membership=membership,
+                committee_work=scores[Dimension.COMMITTEE_WORK],
+                production=scores[Dimension.PRODUCTION],
+                other=scores[Dimension.OTHER],
+                total=weighted_total(scores=scores, version=version),
+                required=row.required,
+                held=row.held,
+                present=row.present,
+                late=row.late,
+                absent=row.absent,
+                excused=row.excused,
+                members=row.members,
+                member_mean=row.mean.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP),
+                max_mean=max_mean.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP),
+                attendance_half=attendance_half.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP),
+                points_half=points_half.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP),
+            )
+        )
+    update_fields = [
+        "run",
+        "basics",
+        "committee_work",
+        "production",
+        "membership",
+        "other",
+        "total",
+        "required",
+        "held",
+        "present",
+        "late",
+        "absent",
+        "excused",
+        "members",
+        "member_mean",
+        "max_mean",
+        "attendance_half",
+        "points_half",
+    ]
+    BranchScore.objects.bulk_create(
+        rows,
+        batch_size=500,
+        update_conflicts=True,
+        unique_fields=["committee", "month", "branch"],
+        update_fields=update_fields,
+    )
+    BranchScore.objects.filter(committee=committee, month=month).exclude(run=run).delete()
+    with connection.cursor() as cursor:
+        cursor.execute(RANK_SQL, [committee.pk, month])
+    progress(90)
+    members = MemberScore.objects.filter(committee=committee, month=month).count()
+    return len(rows), members

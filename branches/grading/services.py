@@ -1,0 +1,142 @@
+"""Writes of the grading app: runs, committee scores, publication, talks, the year.
+
+A run is a record with a state. It is claimed with a conditional UPDATE (queued →
+running), so a duplicate delivery of its task finds nothing to claim and does nothing.
+The computation runs in one transaction under a PostgreSQL advisory lock for the
+committee's month; if it fails, the transaction rolls back — the previous draft is
+untouched — and the run is marked failed in a transaction of its own.
+"""
+
+import datetime
+import logging
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from branches.models import OrgUnit
+from branches.services import month_assert_open, month_label
+from members.ledger.services import rule_version_for
+
+from . import engine
+from .models import ENTERED_DIMENSIONS, GradingRun, ScoreInput, ScoreInputChange
+
+logger = logging.getLogger(__name__)
+LOCK_NAMESPACE = 0x6AD3  # the first key of grading's advisory locks
+
+# Test hook: called inside the grading transaction just before it commits.
+_before_commit = None
+
+
+def progress_key(run_id: int) -> str:
+    return f"grading:progress:{run_id}"
+
+
+def _lock_committee_month(committee: OrgUnit, month: datetime.date) -> None:
+    if connection.vendor != "postgresql":
+        return  # SQLite serialises writers
+    key = (LOCK_NAMESPACE << 40) + (committee.pk << 17) + (month.year * 12 + month.month - 1) % (1 << 17)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+def grading_run_request(
+    *,
+    committee: OrgUnit,
+    month: datetime.date,
+    user: AbstractBaseUser | None = None,
+    trigger: str = GradingRun.Trigger.BROWSER,
+    request_key: str | None = None,
+) -> GradingRun:
+    """Record a request to grade a committee's month. With a ``request_key`` (the
+    schedule's) the same request made twice is the same run."""
+    if not committee.is_committee:
+        raise ValidationError(_("Grading is done per party committee."))
+    month = month.replace(day=1)
+    if month > timezone.localdate().replace(day=1):
+        raise ValidationError(_("%(month)s has not begun yet.") % {"month": month_label(month)})
+    if request_key:
+        run, _created = GradingRun.objects.get_or_create(
+            request_key=request_key,
+            defaults={"committee": committee, "month": month, "requested_by": user, "trigger": trigger},
+        )
+        return run
+    return GradingRun.objects.create(committee=committee, month=month, requested_by=user, trigger=trigger)
+
+
+def grading_run_execute(*, run_id: int) -> GradingRun | None:
+    """Claim and execute a queued run. Returns None when there was nothing to claim
+    (already running, done, or a duplicate delivery)."""
+    claimed = GradingRun.objects.filter(pk=run_id, state=GradingRun.State.QUEUED).update(
+        state=GradingRun.State.RUNNING, started_at=timezone.now()
+    )
+    if claimed != 1:
+        logger.info("grading run %s: nothing to claim", run_id)
+        return None
+    run = GradingRun.objects.select_related("committee").get(pk=run_id)
+    try:
+        with transaction.atomic():
+            _lock_committee_month(run.committee, run.month)
+            version = rule_version_for(unit=run.committee, month=run.month)
+            run.watermark = engine.watermark(month=run.month)
+            branches, members = engine.grade(
+                run=run, version=version, progress=lambda pct: cache.set(progress_key(run.pk), pct, 3600)
+            )
+            if _before_commit is not None:
+                _before_commit()
+            run.rule_version = version
+            run.branches_graded, run.members_graded = branches, members
+            run.state = GradingRun.State.SUCCEEDED
+            run.finished_at = timezone.now()
+            run.save(
+                update_fields=["rule_version", "watermark", "branches_graded", "members_graded", "state", "finished_at"]
+            )
+    except Exception as exc:
+        logger.exception("grading run %s failed", run_id)
+        GradingRun.objects.filter(pk=run_id).update(
+            state=GradingRun.State.FAILED, finished_at=timezone.now(), error=f"{type(exc).__name__}: {exc}"
+        )
+        raise
+    cache.set(progress_key(run.pk), 100, 3600)
+    return run
+
+
+@transaction.atomic
+def score_input_set(
+    *,
+    branch: OrgUnit,
+    month: datetime.date,
+    dimension: str,
+    score: Decimal | None,
+    not_assessed: bool = False,
+    user: AbstractBaseUser | None,
+) -> ScoreInput:
+    """Enter (or change) a committee score for a branch's month: 0–100 with two
+    decimals, or "not assessed". Every value is kept in the input's history."""
+    if dimension not in ENTERED_DIMENSIONS:
+        raise ValidationError({"dimension": _("This dimension is computed, not entered.")})
+    if not branch.is_branch:
+        raise ValidationError(_("Scores are entered for a party branch."))
+    month = month.replace(day=1)
+    month_assert_open(unit=branch, month=month)
+    if not_assessed:
+        score = None
+    elif score is None:
+        raise ValidationError({"score": _("Enter a score from 0 to 100, or mark the dimension not assessed.")})
+    elif not Decimal("0") <= score <= Decimal("100") or score != score.quantize(Decimal("0.01")):
+        raise ValidationError({"score": _("A score runs from 0 to 100 with at most two decimals.")})
+    score_input, _created = ScoreInput.objects.select_for_update().get_or_create(
+        branch=branch,
+        month=month,
+        dimension=dimension,
+        defaults={"score": score, "not_assessed": not_assessed, "entered_by": user},
+    )
+    if not _created:
+        score_input.score, score_input.not_assessed, score_input.entered_by = score, not_assessed, user
+        score_input.save()
+    ScoreInputChange.objects.create(score_input=score_input, score=score, not_assessed=not_assessed, entered_by=user)
+    return score_input

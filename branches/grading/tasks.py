@@ -1,0 +1,36 @@
+"""Celery tasks: thin; they take ids, re-fetch and call one service."""
+
+import datetime
+
+from celery import shared_task
+from django.utils import timezone
+
+from branches.models import OrgUnit
+
+from . import services
+from .models import GradingRun
+
+
+@shared_task(acks_late=True)
+def grade_run(run_id: int) -> str:
+    run = services.grading_run_execute(run_id=run_id)
+    return "skipped" if run is None else run.state
+
+
+@shared_task
+def grade_previous_month() -> list[int]:
+    """Beat's job (1st of the month, 02:00 Asia/Shanghai): grade last month for every
+    committee. The request key makes a second firing for the same month a no-op."""
+    month = (timezone.localdate().replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+    run_ids = []
+    for committee in OrgUnit.objects.filter(kind=OrgUnit.Kind.COMMITTEE, dissolved_on__isnull=True):
+        run = services.grading_run_request(
+            committee=committee,
+            month=month,
+            trigger=GradingRun.Trigger.SCHEDULE,
+            request_key=f"schedule:{committee.pk}:{month:%Y-%m}",
+        )
+        if run.state == GradingRun.State.QUEUED:
+            grade_run.delay(run.pk)
+        run_ids.append(run.pk)
+    return run_ids
