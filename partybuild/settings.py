@@ -182,6 +182,9 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # How many days before a branch's term (届) ends the system starts reminding (换届提醒).
 TERM_REMINDER_DAYS = env.int("PARTYBUILD_TERM_REMINDER_DAYS", default=90)
 ROSTER_PAGE_SIZE = 50
+# Days after a ranking is published within which each bottom-three branch's talk
+# (谈话帮扶) must be recorded before it shows as overdue.
+GRADING_TALK_DUE_DAYS = env.int("PARTYBUILD_TALK_DUE_DAYS", default=15)
 
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
