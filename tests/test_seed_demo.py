@@ -1,18 +1,37 @@
 """`seed_demo` builds a consistent organisation: every unit's path is right, every
-member passes the same validation a form would apply, and each role can log in."""
+member passes the same validation a form would apply, and each role can log in. The
+default demo also holds months of organisational life whose ledger follows from the
+attendance exactly as the services post it, with corrections, a cancellation and a
+closed month; ``--reset`` clears it all (on PostgreSQL too, past the ledger's
+append-only trigger) and keeps the installation's default rule set."""
 
+import datetime
+import shutil
+import tempfile
+from collections import defaultdict
+from decimal import Decimal
 from io import StringIO
 
 import pytest
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, get_user_model
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
-from django.db.models import Count, Q
-from django.test import RequestFactory
+from django.db import transaction
+from django.db.models import Count, Q, Sum
+from django.test import RequestFactory, override_settings
+from django.utils import timezone
 
 from branches.access import user_scope
-from branches.models import OrgUnit
+from branches.activities.models import Activity, ActivityAttachment, Attendance, AttendanceChange
+from branches.activities.services import activity_create, attendance_set
+from branches.choices import MEETING_KINDS, ActivityKind
+from branches.models import CommitteeMonth, OrgUnit
+from members.ledger.models import LedgerEntry, Rule, RuleSet, RuleSetVersion, Source
+from members.ledger.services import ledger_entry_record
 from members.models import Member, Membership
 from members.services import member_validate
+from partybuild.management.commands.seed_demo import OWN_MODELS, _dependent_models, reset_demo_data
 
 pytestmark = pytest.mark.django_db
 
@@ -38,36 +57,269 @@ def assert_consistent() -> None:
         )
 
 
-def test_the_demo_seeds_a_consistent_tree_and_prints_working_logins():
-    out = StringIO()
-    call_command("seed_demo", stdout=out)
-    text = out.getvalue()
-    assert "http://127.0.0.1:8000/" in text and "partybuild-demo" in text
-    assert OrgUnit.objects.filter(kind="branch").count() >= 20
-    assert Member.objects.count() >= 300
-    assert Membership.objects.filter(end_reason="transfer").exists()
-    assert Member.objects.filter(left_on__isnull=False).exists()
-    assert_consistent()
-    request = RequestFactory().post("/accounts/login/")
-    roles = {}
-    for username in ("admin", "committee", "secretary"):
-        user = authenticate(request, username=username, password="partybuild-demo")
-        assert user is not None, username
-        roles[username] = user_scope(user)
-    assert roles["admin"].is_admin
-    assert roles["committee"].roles == {"committee_staff"} and roles["secretary"].roles == {"secretary"}
+def month_start(day: datetime.date, back: int = 0) -> datetime.date:
+    index = day.year * 12 + day.month - 1 - back
+    return datetime.date(index // 12, index % 12 + 1, 1)
 
 
-def test_seeding_twice_is_refused_without_reset():
-    call_command("seed_demo", stdout=StringIO())
+def standing(**filters):
+    """Entries neither reversing nor reversed: what a total is made of."""
+    return LedgerEntry.objects.filter(reverses__isnull=True, reversed_by__isnull=True, **filters)
+
+
+def assert_ledger_follows_attendance() -> None:
+    """Every attendance of a held activity has exactly the standing entries the rules
+    in force give its kind and status; a cancelled activity's have none; caps hold;
+    manual entries are within their rules; every reversal mirrors its original."""
+    rules = {rule.pk: rule for rule in Rule.objects.all()}
+    by_attendance = defaultdict(list)
+    for source_id, rule_id, points in standing(source=Source.ATTENDANCE).values_list("source_id", "rule", "points"):
+        by_attendance[source_id].append((rules[rule_id], points))
+    attendance_rules = [r for r in rules.values() if r.source == Source.ATTENDANCE]
+    rows = Attendance.objects.values_list("pk", "status", "activity__kind", "activity__status", "activity__class_hours")
+    checked = 0
+    for pk, status, kind, activity_status, hours in rows:
+        got = by_attendance.pop(pk, [])
+        if activity_status == Activity.Status.CANCELLED:
+            assert got == [], pk
+            continue
+        expected = {r.code for r in attendance_rules if kind in r.activity_kinds and status in r.attendance_statuses}
+        assert {rule.code for rule, _points in got} == expected and len(got) == len(expected), (pk, kind, status, got)
+        for rule, points in got:
+            full = rule.points_min * (hours if rule.per_class_hour else 1)
+            # Capped rules are clipped to what is left of the month's cap; the rest are exact.
+            assert points == full if rule.monthly_cap is None else Decimal("0") <= points <= full, (pk, rule, points)
+        checked += 1
+    assert not by_attendance, "entries that point at no attendance"
+    assert checked > 0
+    caps = {r.code: r.monthly_cap for r in rules.values() if r.monthly_cap is not None}
+    totals = LedgerEntry.objects.filter(rule__code__in=caps).values("member", "month", "rule__code")
+    for row in totals.annotate(total=Sum("points")):
+        assert row["total"] <= caps[row["rule__code"]], row
+    manual = standing(source=Source.MANUAL).select_related("rule", "member")
+    for entry in manual:
+        assert entry.rule.points_min <= entry.points <= entry.rule.points_max and entry.reason
+        assert entry.branch_id == entry.member.branch_id and entry.category == entry.rule.category
+        assert bool(entry.evidence) or not entry.rule.evidence_required
+    for reversal in LedgerEntry.objects.filter(reverses__isnull=False).select_related("reverses"):
+        original = reversal.reverses
+        assert (reversal.member_id, reversal.month, reversal.rule_id, reversal.source_id) == (
+            original.member_id,
+            original.month,
+            original.rule_id,
+            original.source_id,
+        )
+        assert reversal.points == -original.points and reversal.reason
+
+
+def life_counts() -> dict:
+    return {
+        "activities": Activity.objects.count(),
+        "attendances": Attendance.objects.count(),
+        "changes": AttendanceChange.objects.count(),
+        "entries": LedgerEntry.objects.count(),
+        "points": LedgerEntry.objects.aggregate(t=Sum("points"))["t"],
+        "closed": CommitteeMonth.objects.filter(state=CommitteeMonth.State.CLOSED).count(),
+    }
+
+
+@pytest.fixture(scope="class")
+def demo(django_db_setup, django_db_blocker):
+    """The default demo, seeded once for the tests of a class (it takes seconds), its
+    files in a temporary media root; cleared with ``reset_demo_data`` afterwards."""
+    media = tempfile.mkdtemp(prefix="seed-demo-media-")
+    # The hasher conftest gives every test, so the logins' passwords check there.
+    hashers = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    with override_settings(MEDIA_ROOT=media, PASSWORD_HASHERS=hashers), django_db_blocker.unblock():
+        out = StringIO()
+        call_command("seed_demo", stdout=out)
+        yield out.getvalue()
+        with transaction.atomic():
+            reset_demo_data()
+    shutil.rmtree(media, ignore_errors=True)
+
+
+@pytest.mark.usefixtures("demo")
+class TestTheDefaultDemo:
+    def test_the_tree_is_consistent_and_the_logins_work(self, demo):
+        assert "http://127.0.0.1:8000/" in demo and "partybuild-demo" in demo
+        assert OrgUnit.objects.filter(kind="branch").count() >= 20
+        assert Member.objects.count() >= 300
+        assert Membership.objects.filter(end_reason="transfer").exists()
+        assert Member.objects.filter(left_on__isnull=False).exists()
+        assert_consistent()
+        request = RequestFactory().post("/accounts/login/")
+        roles = {}
+        for username in ("admin", "committee", "secretary"):
+            user = authenticate(request, username=username, password="partybuild-demo")
+            assert user is not None, username
+            roles[username] = user_scope(user)
+        assert roles["admin"].is_admin
+        assert roles["committee"].roles == {"committee_staff"} and roles["secretary"].roles == {"secretary"}
+
+    def test_it_prints_what_it_seeded_and_the_plan_matched_the_application(self, demo):
+        assert "Organisational life" in demo and "ledger entries" in demo and "closed months: " in demo
+        # The plan's attendance lists are the application's expected_attendees.
+        assert "warning" not in demo
+
+    def test_every_branch_lived_through_the_past_months(self):
+        today = timezone.localdate()
+        past = [month_start(today, back) for back in range(4, 0, -1)]
+        held = Activity.objects.filter(status=Activity.Status.HELD)
+        assert not held.filter(date__gt=today).exists()
+        for branch in OrgUnit.objects.filter(kind="branch"):
+            months = {d.replace(day=1) for d in held.filter(branch=branch).values_list("date", flat=True)}
+            assert set(past) <= months, branch
+        # 主题党日 on the 21st (seed 004), in nearly every branch every month.
+        themed = held.filter(kind=ActivityKind.THEMED_DAY)
+        assert set(themed.values_list("date__day", flat=True)) == {21}
+        branches = OrgUnit.objects.filter(kind="branch").count()
+        assert themed.filter(date__lt=past[-1].replace(day=28)).count() >= 0.9 * branches * len(past)
+        kinds = set(held.values_list("kind", flat=True))
+        assert set(MEETING_KINDS) | {ActivityKind.TRAINING, ActivityKind.VOLUNTEER} <= kinds
+        assert not held.filter(kind=ActivityKind.TRAINING, class_hours__isnull=True).exists()
+        assert not held.filter(title="").exists()
+        assert (
+            held.exclude(minutes="").count() > held.count() / 2 and held.exclude(host="").count() > 0.9 * held.count()
+        )
+        # Gaps, so compliance has something to show: some group-months without a meeting.
+        group_months = {
+            (g, d.replace(day=1))
+            for g, d in held.filter(kind=ActivityKind.GROUP_MEETING).values_list("group", "date")
+            if d.replace(day=1) in past
+        }
+        expected = OrgUnit.objects.filter(kind="group").count() * len(past)
+        assert 0.7 * expected < len(group_months) < 0.95 * expected
+        assert ActivityAttachment.objects.exists()
+
+    def test_most_members_have_points_of_every_kind(self):
+        active = Member.objects.filter(left_on__isnull=True)
+        with_entries = active.filter(ledger_entries__isnull=False).distinct().count()
+        assert with_entries >= 0.95 * active.count()
+        codes = set(standing().values_list("rule__code", flat=True))
+        assert {"org_present", "org_late", "org_excused", "org_absent", "training_hour", "volunteer"} <= codes
+        assert {"study_task", "exemplary_award", "deduction"} <= codes
+        award = standing(rule__code="exemplary_award").exclude(evidence="").first()
+        with default_storage.open(award.evidence.name) as evidence:
+            assert evidence.read(5) == b"%PDF-"
+
+    def test_attendance_is_mostly_present_and_corrected_through_the_service(self):
+        statuses = dict(Attendance.objects.values_list("status").annotate(n=Count("pk")).order_by())
+        total = sum(statuses.values())
+        assert statuses["present"] > 0.75 * total
+        assert 0.01 * total < statuses["absent"] < 0.05 * total and statuses["late"] > 0.03 * total
+        # Every non-present status was set with attendance_set after the activity was
+        # logged, so each has its change record and its present entry reversed.
+        assert AttendanceChange.objects.count() == total - statuses["present"]
+        assert not AttendanceChange.objects.exclude(old_status="present").exists()
+        themed = Attendance.objects.filter(activity__kind=ActivityKind.THEMED_DAY, activity__status="held")
+        for status, code, points in (
+            ("present", "org_present", "2"),
+            ("late", "org_late", "1"),
+            ("excused", "org_excused", "0"),
+            ("absent", "org_absent", "-2"),
+        ):
+            attendance = themed.filter(status=status).first()
+            entries = standing(source=Source.ATTENDANCE, source_id=attendance.pk)
+            assert list(entries.values_list("rule__code", "points")) == [(code, Decimal(points))]
+            if status != "present":
+                reversed_present = LedgerEntry.objects.get(
+                    source=Source.ATTENDANCE, source_id=attendance.pk, reverses__isnull=False
+                )
+                assert reversed_present.reverses.rule.code == "org_present"
+
+    def test_the_ledger_follows_the_attendance_and_the_rules(self):
+        assert_ledger_follows_attendance()
+
+    def test_corrections_and_a_cancelled_activity_exist(self):
+        manual_reversals = LedgerEntry.objects.filter(source=Source.MANUAL, reverses__isnull=False)
+        assert 2 <= manual_reversals.count() <= 3
+        cancelled = Activity.objects.get(status=Activity.Status.CANCELLED)
+        assert cancelled.cancelled_reason
+        assert (
+            cancelled.attendances.exists()
+            and not standing(source=Source.ATTENDANCE, source_id__in=cancelled.attendances.values("pk")).exists()
+        )
+        secretary = get_user_model().objects.get(username="secretary")
+        assert LedgerEntry.objects.filter(recorded_by=secretary).exists()
+
+    def test_the_oldest_month_is_closed_and_refuses_writes(self):
+        closed = CommitteeMonth.objects.filter(state=CommitteeMonth.State.CLOSED)
+        oldest = month_start(timezone.localdate(), 4)
+        assert set(closed.values_list("month", flat=True)) == {oldest}
+        committee = closed.select_related("committee").first().committee
+        event = closed.first().events.get()
+        assert event.action == "close" and event.reason and event.user.username == "admin"
+        member = Member.objects.filter(branch__path__startswith=committee.path, left_on__isnull=True).first()
+        rule = Rule.objects.get(version__rule_set__committee__isnull=True, code="study_task")
+        label = f"{oldest:%Y-%m}"
+        with pytest.raises(ValidationError, match=label):
+            ledger_entry_record(member=member, rule=rule, month=oldest, points=Decimal("3"), reason="补录", user=None)
+        attendance = Attendance.objects.filter(
+            activity__branch__path__startswith=committee.path, activity__date__lt=month_start(oldest, -1)
+        ).first()
+        with pytest.raises(ValidationError, match=label):
+            attendance_set(attendance=attendance, status="absent", user=None)
+        with pytest.raises(ValidationError, match=label):
+            activity_create(
+                branch=member.branch, kind=ActivityKind.THEMED_DAY, title="补录", date=oldest.replace(day=21), user=None
+            )
+
+
+def test_seeding_twice_is_refused_and_reset_clears_the_ledger_too(
+    settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = tmp_path
+    args = ("--branches", "8", "--members", "90", "--months", "2")
+    default_rules = list(Rule.objects.filter(version__rule_set__committee__isnull=True).values_list("pk", "code"))
+    call_command("seed_demo", *args, stdout=StringIO())
+    first = life_counts()
+    assert first["entries"] > 0 and first["closed"] > 0 and first["changes"] > 0
+    assert any(tmp_path.rglob("*.pdf"))
     with pytest.raises(CommandError):
-        call_command("seed_demo", stdout=StringIO())
-    call_command("seed_demo", "--reset", stdout=StringIO())
+        call_command("seed_demo", *args, stdout=StringIO())
+    # A committee's own rule set goes with the tree; the installation's default stays.
+    committee = OrgUnit.objects.filter(kind="committee", parent__isnull=False).first()
+    own = RuleSet.objects.create(committee=committee, name="厂规则")
+    RuleSetVersion.objects.create(rule_set=own, number=1, effective_month=datetime.date(2000, 1, 1))
+    with django_capture_on_commit_callbacks(execute=True):  # stored files go once a reset commits
+        call_command("seed_demo", "--reset", *args, stdout=StringIO())
     assert_consistent()
+    assert_ledger_follows_attendance()
+    assert life_counts() == first  # the same seed gives the same months
+    assert not RuleSet.objects.filter(committee__isnull=False).exists()
+    assert list(Rule.objects.filter(version__rule_set__committee__isnull=True).values_list("pk", "code")) == (
+        default_rules
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        reset_demo_data()
+    assert not LedgerEntry.objects.exists() and not Activity.objects.exists() and not OrgUnit.objects.exists()
+    assert not CommitteeMonth.objects.exists() and not any(tmp_path.rglob("*.pdf"))
 
 
-def test_the_bulk_mode_builds_a_large_tree_consistently():
-    call_command("seed_demo", "--branches", "120", "--members", "1200", stdout=StringIO())
+def test_reset_deletes_every_dependent_model_before_the_models_it_points_at():
+    order = _dependent_models(OWN_MODELS)
+    assert CommitteeMonth in order and LedgerEntry in order
+    for position, model in enumerate(order):
+        for field in model._meta.concrete_fields:
+            target = field.related_model if field.many_to_one or field.one_to_one else None
+            if target in order and target is not model:
+                assert order.index(target) > position, (model, target)
+
+
+def test_the_bulk_mode_builds_a_large_tree_and_its_months_consistently(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    call_command("seed_demo", "--branches", "120", "--members", "1200", "--months", "1", stdout=StringIO())
     assert OrgUnit.objects.filter(kind="branch").count() == 120
     assert Member.objects.count() >= 1200
     assert_consistent()
+    assert Activity.objects.count() > 120 * 5
+    assert_ledger_follows_attendance()
+    active = Member.objects.filter(left_on__isnull=True)
+    assert active.filter(ledger_entries__isnull=False).distinct().count() >= 0.95 * active.count()
+
+
+def test_the_bulk_mode_has_no_months_unless_asked():
+    call_command("seed_demo", "--branches", "101", "--members", "400", stdout=StringIO())
+    assert OrgUnit.objects.filter(kind="branch").count() == 101
+    assert not Activity.objects.exists() and not LedgerEntry.objects.exists()

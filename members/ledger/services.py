@@ -228,6 +228,10 @@ def ledger_entry_reverse(*, entry: LedgerEntry, reason: str, user: AbstractBaseU
         raise ValidationError({"reason": _("Give a reason for the correction.")})
     if entry.is_reversal:
         raise ValidationError(_("A reversing entry cannot itself be reversed; record a new entry instead."))
+    if entry.source == Source.ATTENDANCE:
+        raise ValidationError(
+            _("Points from attendance follow the attendance: change the attendance on the activity's page.")
+        )
     month_assert_open(unit=entry.branch, month=entry.month)
     lock_member_months({(entry.member_id, entry.month)})
     if LedgerEntry.objects.filter(reverses=entry).exists():

@@ -117,13 +117,14 @@ def test_reversing_in_a_closed_month_is_refused_naming_the_month_and_allowed_onc
     assert total(member_a) == 0
 
 
-def test_attendance_entries_are_reversed_like_any_other(tree, member_a):
+def test_attendance_entries_cannot_be_reversed_by_hand_only_by_changing_the_attendance(tree, member_a):
     activity_services.activity_create(
         branch=tree.branch_a, kind="themed_day", title="主题党日", date=datetime.date(2025, 3, 20), user=None
     )
     entry = LedgerEntry.objects.get(member=member_a)
-    reversal = ledger_entry_reverse(entry=entry, reason="未实际参加", user=None)
-    assert (reversal.source, reversal.source_id, reversal.points) == ("attendance", entry.source_id, Decimal("-2.00"))
+    with pytest.raises(ValidationError, match="attendance"):
+        ledger_entry_reverse(entry=entry, reason="未实际参加", user=None)
+    assert LedgerEntry.objects.count() == 1
 
 
 # Manual awards and deductions

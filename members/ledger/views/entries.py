@@ -52,6 +52,17 @@ def entries_url(**filters) -> str:
     return reverse("ledger:entries") + "?" + urlencode({k: v for k, v in filters.items() if v is not None})
 
 
+def _can_reverse(user, entry: LedgerEntry) -> bool:
+    """Corrections are for whoever may write the branch the entry was booked to; points
+    from attendance are corrected by changing the attendance, never by hand."""
+    return (
+        entry.source != Source.ATTENDANCE
+        and not entry.is_reversal
+        and entry.reversal_pk is None
+        and can_write_unit(user, entry.branch)
+    )
+
+
 @login_required
 def member_ledger(request, pk: int):
     member = get_member_for_user(request.user, pk)
@@ -65,10 +76,7 @@ def member_ledger(request, pk: int):
     for entry in entries:
         if entry.source == Source.ATTENDANCE:
             entry.activity_id = activity_of.get(entry.source_id)
-        # Corrections are for whoever may write the branch the entry was booked to.
-        entry.can_reverse = (
-            not entry.is_reversal and entry.reversal_pk is None and can_write_unit(request.user, entry.branch)
-        )
+        entry.can_reverse = _can_reverse(request.user, entry)
         by_month.setdefault(entry.month, []).append(entry)
     return render(
         request,
@@ -152,9 +160,7 @@ def entry_list(request):
     )
     page = Paginator(selectors.entries_for_list(entries), PAGE_SIZE).get_page(request.GET.get("page"))
     for entry in page:
-        entry.can_reverse = (
-            not entry.is_reversal and entry.reversal_pk is None and can_write_unit(request.user, entry.branch)
-        )
+        entry.can_reverse = _can_reverse(request.user, entry)
     query = request.GET.copy()
     query.pop("page", None)
     if "month" not in query:
