@@ -44,7 +44,13 @@ def test_a_secretary_logs_a_themed_day_and_everyone_is_present(tree, users, peop
     client.force_login(users.secretary)
     response = client.post(
         reverse("activities:create"),
-        {"branch": tree.branch_a.pk, "kind": "themed_day", "title": "安全生产主题党日", "date": "2025-03-21", "place": "党建活动室"},
+        {
+            "branch": tree.branch_a.pk,
+            "kind": "themed_day",
+            "title": "安全生产主题党日",
+            "date": "2025-03-21",
+            "place": "党建活动室",
+        },
     )
     activity = Activity.objects.get(title="安全生产主题党日")
     assert response.status_code == 302 and response["Location"] == activity.get_absolute_url()
@@ -57,7 +63,9 @@ def test_one_click_changes_attendance_and_returns_the_row_and_counts(tree, users
     client.force_login(users.secretary)
     attendance = Attendance.objects.get(activity=activity, member=people[0])
     response = client.post(
-        reverse("activities:attendance", args=[activity.pk, attendance.pk]), {"status": "absent"}, headers={"hx-request": "true"}
+        reverse("activities:attendance", args=[activity.pk, attendance.pk]),
+        {"status": "absent"},
+        headers={"hx-request": "true"},
     )
     html = response.content.decode()
     assert response.status_code == 200
@@ -74,7 +82,9 @@ def test_the_grid_refuses_changes_in_a_closed_month_with_the_months_name(tree, u
     client.force_login(users.secretary)
     attendance = Attendance.objects.get(activity=activity, member=people[0])
     response = client.post(
-        reverse("activities:attendance", args=[activity.pk, attendance.pk]), {"status": "absent"}, headers={"hx-request": "true"}
+        reverse("activities:attendance", args=[activity.pk, attendance.pk]),
+        {"status": "absent"},
+        headers={"hx-request": "true"},
     )
     assert "2025-03" in response.content.decode()
     attendance.refresh_from_db()
@@ -93,7 +103,9 @@ def test_the_attendance_grid_stays_quick_for_a_branch_of_150(tree, users, client
     attendance = activity.attendances.first()
     with CaptureQueriesContext(connection) as click_queries:
         client.post(
-            reverse("activities:attendance", args=[activity.pk, attendance.pk]), {"status": "late"}, headers={"hx-request": "true"}
+            reverse("activities:attendance", args=[activity.pk, attendance.pk]),
+            {"status": "late"},
+            headers={"hx-request": "true"},
         )
     assert len(page_queries) <= 20
     assert len(click_queries) <= 30
@@ -155,7 +167,9 @@ def test_the_calendar_shows_the_months_activities(tree, users, activity, client)
 
 
 def test_the_list_filters_by_type_and_date(tree, users, activity, client):
-    services.activity_create(branch=tree.branch_a, kind="committee_meeting", title="支委会", date=datetime.date(2025, 2, 3), user=None)
+    services.activity_create(
+        branch=tree.branch_a, kind="committee_meeting", title="支委会", date=datetime.date(2025, 2, 3), user=None
+    )
     client.force_login(users.secretary)
     listed = client.get(reverse("activities:list"), {"kind": "themed_day"}).context["page"].object_list
     assert [a.title for a in listed] == ["主题党日"]

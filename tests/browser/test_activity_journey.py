@@ -13,7 +13,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_secretary_logs_a_themed_day_marks_absences_and_sees_the_points(tree, users, log_in, live_server):
-    members = [f.MemberFactory(branch=tree.branch_a, group=tree.group_a1, name=name) for name in ("赵一", "钱二", "孙三", "李四")]
+    members = [
+        f.MemberFactory(branch=tree.branch_a, group=tree.group_a1, name=name)
+        for name in ("赵一", "钱二", "孙三", "李四")
+    ]
     page = log_in("secretary")
 
     page.click("text=组织生活")

@@ -43,7 +43,9 @@ def race(member_id: int, monkeypatch) -> list[object]:
             member = Member.objects.select_related("branch").get(pk=member_id)
             rule = services.rule_version_for(unit=member.branch, month=MARCH).rules.get(code="study_task")
             results.append(
-                services.ledger_entry_record(member=member, rule=rule, month=MARCH, points=Decimal("3"), reason="学习任务", user=None)
+                services.ledger_entry_record(
+                    member=member, rule=rule, month=MARCH, points=Decimal("3"), reason="学习任务", user=None
+                )
             )
         except ValidationError as exc:
             results.append(exc)
