@@ -5,7 +5,7 @@ import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext as _
@@ -207,11 +207,29 @@ def month_label(month: datetime.date) -> str:
     return f"{month:%Y-%m}"
 
 
+MONTH_LOCK_NAMESPACE = 0x3A0E  # the first key of the month-state advisory locks
+
+
+def _lock_month_state(committee: OrgUnit, month: datetime.date, *, shared: bool) -> None:
+    """Writers take the committee-month's lock shared (they never wait for each other);
+    closing takes it exclusively, so it waits for writes in flight to commit, and a
+    write that starts after the close sees the month closed. SQLite serialises anyway."""
+    if connection.vendor != "postgresql":
+        return
+    key = (MONTH_LOCK_NAMESPACE << 40) + (committee.pk << 17) + (month.year * 12 + month.month - 1) % (1 << 17)
+    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {function}(%s)", [key])
+
+
 def month_assert_open(*, unit: OrgUnit, month: datetime.date) -> None:
-    """Refuse a write that touches a closed month of ``unit``'s committee."""
+    """Refuse a write that touches a closed month of ``unit``'s committee. Call it
+    inside the write's transaction: it holds the month's shared lock until commit."""
     from .selectors import committee_for, month_is_closed
 
     committee = committee_for(unit=unit)
+    if committee is not None:
+        _lock_month_state(committee, month, shared=True)
     if committee is not None and month_is_closed(committee=committee, month=month):
         raise ValidationError(
             _("%(month)s is closed for %(committee)s: its ranking has been published. Ask the committee to reopen it.")
@@ -225,6 +243,7 @@ def month_close(
 ) -> CommitteeMonth:
     if not committee.is_committee:
         raise ValidationError(_("Months are closed per party committee."))
+    _lock_month_state(committee, month, shared=False)
     row, _created = CommitteeMonth.objects.select_for_update().get_or_create(
         committee=committee, month=month.replace(day=1)
     )

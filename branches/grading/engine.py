@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
-from django.db.models import Max, Q
+from django.db.models import Count, Max, Q
 
 from branches.activities.compliance import compliance_matrix
 from branches.activities.models import Activity, Attendance
 from branches.choices import AttendanceStatus
 from branches.models import OrgUnit
 from members.ledger.models import Category, LedgerEntry, RuleSetVersion
+from members.models import Membership
 
 from .models import BranchScore, Dimension, GradingRun, MemberScore, ScoreInput
 
@@ -50,21 +51,33 @@ def graded_branches(*, committee: OrgUnit, month: datetime.date) -> list[OrgUnit
     return [u for u in units if u.kind == OrgUnit.Kind.BRANCH and not any(u.path.startswith(p) for p in below)]
 
 
-def watermark(*, month: datetime.date) -> dict:
-    """A fingerprint of the month's inputs; a draft whose watermark differs is stale."""
-    entries = LedgerEntry.objects.filter(month=month).aggregate(last=Max("pk"))
-    inputs = ScoreInput.objects.filter(month=month).aggregate(last=Max("entered_at"))
+def watermark(*, committee: OrgUnit, month: datetime.date) -> dict:
+    """A fingerprint of the inputs of one committee's month: its branches' ledger entries,
+    activities, attendance, entered scores and membership periods. A draft whose
+    watermark differs from the current one is stale and must be regraded."""
+    ids = [b.pk for b in graded_branches(committee=committee, month=month)]
     end = month_end(month)
-    activities = Activity.objects.filter(date__gte=month, date__lte=end).aggregate(last=Max("updated_at"), n=Max("pk"))
-    attendance = Attendance.objects.filter(activity__date__gte=month, activity__date__lte=end).aggregate(
-        last=Max("changed_at")
+    entries = LedgerEntry.objects.filter(month=month, branch_id__in=ids).aggregate(last=Max("pk"), n=Count("pk"))
+    inputs = ScoreInput.objects.filter(month=month, branch_id__in=ids).aggregate(last=Max("entered_at"))
+    activities = Activity.objects.filter(branch_id__in=ids, date__gte=month, date__lte=end).aggregate(
+        last=Max("updated_at"), n=Count("pk")
     )
+    attendance = Attendance.objects.filter(
+        activity__branch_id__in=ids, activity__date__gte=month, activity__date__lte=end
+    ).aggregate(last=Max("changed_at"))
+    # Transfers and leavings change who counts at month end: periods added or closed.
+    periods = Membership.objects.filter(branch_id__in=ids).aggregate(last=Max("pk"), ended=Count("ended_on"))
+
+    def stamp(value):
+        return value.isoformat() if value else None
+
     return {
-        "ledger_last_id": entries["last"],
-        "inputs_last": inputs["last"].isoformat() if inputs["last"] else None,
-        "activities_last": activities["last"].isoformat() if activities["last"] else None,
-        "activities_last_id": activities["n"],
-        "attendance_last": attendance["last"].isoformat() if attendance["last"] else None,
+        "branches": len(ids),
+        "ledger": [entries["last"], entries["n"]],
+        "inputs": stamp(inputs["last"]),
+        "activities": [stamp(activities["last"]), activities["n"]],
+        "attendance": stamp(attendance["last"]),
+        "memberships": [periods["last"], periods["ended"]],
     }
 
 
@@ -132,6 +145,8 @@ def _branch_inputs(branches: list[OrgUnit], month: datetime.date, committee: Org
     end = month_end(month)
     ids = [b.pk for b in branches]
     inputs = {b.pk: BranchInputs() for b in branches}
+    if not ids:
+        return inputs  # a committee whose branches all sit under committees below it
     # Judged as of the day after the month: every requirement of the month is due.
     cells = compliance_matrix(branches=branches, months=[month], today=end + datetime.timedelta(days=1))
     for (branch_id, _month), cell in cells.items():

@@ -36,7 +36,7 @@ def progress_key(run_id: int) -> str:
     return f"grading:progress:{run_id}"
 
 
-def _lock_committee_month(committee: OrgUnit, month: datetime.date) -> None:
+def lock_committee_month(committee: OrgUnit, month: datetime.date) -> None:
     if connection.vendor != "postgresql":
         return  # SQLite serialises writers
     key = (LOCK_NAMESPACE << 40) + (committee.pk << 17) + (month.year * 12 + month.month - 1) % (1 << 17)
@@ -80,9 +80,9 @@ def grading_run_execute(*, run_id: int) -> GradingRun | None:
     run = GradingRun.objects.select_related("committee").get(pk=run_id)
     try:
         with transaction.atomic():
-            _lock_committee_month(run.committee, run.month)
+            lock_committee_month(run.committee, run.month)
             version = rule_version_for(unit=run.committee, month=run.month)
-            run.watermark = engine.watermark(month=run.month)
+            run.watermark = engine.watermark(committee=run.committee, month=run.month)
             branches, members = engine.grade(
                 run=run, version=version, progress=lambda pct: cache.set(progress_key(run.pk), pct, 3600)
             )
