@@ -1,3 +1,219 @@
-"""Pages: work in progress."""
+"""Pages of the ranking boards: a committee's month (published, a chosen version, or —
+for committee staff — the draft), the explanation behind a branch's numbers, a print
+layout and the large screen of a branch's activity room (党建活动室). Thin: access →
+``branches.grading.boards`` selectors → template.
 
-urlpatterns = []
+Access: ``get_committee_for_user`` (published boards for everyone under the committee);
+``?draft=1`` is for those who manage the committee's grading and a 404 for anyone else,
+exactly like a committee they may not see.
+"""
+
+import datetime
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+
+from branches.access import user_scope
+from branches.models import OrgUnit
+from members.ledger.selectors import add_months
+
+from .. import boards
+from ..access import can_manage_grading, get_committee_for_user
+from ..models import Dimension
+
+TOP_MEMBERS = 3
+# A group company's board can have thousands of ★5 members: the page lists the first
+# ones and says how many there are; ``?stars=all`` lists them all.
+STARS_SHOWN = 100
+SCREEN_TOP = 10
+SCREEN_MEMBERS = 5
+SCREEN_REFRESH_SECONDS = 300
+
+
+def _month(year: int, month: int) -> datetime.date:
+    try:
+        return datetime.date(year, month, 1)
+    except ValueError:
+        raise Http404 from None
+
+
+def _flag(request, name: str) -> bool:
+    return request.GET.get(name, "") not in ("", "0")
+
+
+def _mode(request, committee: OrgUnit) -> tuple[bool, bool, int | None]:
+    """(may manage, draft asked for, version asked for). The draft is for committee
+    staff only: anyone else asking for it gets a 404."""
+    manage = can_manage_grading(request.user, committee)
+    draft = _flag(request, "draft")
+    if draft and not manage:
+        raise Http404
+    version = None
+    if not draft and request.GET.get("version"):
+        try:
+            version = int(request.GET["version"])
+        except ValueError:
+            raise Http404 from None
+    return manage, draft, version
+
+
+def _source_query(source: boards.Source) -> str:
+    """The query that pins a link to the same board: the draft or this exact version."""
+    if isinstance(source, boards.Draft):
+        return urlencode({"draft": 1})
+    return urlencode({"version": source.version})
+
+
+def _base(print_mode: bool) -> str:
+    return "grading/board_print_base.html" if print_mode else "base.html"
+
+
+def _padded(items: list, n: int) -> list:
+    """``items`` filled up with None to ``n`` columns."""
+    return items + [None] * (n - len(items))
+
+
+def _dimension_labels() -> list[tuple[str, str]]:
+    return [(d.value, d.label) for d in boards.DIMENSIONS]
+
+
+@login_required
+def board(request, committee_pk: int, year: int, month: int):
+    committee = get_committee_for_user(request.user, committee_pk)
+    month_date = _month(year, month)
+    manage, draft, version = _mode(request, committee)
+    print_mode = _flag(request, "print")
+    result = boards.board(committee, month_date, draft=draft, version=version)
+    if version is not None and result.source is None:
+        raise Http404
+    this_month = timezone.localdate().replace(day=1)
+    following = add_months(month_date, 1)
+    context = {
+        "committee": committee,
+        "month": month_date,
+        "previous_month": add_months(month_date, -1),
+        "following_month": following if following <= this_month else None,
+        "manage": manage,
+        "board": result,
+        "print_mode": print_mode,
+        "base_template": _base(print_mode),
+    }
+    if result.source is None:
+        context["draft_exists"] = manage and boards.draft_exists(committee=committee, month=month_date)
+        return render(request, "grading/board_unpublished.html", context)
+    source = result.source
+    top = boards.top_members(source, per_branch=TOP_MEMBERS)
+    all_stars = request.GET.get("stars") == "all"
+    buckets = boards.distribution(committee, month_date, source=source)
+    context.update(
+        {
+            "source_query": _source_query(source),
+            "dimensions": _dimension_labels(),
+            "top_members": [(row.branch, _padded(top.get(row.branch.pk, []), TOP_MEMBERS)) for row in result.rows],
+            "stars": boards.star_list(source, limit=None if all_stars else STARS_SHOWN),
+            "star_total": boards.star_count(source),
+            "all_stars": all_stars,
+            "buckets": buckets,
+            "distribution_data": {
+                "title": _("Distribution of totals"),
+                "series": _("Branches"),
+                "labels": [b.label for b in buckets],
+                "counts": [b.count for b in buckets],
+            },
+        }
+    )
+    return render(request, "grading/board_month.html", context)
+
+
+@login_required
+def explain_branch(request, committee_pk: int, year: int, month: int, branch_pk: int):
+    committee = get_committee_for_user(request.user, committee_pk)
+    month_date = _month(year, month)
+    manage, draft, version = _mode(request, committee)
+    print_mode = _flag(request, "print")
+    source = boards.board_source(committee, month_date, draft=draft, version=version)
+    if source is None:
+        raise Http404
+    branch = OrgUnit.objects.filter(pk=branch_pk, kind=OrgUnit.Kind.BRANCH, path__startswith=committee.path).first()
+    if branch is None:
+        raise Http404
+    explanation = boards.branch_explanation(source, branch)
+    if explanation is None:
+        raise Http404
+    history = boards.branch_history(committee, branch, until=month_date)
+    month_param = f"{month_date:%Y-%m}"
+    # Ledgers and activities open for those whose scope holds the branch; others (a
+    # secretary of another branch under the committee) see the numbers only.
+    records_visible = user_scope(request.user).contains(branch)
+    return render(
+        request,
+        "grading/explain_branch.html",
+        {
+            "committee": committee,
+            "month": month_date,
+            "month_param": month_param,
+            "branch": branch,
+            "manage": manage,
+            "x": explanation,
+            "score": explanation.score,
+            "source_query": _source_query(source),
+            "board_url": reverse("grading:board", args=[committee.pk, month_date.year, month_date.month])
+            + "?"
+            + _source_query(source),
+            "records_visible": records_visible,
+            "print_mode": print_mode,
+            "base_template": _base(print_mode),
+            "basics_label": Dimension.BASICS.label,
+            "membership_label": Dimension.MEMBERSHIP.label,
+            "history": history,
+            "history_data": {
+                "months": [f"{p.month:%Y-%m}" for p in history],
+                "totals": [p.total for p in history],
+                "ranks": [p.rank for p in history],
+                "total_label": _("Total"),
+                "rank_label": _("Rank"),
+            },
+        },
+    )
+
+
+@login_required
+def screen(request, committee_pk: int, branch_pk: int):
+    committee = get_committee_for_user(request.user, committee_pk)
+    branch = OrgUnit.objects.filter(pk=branch_pk, kind=OrgUnit.Kind.BRANCH, path__startswith=committee.path).first()
+    if branch is None:
+        raise Http404
+    context = {
+        "committee": committee,
+        "branch": branch,
+        "refresh_seconds": SCREEN_REFRESH_SECONDS,
+        "now": timezone.localtime(),
+    }
+    latest = boards.latest_publication(committee=committee)
+    if latest is not None:
+        result = boards.board(committee, latest.month, draft=False, version=latest.version)
+        context.update(
+            {
+                "publication": latest,
+                "own": next((row for row in result.rows if row.branch.pk == branch.pk), None),
+                "top": result.rows[:SCREEN_TOP],
+                "graded": len(result.rows),
+                "members": boards.top_members(latest, per_branch=SCREEN_MEMBERS, branch=branch).get(branch.pk, []),
+                "stars": boards.star_list(latest, branch=branch),
+            }
+        )
+    # The self-refreshing container asks for itself every few minutes (htmx): only the panel.
+    template = "grading/board_screen_panel.html" if request.htmx else "grading/board_screen.html"
+    return render(request, template, context)
+
+
+urlpatterns = [
+    path("<int:committee_pk>/<int:year>/<int:month>/", board, name="board"),
+    path("<int:committee_pk>/<int:year>/<int:month>/branches/<int:branch_pk>/", explain_branch, name="explain_branch"),
+    path("<int:committee_pk>/screen/<int:branch_pk>/", screen, name="screen"),
+]

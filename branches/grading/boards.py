@@ -1,0 +1,592 @@
+"""Reads of the ranking boards (排名公示): the board of a committee's month, its members,
+a branch's history, the distribution of totals, and the explanation of every number.
+
+A board is read from a *source*: a ``Publication`` (a published version; the latest one
+unless a version is asked for) or the committee's ``Draft`` of the month (the
+``BranchScore``/``MemberScore`` rows the last grading run upserted). Both have the same
+columns, so everything below works on either.
+
+Every function reads a fixed number of queries however many branches or members there
+are: one per kind of row, with ranking (``ROW_NUMBER``), bucketing and "latest version
+of each month" done in SQL; Python touches one row per branch.
+"""
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Case, Count, F, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value, When
+from django.db.models.expressions import Window
+from django.db.models.functions import RowNumber
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from branches.activities.compliance import ComplianceItem, Status, branch_month_compliance
+from branches.models import OrgUnit
+from members.ledger.models import RuleSetVersion
+from members.ledger.selectors import add_months
+
+from .engine import HUNDRED, ZERO, half_up, month_end
+from .models import (
+    ENTERED_DIMENSIONS,
+    BranchScore,
+    Dimension,
+    GradingRun,
+    MemberScore,
+    Publication,
+    PublishedBranchScore,
+    PublishedMemberScore,
+    ScoreInput,
+    ScoreInputChange,
+    Talk,
+)
+from .publishing import talk_board
+
+# The board's column order: the order of the appendix.
+DIMENSIONS = (Dimension.BASICS, Dimension.COMMITTEE_WORK, Dimension.PRODUCTION, Dimension.MEMBERSHIP, Dimension.OTHER)
+BUCKET_WIDTH = 10
+HISTORY_MONTHS = 12
+
+
+# --- sources ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Draft:
+    """The committee's draft of a month, as a board source."""
+
+    committee: OrgUnit
+    month: datetime.date
+
+
+Source = Publication | Draft
+
+
+def is_draft(source: Source) -> bool:
+    return isinstance(source, Draft)
+
+
+def branch_scores(source: Source) -> QuerySet:
+    """The branch rows of a source (``BranchScore`` or ``PublishedBranchScore``)."""
+    if isinstance(source, Draft):
+        return BranchScore.objects.filter(committee=source.committee, month=source.month)
+    return PublishedBranchScore.objects.filter(publication=source)
+
+
+def member_scores(source: Source) -> QuerySet:
+    """The member rows of a source (``MemberScore`` or ``PublishedMemberScore``)."""
+    if isinstance(source, Draft):
+        return MemberScore.objects.filter(committee=source.committee, month=source.month)
+    return PublishedMemberScore.objects.filter(publication=source)
+
+
+def draft_exists(*, committee: OrgUnit, month: datetime.date) -> bool:
+    return BranchScore.objects.filter(committee=committee, month=month.replace(day=1)).exists()
+
+
+def publications(*, committee: OrgUnit, month: datetime.date) -> list[Publication]:
+    """Every published version of a committee's month, newest first. One query."""
+    return list(
+        Publication.objects.filter(committee=committee, month=month)
+        .select_related("run__rule_version__rule_set", "published_by")
+        .order_by("-version")
+    )
+
+
+def latest_publication(*, committee: OrgUnit) -> Publication | None:
+    """The committee's most recently published month (its newest version)."""
+    return (
+        Publication.objects.filter(committee=committee)
+        .select_related("run__rule_version__rule_set", "published_by")
+        .order_by("-month", "-version")
+        .first()
+    )
+
+
+# --- the board --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Movement:
+    """Against the previous month's published rank: ↑n (better), ↓n, = or new."""
+
+    kind: str  # "up", "down", "same", "new"
+    by: int = 0
+    previous_rank: int | None = None
+
+    def __str__(self) -> str:
+        if self.kind == "up":
+            return f"↑{self.by}"
+        if self.kind == "down":
+            return f"↓{self.by}"
+        return "=" if self.kind == "same" else str(_("new"))
+
+
+def movement(rank: int, previous_rank: int | None) -> Movement:
+    if previous_rank is None:
+        return Movement("new")
+    if previous_rank > rank:
+        return Movement("up", previous_rank - rank, previous_rank)
+    if previous_rank < rank:
+        return Movement("down", rank - previous_rank, previous_rank)
+    return Movement("same", 0, previous_rank)
+
+
+class TalkStatus:
+    RECORDED = "recorded"
+    NONE = "none"
+
+
+@dataclass
+class BoardRow:
+    score: BranchScore | PublishedBranchScore
+    # None when no previous month was published (nothing to compare with).
+    movement: Movement | None = None
+    # For bottom-three branches only: whether the talk (谈话帮扶) is recorded.
+    talk: str | None = None
+    talk_overdue: bool = False
+
+    @property
+    def branch(self) -> OrgUnit:
+        return self.score.branch
+
+    @property
+    def rank(self) -> int:
+        return self.score.rank
+
+    @property
+    def total(self) -> Decimal:
+        return self.score.total
+
+    @property
+    def bottom_three(self) -> bool:
+        return self.score.bottom_three
+
+    @property
+    def dimensions(self) -> list[tuple[str, Decimal | None]]:
+        """(dimension, value) in the board's order; None is "not assessed"."""
+        return [(d.value, getattr(self.score, d.value)) for d in DIMENSIONS]
+
+
+@dataclass
+class Board:
+    committee: OrgUnit
+    month: datetime.date
+    source: Source | None  # None: nothing published (and no draft asked for)
+    rows: list[BoardRow] = field(default_factory=list)
+    versions: list[Publication] = field(default_factory=list)  # every published version, newest first
+    previous: Publication | None = None  # the previous month's board compared against
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def is_draft(self) -> bool:
+        return isinstance(self.source, Draft)
+
+    @property
+    def publication(self) -> Publication | None:
+        return self.source if isinstance(self.source, Publication) else None
+
+    @property
+    def bottom_three(self) -> list[BoardRow]:
+        return [row for row in self.rows if row.bottom_three]
+
+
+def board(
+    committee: OrgUnit,
+    month: datetime.date,
+    *,
+    draft: bool,
+    version: int | None = None,
+    today: datetime.date | None = None,
+) -> Board:
+    """The board of ``committee``'s ``month``: the draft, the published ``version``, or
+    (by default) the latest published version. Six queries at most however many
+    branches: the versions, the rows, the previous month's board and its ranks, the
+    talks, and when the branches still owing one were first flagged."""
+    month = month.replace(day=1)
+    versions = publications(committee=committee, month=month)
+    source: Source | None
+    if draft:
+        source = Draft(committee, month)
+    elif version is not None:
+        source = next((p for p in versions if p.version == version), None)
+    else:
+        source = versions[0] if versions else None
+    result = Board(committee, month, source, versions=versions)
+    if source is None:
+        return result
+    scores = list(branch_scores(source).select_related("branch").order_by("rank", "branch__name", "branch_id"))
+    if not scores:
+        return result
+    result.previous = previous = (
+        Publication.objects.filter(committee=committee, month=add_months(month, -1)).order_by("-version").first()
+    )
+    previous_ranks = (
+        dict(PublishedBranchScore.objects.filter(publication=previous).values_list("branch_id", "rank"))
+        if previous
+        else {}
+    )
+    bottom = {s.branch_id for s in scores if s.bottom_three}
+    talked = (
+        set(
+            Talk.objects.filter(committee=committee, month=month, branch_id__in=bottom).values_list(
+                "branch_id", flat=True
+            )
+        )
+        if bottom
+        else set()
+    )
+    # Overdue follows the one rule of ``publishing.talk_board`` (due a set number of days
+    # after the first publication that flagged the branch).
+    overdue = (
+        {t.branch.pk for t in talk_board(committee, today or timezone.localdate(), month=month) if t.overdue}
+        if isinstance(source, Publication) and bottom - talked
+        else set()
+    )
+    for score in scores:
+        row = BoardRow(score)
+        if previous is not None:
+            row.movement = movement(score.rank, previous_ranks.get(score.branch_id))
+        if score.bottom_three:
+            row.talk = TalkStatus.RECORDED if score.branch_id in talked else TalkStatus.NONE
+            row.talk_overdue = score.branch_id in overdue
+        result.rows.append(row)
+    return result
+
+
+# --- members ----------------------------------------------------------------------------
+
+
+def top_members(source: Source, per_branch: int = 3, *, branch: OrgUnit | None = None) -> dict[int, list]:
+    """``branch_id → its best members`` (by total, then name), ``per_branch`` each. One
+    query: ``ROW_NUMBER() OVER (PARTITION BY branch ORDER BY total DESC)`` filtered in SQL."""
+    rows = member_scores(source)
+    if branch is not None:
+        rows = rows.filter(branch=branch)
+    rows = (
+        rows.annotate(
+            position=Window(
+                RowNumber(),
+                partition_by=[F("branch_id")],
+                order_by=[F("total").desc(), F("member__name").asc(), F("member_id").asc()],
+            )
+        )
+        .filter(position__lte=per_branch)
+        .select_related("member")
+        .order_by("branch_id", "position")
+    )
+    result: dict[int, list] = defaultdict(list)
+    for row in rows:
+        result[row.branch_id].append(row)
+    return dict(result)
+
+
+def star_list(source: Source, *, branch: OrgUnit | None = None, limit: int | None = None) -> list:
+    """Members with ★5 in the source's month, best first (the first ``limit``). One query."""
+    rows = member_scores(source).filter(stars=5)
+    if branch is not None:
+        rows = rows.filter(branch=branch)
+    rows = rows.select_related("member", "branch").order_by("-total", "branch__name", "member__name", "member_id")
+    return list(rows[:limit] if limit is not None else rows)
+
+
+def star_count(source: Source) -> int:
+    return member_scores(source).filter(stars=5).count()
+
+
+# --- charts -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HistoryPoint:
+    month: datetime.date
+    total: Decimal | None  # None: not published that month
+    rank: int | None
+    version: int | None
+
+
+def branch_history(
+    committee: OrgUnit, branch: OrgUnit, months: int = HISTORY_MONTHS, *, until: datetime.date | None = None
+) -> list[HistoryPoint]:
+    """The branch's published total and rank in each of the ``months`` months up to
+    ``until`` (default: this month), oldest first; the latest version of each month. One
+    query: the "latest version" is a correlated subquery, not a Python loop."""
+    until = (until or timezone.localdate()).replace(day=1)
+    start = add_months(until, -(months - 1))
+    latest = (
+        Publication.objects.filter(
+            committee_id=OuterRef("publication__committee_id"), month=OuterRef("publication__month")
+        )
+        .order_by("-version")
+        .values("pk")[:1]
+    )
+    rows = (
+        PublishedBranchScore.objects.filter(
+            branch=branch,
+            publication__committee=committee,
+            publication__month__gte=start,
+            publication__month__lte=until,
+            publication=Subquery(latest),
+        )
+        .values_list("publication__month", "total", "rank", "publication__version")
+        .order_by()
+    )
+    found = {month: (total, rank, version) for month, total, rank, version in rows}
+    points = []
+    for i in range(months):
+        month = add_months(start, i)
+        total, rank, version = found.get(month, (None, None, None))
+        points.append(HistoryPoint(month, total, rank, version))
+    return points
+
+
+@dataclass(frozen=True)
+class Bucket:
+    low: int
+    high: int  # exclusive, except the last bucket, which holds 100
+    count: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.low}–{self.high}"
+
+
+def distribution(
+    committee: OrgUnit,
+    month: datetime.date,
+    *,
+    draft: bool = False,
+    version: int | None = None,
+    source: Source | None = None,
+) -> list[Bucket]:
+    """How many branches' totals fall in each 10-point bin [0, 10), …, [90, 100]. One
+    GROUP BY (plus one query to find the source unless it is given)."""
+    if source is None:
+        source = board_source(committee, month, draft=draft, version=version)
+    counts: dict[int, int] = {}
+    if source is not None:
+        bins = 100 // BUCKET_WIDTH
+        bucket = Case(
+            *[When(total__gte=Decimal(i * BUCKET_WIDTH), then=Value(i)) for i in range(bins - 1, 0, -1)],
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+        rows = branch_scores(source).annotate(bucket=bucket).values("bucket").annotate(n=Count("pk")).order_by()
+        counts = {row["bucket"]: row["n"] for row in rows}
+    return [Bucket(i * BUCKET_WIDTH, (i + 1) * BUCKET_WIDTH, counts.get(i, 0)) for i in range(100 // BUCKET_WIDTH)]
+
+
+def board_source(
+    committee: OrgUnit, month: datetime.date, *, draft: bool = False, version: int | None = None
+) -> Source | None:
+    month = month.replace(day=1)
+    if draft:
+        return Draft(committee, month)
+    rows = Publication.objects.filter(committee=committee, month=month)
+    if version is not None:
+        rows = rows.filter(version=version)
+    return rows.select_related("committee", "run__rule_version__rule_set", "published_by").order_by("-version").first()
+
+
+# --- explanations -----------------------------------------------------------------------
+
+
+@dataclass
+class WeightLine:
+    dimension: str
+    weight: Decimal
+    score: Decimal | None  # None: not assessed, its weight shared out over the others
+
+    @property
+    def assessed(self) -> bool:
+        return self.score is not None
+
+    @property
+    def product(self) -> Decimal | None:
+        return None if self.score is None else self.weight * self.score
+
+    @property
+    def label(self) -> str:
+        return Dimension(self.dimension).label
+
+
+@dataclass
+class Formula:
+    """total = Σ(weight × score) ÷ Σ weight, over the assessed dimensions, rounded half-up."""
+
+    lines: list[WeightLine]
+
+    @property
+    def assessed(self) -> list[WeightLine]:
+        return [line for line in self.lines if line.assessed]
+
+    @property
+    def weight_sum(self) -> Decimal:
+        return sum((line.weight for line in self.assessed), ZERO)
+
+    @property
+    def weight_all(self) -> Decimal:
+        return sum((line.weight for line in self.lines), ZERO)
+
+    @property
+    def product_sum(self) -> Decimal:
+        return sum((line.product for line in self.assessed), ZERO)
+
+    @property
+    def reweighted(self) -> bool:
+        return len(self.assessed) < len(self.lines)
+
+    @property
+    def total(self) -> Decimal:
+        return half_up(self.product_sum / self.weight_sum) if self.weight_sum else ZERO
+
+    def effective_weight(self, line: WeightLine) -> Decimal | None:
+        """The share of the total the dimension carries, in percent (after reweighting)."""
+        if not line.assessed or not self.weight_sum:
+            return None
+        return half_up(HUNDRED * line.weight / self.weight_sum)
+
+    @property
+    def rows(self) -> list[tuple[WeightLine, Decimal | None]]:
+        return [(line, self.effective_weight(line)) for line in self.lines]
+
+
+def formula(*, score, version: RuleSetVersion) -> Formula:
+    weights = {
+        Dimension.BASICS: version.weight_basics,
+        Dimension.COMMITTEE_WORK: version.weight_committee_work,
+        Dimension.PRODUCTION: version.weight_production,
+        Dimension.MEMBERSHIP: version.weight_membership,
+        Dimension.OTHER: version.weight_other,
+    }
+    return Formula([WeightLine(d.value, weights[d], getattr(score, d.value)) for d in DIMENSIONS])
+
+
+@dataclass
+class EnteredLine:
+    """A dimension the committee enters: the value graded, and who entered what when."""
+
+    dimension: str
+    value: Decimal | None  # as graded; None: not assessed
+    input: ScoreInput | None  # None: nothing entered (counted as 0 in a draft)
+    changes: list[ScoreInputChange]
+    run_started: datetime.datetime | None
+
+    @property
+    def label(self) -> str:
+        return Dimension(self.dimension).label
+
+    @property
+    def changed_since_run(self) -> bool:
+        """Whether the input changed after the grading run read it."""
+        return bool(self.input and self.run_started and self.input.entered_at > self.run_started)
+
+    def after_run(self, change: ScoreInputChange) -> bool:
+        return bool(self.run_started and change.entered_at > self.run_started)
+
+
+@dataclass
+class Explanation:
+    committee: OrgUnit
+    month: datetime.date
+    source: Source
+    score: BranchScore | PublishedBranchScore
+    run: GradingRun
+    rule_version: RuleSetVersion | None
+    formula: Formula | None
+    compliance: list[ComplianceItem]
+    members: list
+    entered: list[EnteredLine]
+    # The branch whose member mean is the committee's highest (the points half's 100).
+    highest_mean_branch: OrgUnit | None = None
+
+    @property
+    def branch(self) -> OrgUnit:
+        return self.score.branch
+
+    @property
+    def is_draft(self) -> bool:
+        return isinstance(self.source, Draft)
+
+    @property
+    def expected(self) -> int:
+        """Attendance expected: present + late + absent (excused is not expected)."""
+        return self.score.present + self.score.late + self.score.absent
+
+    @property
+    def attended(self) -> int:
+        return self.score.present + self.score.late
+
+    @property
+    def held_now(self) -> int:
+        """Requirements met according to today's records (the grading read ``score.held``)."""
+        return sum(1 for item in self.compliance if item.status == Status.MET)
+
+    @property
+    def compliance_changed(self) -> bool:
+        return (len(self.compliance), self.held_now) != (self.score.required, self.score.held)
+
+    @property
+    def members_sum(self) -> Decimal:
+        return sum((m.total for m in self.members), ZERO)
+
+
+def branch_explanation(source: Source, branch: OrgUnit) -> Explanation | None:
+    """Everything behind one branch's numbers on a board, or None when the branch is not
+    on it. A fixed number of queries: the row (with its run and rule version), the
+    compliance list (two), the highest mean, the member totals, the entered scores and
+    their history (two)."""
+    score = (
+        branch_scores(source)
+        .filter(branch=branch)
+        .select_related("branch", *(["run__rule_version__rule_set"] if isinstance(source, Draft) else []))
+        .first()
+    )
+    if score is None:
+        return None
+    month = source.month
+    run = score.run if isinstance(source, Draft) else source.run
+    version = run.rule_version
+    compliance = branch_month_compliance(
+        branch=branch, month=month, today=month_end(month) + datetime.timedelta(days=1)
+    )
+    highest = branch_scores(source).select_related("branch").order_by("-member_mean", "branch__name").first()
+    members = list(
+        member_scores(source).filter(branch=branch).select_related("member").order_by("-total", "member__name")
+    )
+    inputs = {
+        i.dimension: i
+        for i in ScoreInput.objects.filter(branch=branch, month=month, dimension__in=ENTERED_DIMENSIONS)
+        .select_related("entered_by")
+        .prefetch_related(Prefetch("changes", queryset=ScoreInputChange.objects.select_related("entered_by")))
+    }
+    entered = [
+        EnteredLine(
+            d.value,
+            getattr(score, d.value),
+            inputs.get(d.value),
+            list(inputs[d.value].changes.all()) if d.value in inputs else [],
+            run.started_at,
+        )
+        for d in DIMENSIONS
+        if d in ENTERED_DIMENSIONS
+    ]
+    return Explanation(
+        committee=source.committee,
+        month=month,
+        source=source,
+        score=score,
+        run=run,
+        rule_version=version,
+        formula=formula(score=score, version=version) if version else None,
+        compliance=compliance,
+        members=members,
+        entered=entered,
+        highest_mean_branch=highest.branch if highest and highest.member_mean > 0 else None,
+    )
