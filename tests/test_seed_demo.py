@@ -26,6 +26,7 @@ from branches.access import user_scope
 from branches.activities.models import Activity, ActivityAttachment, Attendance, AttendanceChange
 from branches.activities.services import activity_create, attendance_set
 from branches.choices import MEETING_KINDS, ActivityKind
+from branches.grading.models import BranchScore, Publication, Talk
 from branches.models import CommitteeMonth, OrgUnit
 from members.ledger.models import LedgerEntry, Rule, RuleSet, RuleSetVersion, Source
 from members.ledger.services import ledger_entry_record
@@ -243,10 +244,16 @@ class TestTheDefaultDemo:
         secretary = get_user_model().objects.get(username="secretary")
         assert LedgerEntry.objects.filter(recorded_by=secretary).exists()
 
-    def test_the_oldest_month_is_closed_and_refuses_writes(self):
+    def test_past_months_are_published_the_latest_is_a_draft_and_closed_months_refuse_writes(self):
         closed = CommitteeMonth.objects.filter(state=CommitteeMonth.State.CLOSED)
         oldest = month_start(timezone.localdate(), 4)
-        assert set(closed.values_list("month", flat=True)) == {oldest}
+        latest_complete = month_start(timezone.localdate(), 1)
+        published = set(Publication.objects.values_list("month", flat=True))
+        assert set(closed.values_list("month", flat=True)) == published
+        assert oldest in published and latest_complete not in published
+        assert BranchScore.objects.filter(month=latest_complete).exists()  # the draft
+        assert Talk.objects.exists()
+        closed = closed.filter(month=oldest)
         committee = closed.select_related("committee").first().committee
         event = closed.first().events.get()
         assert event.action == "close" and event.reason and event.user.username == "admin"

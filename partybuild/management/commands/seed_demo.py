@@ -43,6 +43,7 @@ from branches.activities.demo import ActivityPlan, EntryPlan, LifePlan, plan_lif
 from branches.activities.models import Activity, ActivityAttachment, Attendance, AttendanceChange
 from branches.activities.services import activity_attachment_add, activity_cancel, activity_create, attendance_set
 from branches.choices import AttendanceStatus
+from branches.grading.demo import seed_grading
 from branches.models import BranchTerm, BranchTitle, CommitteeMonth, OrgUnit, RoleBinding
 from branches.selectors import committees_for
 from branches.services import (
@@ -567,10 +568,19 @@ class ServiceLifeWriter:
                     self._entry(entry, member, branch)
             self._bulk_study_tasks(bulk)
             stage(f"wrote {month:%Y-%m}: {len(activities)} activities, {len(entries)} manual entries")
-        if life.close_month is not None:
-            for committee in grading_committees(plan, self.w.units):
-                month_close(committee=committee, month=life.close_month, user=self.w.admin, reason=life.close_reason)
-            stage(f"closed {life.close_month:%Y-%m} for the committees")
+        # The monthly loop, as the committees run it: scores entered, graded, published
+        # (which closes the month) with talks for the bottom three; the latest complete
+        # month stays a draft.
+        counts = seed_grading(
+            committees=grading_committees(plan, self.w.units),
+            months=life.months,
+            admin=self.w.admin,
+            rng=random.Random(f"{len(plan.members)}/{len(plan.branches)}/grading"),
+        )
+        stage(
+            f"graded: {counts['inputs']} entered scores, {counts['runs']} runs, "
+            f"{counts['publications']} publications, {counts['talks']} talks"
+        )
 
     def _activities(self, planned: list[ActivityPlan]) -> None:
         """Log a month's activities, then correct their attendance, attach files and
