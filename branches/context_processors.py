@@ -1,5 +1,10 @@
+import datetime
+
+from django.utils import timezone
+
 from .access import user_scope
 from .models import OrgUnit
+from .selectors import committee_for
 
 
 def access(request):
@@ -17,4 +22,14 @@ def access(request):
         primary = OrgUnit.objects.filter(parent__isnull=True).order_by("sort_order", "pk").first()
     else:
         primary = None
-    return {"scope": scope, "user_roles": scope.roles, "primary_unit": primary}
+    # The committee whose ranking board the navigation opens: the user's own committee,
+    # or the committee above the user's branch.
+    board_committee = committee_for(unit=primary) if primary is not None else None
+    last_month = (timezone.localdate().replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+    return {
+        "scope": scope,
+        "user_roles": scope.roles,
+        "primary_unit": primary,
+        "board_committee": board_committee,
+        "last_month": last_month,
+    }

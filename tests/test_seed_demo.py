@@ -13,6 +13,7 @@ from decimal import Decimal
 from io import StringIO
 
 import pytest
+from django.apps import apps
 from django.contrib.auth import authenticate, get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
@@ -28,6 +29,7 @@ from branches.activities.services import activity_create, attendance_set
 from branches.choices import MEETING_KINDS, ActivityKind
 from branches.grading.models import BranchScore, Publication, Talk
 from branches.models import CommitteeMonth, OrgUnit
+from members.ledger.defaults import install_default_rules
 from members.ledger.models import LedgerEntry, Rule, RuleSet, RuleSetVersion, Source
 from members.ledger.services import ledger_entry_record
 from members.models import Member, Membership
@@ -132,6 +134,10 @@ def demo(django_db_setup, django_db_blocker):
     # The hasher conftest gives every test, so the logins' passwords check there.
     hashers = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     with override_settings(MEDIA_ROOT=media, PASSWORD_HASHERS=hashers), django_db_blocker.unblock():
+        # An earlier flushing test (transactional, browser) may have removed what the
+        # data migration installed; the demo needs the default rule set.
+        if not RuleSet.objects.filter(committee__isnull=True).exists():
+            install_default_rules(apps)
         out = StringIO()
         call_command("seed_demo", stdout=out)
         yield out.getvalue()
