@@ -86,27 +86,50 @@ def _in(ids: list[int]) -> str:
 
 
 def _member_scores_sql(branch_ids: list[int]) -> str:
-    categories = ", ".join(
-        f"COALESCE(SUM(CASE WHEN le.category = '{c}' THEN le.points END), 0)" for c in Category.values
+    sums = ", ".join(
+        f"COALESCE(SUM(CASE WHEN le.category = '{c}' THEN le.points END), 0) AS {c}" for c in Category.values
     )
     columns = ", ".join(Category.values)
+    picked = ", ".join(f"COALESCE(t.{c}, 0)" for c in Category.values)
     updates = ", ".join(f"{c} = excluded.{c}" for c in [*Category.values, "total", "stars", "branch_id", "run_id"])
+    # A row whose numbers did not change is left alone (and keeps the run that wrote
+    # them): regrading an unchanged month writes nothing.
+    changed = " OR ".join(
+        f"grading_memberscore.{c} <> excluded.{c}" for c in [*Category.values, "total", "stars", "branch_id"]
+    )
+    if connection.vendor == "postgresql":
+        # Each member's entries through one probe of ledger_month_member_cat, so a
+        # committee's upsert reads its own members' entries. Joined plainly, PostgreSQL
+        # hash-joins the whole month instead: every committee's run scanned all
+        # 1.2 million entries of the benchmark month (bench_grading).
+        entries = f"""CROSS JOIN LATERAL (
+            SELECT {sums}, COALESCE(SUM(le.points), 0) AS total
+            FROM ledger_ledgerentry le
+            WHERE le.member_id = ms.member_id AND le.month = %s
+        ) AS t"""
+    else:  # SQLite (development, tests) has no LATERAL: the month is aggregated once, then joined
+        entries = f"""LEFT JOIN (
+            SELECT le.member_id, {sums}, SUM(le.points) AS total
+            FROM ledger_ledgerentry le
+            WHERE le.month = %s
+            GROUP BY le.member_id
+        ) AS t ON t.member_id = ms.member_id"""
     return f"""
         INSERT INTO grading_memberscore
             (committee_id, month, member_id, branch_id, run_id, {columns}, total, stars)
-        SELECT %s, %s, ms.member_id, ms.branch_id, %s, {categories},
-               COALESCE(SUM(le.points), 0),
-               CASE WHEN COALESCE(SUM(le.points), 0) >= CAST(%s AS NUMERIC) THEN 5
-                    WHEN COALESCE(SUM(le.points), 0) >= CAST(%s AS NUMERIC) THEN 4
-                    WHEN COALESCE(SUM(le.points), 0) >= CAST(%s AS NUMERIC) THEN 3
-                    WHEN COALESCE(SUM(le.points), 0) >= CAST(%s AS NUMERIC) THEN 2
+        SELECT %s, %s, ms.member_id, ms.branch_id, %s, {picked},
+               COALESCE(t.total, 0),
+               CASE WHEN COALESCE(t.total, 0) >= CAST(%s AS NUMERIC) THEN 5
+                    WHEN COALESCE(t.total, 0) >= CAST(%s AS NUMERIC) THEN 4
+                    WHEN COALESCE(t.total, 0) >= CAST(%s AS NUMERIC) THEN 3
+                    WHEN COALESCE(t.total, 0) >= CAST(%s AS NUMERIC) THEN 2
                     ELSE 1 END
         FROM members_membership ms
-        LEFT JOIN ledger_ledgerentry le ON le.member_id = ms.member_id AND le.month = %s
+        {entries}
         WHERE ms.branch_id IN ({_in(branch_ids)})
           AND ms.started_on <= %s AND (ms.ended_on IS NULL OR ms.ended_on > %s)
-        GROUP BY ms.member_id, ms.branch_id
         ON CONFLICT (committee_id, month, member_id) DO UPDATE SET {updates}
+        WHERE {changed}
     """
 
 
@@ -223,8 +246,12 @@ def grade(*, run: GradingRun, version: RuleSetVersion, progress=lambda pct: None
             )
         # Members who no longer count for this committee's month leave the draft.
         cursor.execute(
-            "DELETE FROM grading_memberscore WHERE committee_id = %s AND month = %s AND run_id <> %s",
-            [committee.pk, month, run.pk],
+            f"""DELETE FROM grading_memberscore
+                WHERE committee_id = %s AND month = %s AND NOT EXISTS (
+                    SELECT 1 FROM members_membership ms
+                    WHERE ms.member_id = grading_memberscore.member_id AND ms.branch_id IN ({_in(ids) or "NULL"})
+                      AND ms.started_on <= %s AND (ms.ended_on IS NULL OR ms.ended_on > %s))""",
+            [committee.pk, month, *ids, end, end],
         )
     progress(50)
     inputs = _branch_inputs(branches, month, committee)
