@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .imports import views as import_views
 
 app_name = "members"
 
@@ -16,4 +17,5 @@ urlpatterns = [
     path("committee/<int:unit_pk>/", views.committee, name="committee"),
     path("group-leader/<int:unit_pk>/", views.group_leader, name="group_leader"),
     path("roles/<int:role_pk>/end/", views.role_end, name="role_end"),
+    *import_views.urlpatterns,
 ]

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "members.ledger.apps.LedgerConfig",
     "branches.activities.apps.ActivitiesConfig",
     "branches.grading.apps.GradingConfig",
+    "branches.reports.apps.ReportsConfig",
     # The project package itself, for commands that span every app (seed_demo).
     "partybuild",
 ]
@@ -182,6 +183,8 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # How many days before a branch's term (届) ends the system starts reminding (换届提醒).
 TERM_REMINDER_DAYS = env.int("PARTYBUILD_TERM_REMINDER_DAYS", default=90)
 ROSTER_PAGE_SIZE = 50
+# How long a generated report file stays downloadable before it is deleted.
+REPORT_FILE_HOURS = env.int("PARTYBUILD_REPORT_FILE_HOURS", default=72)
 # Days after a ranking is published within which each bottom-three branch's talk
 # (谈话帮扶) must be recorded before it shows as overdue.
 GRADING_TALK_DUE_DAYS = env.int("PARTYBUILD_TALK_DUE_DAYS", default=15)

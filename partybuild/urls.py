@@ -16,5 +16,6 @@ urlpatterns = [
     path("ledger/", include("members.ledger.urls")),
     path("activities/", include("branches.activities.urls")),
     path("grading/", include("branches.grading.urls")),
+    path("reports/", include("branches.reports.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,7 @@
+"""Each views module owns its own ``urlpatterns``; this joins them under one namespace."""
+
+from .views import exports, pdfs
+
+app_name = "reports"
+
+urlpatterns = [*exports.urlpatterns, *pdfs.urlpatterns]

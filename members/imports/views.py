@@ -1,0 +1,3 @@
+"""Pages: work in progress."""
+
+urlpatterns = []
