@@ -116,3 +116,15 @@ def _is_transactional(request) -> bool:
         or "live_server" in request.fixturenames
         or bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
     )
+
+
+@pytest.fixture
+def celery_eager():
+    """Run tasks in-process for this test even where CI has a broker (REDIS_URL): the
+    tests that need a real worker say so (tests/celery_worker.py)."""
+    from partybuild.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous

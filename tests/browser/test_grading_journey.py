@@ -8,7 +8,6 @@ import pytest
 
 from branches.activities import services as activities
 from branches.grading.models import Publication, ScoreInput
-from partybuild.celery import app
 
 from .. import factories as f
 
@@ -17,18 +16,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 DAY = datetime.date(2025, 4, 10)
 
 
-@pytest.fixture
-def eager_celery():
-    """The live server runs the grading task in-process: CI has a broker but no worker
-    for this test (the worker journey is tests/grading/test_worker.py)."""
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = previous
-
-
 def test_committee_staff_grade_and_publish_and_a_secretary_drills_into_basic_work(
-    tree, users, log_in, live_server, eager_celery
+    tree, users, log_in, live_server, celery_eager
 ):
     for branch, group in ((tree.branch_a, tree.group_a1), (tree.branch_b, None)):
         f.MemberFactory(branch=branch, group=group)

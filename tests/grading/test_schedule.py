@@ -14,25 +14,18 @@ function wrote the wrong schedule, fails here.
 """
 
 import pytest
-from django.db import connection
-from django.db.migrations.loader import MigrationLoader
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from branches.grading import tasks
+
+from ..migration_runner import run_migration as rerun
 
 TASK = "branches.grading.tasks.grade_previous_month"
 MIGRATION = ("grading", "0002_monthly_schedule")
 
 
 def run_migration(*, forwards: bool) -> None:
-    loader = MigrationLoader(connection)
-    assert MIGRATION in loader.applied_migrations
-    migration = loader.graph.nodes[MIGRATION]
-    with connection.schema_editor() as editor:
-        if forwards:
-            migration.apply(loader.project_state(MIGRATION, at_end=False), editor)
-        else:
-            migration.unapply(loader.project_state(MIGRATION, at_end=True), editor)
+    rerun(MIGRATION, forwards=forwards)
 
 
 # Transactional: SQLite's schema editor cannot be opened inside the test's transaction.

@@ -1,0 +1,394 @@
+"""The year-end PDFs: a branch's dossier, the committee's summary, the monthly board.
+
+Each is a Django template rendered to HTML and laid out by WeasyPrint on A4. Chinese is
+set in Noto Sans CJK SC (Debian's ``fonts-noto-cjk``, installed by ``.ci/run`` and the
+Dockerfile), named explicitly in ``static/css/report-pdf.css`` so no fallback font can
+stand in. WeasyPrint runs no JavaScript, so the branch's chart is an inline SVG drawn
+here in Python.
+
+Only what was *published* is reported, and of a month republished after a reopening
+its latest version (``annual.latest_publications``), as the annual roll-up counts it.
+The reads are a fixed number of queries per document; Python touches one row per
+branch, month or member.
+"""
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from django.contrib.staticfiles import finders
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+
+from branches.activities.compliance import branches_under, compliance_matrix, member_training_hours, year_months
+from branches.grading import annual
+from branches.grading.boards import DIMENSIONS, board
+from branches.grading.engine import half_up
+from branches.grading.models import AnnualGrade, PublishedBranchScore, Talk
+from branches.models import BranchTerm, OrgUnit
+
+CSS_FILE = "css/report-pdf.css"
+BUCKET_WIDTH = 10
+ZERO = Decimal("0")
+CENT = Decimal("0.01")
+
+
+# --- rendering ----------------------------------------------------------------------
+
+
+def _stylesheets():
+    from weasyprint import CSS
+
+    path = finders.find(CSS_FILE)
+    return [CSS(filename=path)] if path else []
+
+
+def _base_url() -> str:
+    path = finders.find(CSS_FILE)
+    return str(Path(path).parent.parent) if path else "."
+
+
+def _document(html: str):
+    from weasyprint import HTML
+
+    return HTML(string=html, base_url=_base_url()).render(stylesheets=_stylesheets())
+
+
+def render_pdf(html: str) -> bytes:
+    """One HTML document as PDF bytes (A4, the report stylesheet)."""
+    return _document(html).write_pdf()
+
+
+def dimension_labels() -> list[tuple[str, str]]:
+    return [(d.value, str(d.label)) for d in DIMENSIONS]
+
+
+def year_branches(*, committee: OrgUnit, year: int) -> list[OrgUnit]:
+    """The branches a committee reports on for ``year``: those whose nearest committee it
+    is and that existed in the year (in tree order), then any other branch that appears
+    on one of its published boards (a branch moved away since). Three or four queries."""
+    branches = [
+        e.branch for e in branches_under(unit=committee, year=year) if e.committee and e.committee.pk == committee.pk
+    ]
+    known = {b.pk for b in branches}
+    published = (
+        PublishedBranchScore.objects.filter(publication__in=annual.latest_publications(committee=committee, year=year))
+        .exclude(branch_id__in=known)
+        .values("branch_id")
+    )
+    branches += list(OrgUnit.objects.filter(pk__in=published).order_by("sort_order", "name", "pk"))
+    return branches
+
+
+# --- the chart ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChartPoint:
+    month: datetime.date
+    total: Decimal | None  # None: not published that month
+    rank: int | None
+
+
+# The drawing area of the chart, in SVG user units.
+CHART_WIDTH, CHART_HEIGHT = 640, 230
+LEFT, RIGHT, TOP, BOTTOM = 44, 16, 22, 34
+INSET = 20
+FONT = "Noto Sans CJK SC"
+
+
+def _x(index: int, count: int) -> Decimal:
+    """Months sit ``INSET`` inside the axes so the labels of the first and last clear them."""
+    span = Decimal(CHART_WIDTH - LEFT - RIGHT - 2 * INSET)
+    step = span / max(count - 1, 1)
+    return (Decimal(LEFT + INSET) + step * index).quantize(Decimal("0.1"))
+
+
+def _y(value: Decimal) -> Decimal:
+    span = Decimal(CHART_HEIGHT - TOP - BOTTOM)
+    value = min(max(value, ZERO), Decimal(100))
+    return (Decimal(TOP) + span * (Decimal(100) - value) / 100).quantize(Decimal("0.1"))
+
+
+def score_chart_svg(points: list[ChartPoint]) -> SafeString:
+    """An SVG line chart of the monthly totals (0–100), each point labelled with its total
+    above and its rank (#n) below; months not published leave a gap in the line."""
+    count = len(points)
+    grid = format_html_join(
+        "",
+        '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#ddd" stroke-width="0.6"/>'
+        '<text x="{}" y="{}" font-size="9" text-anchor="end" fill="#555">{}</text>',
+        (
+            (LEFT, _y(Decimal(v)), CHART_WIDTH - RIGHT, _y(Decimal(v)), LEFT - 5, _y(Decimal(v)) + 3, v)
+            for v in range(0, 101, 20)
+        ),
+    )
+    months = format_html_join(
+        "",
+        '<text x="{}" y="{}" font-size="9" text-anchor="middle" fill="#555">{}</text>',
+        ((_x(i, count), CHART_HEIGHT - BOTTOM + 14, p.month.month) for i, p in enumerate(points)),
+    )
+    # One polyline per run of consecutive published months.
+    runs: list[list[str]] = [[]]
+    for i, p in enumerate(points):
+        if p.total is None:
+            runs.append([])
+        else:
+            runs[-1].append(f"{_x(i, count)},{_y(p.total)}")
+    lines = format_html_join(
+        "",
+        '<polyline points="{}" fill="none" stroke="#c00000" stroke-width="1.8"/>',
+        ((" ".join(run),) for run in runs if len(run) > 1),
+    )
+    dots = format_html_join(
+        "",
+        '<circle cx="{}" cy="{}" r="2.6" fill="#c00000"/>'
+        '<text x="{}" y="{}" font-size="8" text-anchor="middle" fill="#333">{}</text>'
+        '<text x="{}" y="{}" font-size="7.5" text-anchor="middle" fill="#777">#{}</text>',
+        (
+            (
+                _x(i, count),
+                _y(p.total),
+                _x(i, count),
+                _y(p.total) - 6,
+                p.total,
+                _x(i, count),
+                _y(p.total) + 12,
+                p.rank,
+            )
+            for i, p in enumerate(points)
+            if p.total is not None
+        ),
+    )
+    axes = format_html(
+        '<line x1="{l}" y1="{t}" x2="{l}" y2="{b}" stroke="#888" stroke-width="0.8"/>'
+        '<line x1="{l}" y1="{b}" x2="{r}" y2="{b}" stroke="#888" stroke-width="0.8"/>'
+        '<text x="{cx}" y="{h}" font-size="9" text-anchor="middle" fill="#333">{month}</text>'
+        '<text x="10" y="{t2}" font-size="9" fill="#333">{total}</text>',
+        l=LEFT,
+        t=TOP,
+        b=CHART_HEIGHT - BOTTOM,
+        r=CHART_WIDTH - RIGHT,
+        cx=(CHART_WIDTH + LEFT - RIGHT) // 2,
+        h=CHART_HEIGHT - 4,
+        t2=TOP - 8,
+        month=_("Month"),
+        total=_("Total"),
+    )
+    return format_html(
+        '<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {w} {h}" width="{w}" height="{h}" '
+        'font-family="{font}">{}{}{}{}{}</svg>',
+        grid,
+        axes,
+        months,
+        lines,
+        dots,
+        w=CHART_WIDTH,
+        h=CHART_HEIGHT,
+        font=FONT,
+    )
+
+
+# --- a branch's dossier -------------------------------------------------------------
+
+
+@dataclass
+class MonthRow:
+    month: datetime.date
+    score: PublishedBranchScore | None
+    met: int
+    required: int
+
+    @property
+    def dimensions(self) -> list[Decimal | None]:
+        return [getattr(self.score, d.value) for d in DIMENSIONS] if self.score else []
+
+
+def branch_dossier_context(committee: OrgUnit, year: int, branch: OrgUnit) -> dict:
+    months = year_months(year)
+    publications = annual.latest_publications(committee=committee, year=year)
+    scores = {
+        s.publication.month: s
+        for s in PublishedBranchScore.objects.filter(publication__in=publications, branch=branch).select_related(
+            "publication"
+        )
+    }
+    cells = compliance_matrix(branches=[branch], months=months)
+    rows = []
+    for month in months:
+        cell = cells.get((branch.pk, month))
+        rows.append(MonthRow(month, scores.get(month), cell.met if cell else 0, cell.required if cell else 0))
+    published = [s for s in scores.values()]
+    mean = half_up(sum((s.total for s in published), ZERO) / len(published)) if published else None
+    grade = AnnualGrade.objects.filter(committee=committee, year=year, branch=branch).first()
+    members = list(annual.member_annual_stars(committee=committee, year=year, branch=branch))
+    hours = member_training_hours(members=[m["member_id"] for m in members], year=year)
+    for m in members:
+        # SQLite sums decimals as floats: put the two places back.
+        m["year_total"] = Decimal(str(m["year_total"] or 0)).quantize(CENT)
+        m["hours"] = hours.get(m["member_id"], Decimal("0.0"))
+    year_start, year_end = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+    term = (
+        BranchTerm.objects.filter(branch=branch, started_on__lte=year_end)
+        .filter(Q(closed_on__isnull=True) | Q(closed_on__gte=year_start))
+        .order_by("-started_on")
+        .first()
+    )
+    talks = list(
+        Talk.objects.filter(committee=committee, branch=branch, month__gte=year_start, month__lte=year_end).order_by(
+            "month", "held_on", "pk"
+        )
+    )
+    chart = score_chart_svg(
+        [ChartPoint(r.month, r.score.total if r.score else None, r.score.rank if r.score else None) for r in rows]
+    )
+    return {
+        "committee": committee,
+        "year": year,
+        "branch": branch,
+        "term": term,
+        "rows": rows,
+        "months_published": len(published),
+        "bottom_three_months": sum(1 for s in published if s.bottom_three),
+        "mean": grade.mean_total if grade and grade.mean_total is not None else mean,
+        "grade": grade,
+        "members": members,
+        "talks": talks,
+        "chart": chart,
+        "dimensions": dimension_labels(),
+        "compliance_met": sum(r.met for r in rows),
+        "compliance_required": sum(r.required for r in rows),
+    }
+
+
+def branch_dossier_html(committee: OrgUnit, year: int, branch: OrgUnit) -> str:
+    return render_to_string("reports/pdf_dossier.html", branch_dossier_context(committee, year, branch))
+
+
+# --- the committee's summary ----------------------------------------------------------
+
+
+@dataclass
+class SummaryRow:
+    branch: OrgUnit
+    months: int = 0
+    mean: Decimal | None = None
+    bottom: int = 0
+    grade: AnnualGrade | None = None
+    rank: int | None = None
+
+    @property
+    def grade_label(self) -> str:
+        if self.grade is None:
+            return ""
+        return self.grade.get_final_grade_display() or self.grade.get_proposed_grade_display()
+
+    @property
+    def grade_confirmed(self) -> bool:
+        return bool(self.grade and self.grade.final_grade)
+
+
+@dataclass(frozen=True)
+class Bucket:
+    low: int
+    high: int
+    count: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.low}–{self.high}"
+
+
+def summary_rows(*, committee: OrgUnit, year: int, branches: list[OrgUnit] | None = None) -> list[SummaryRow]:
+    """Every branch of the year ranked by its annual mean (equal means share a rank);
+    branches with no published month come last, unranked."""
+    branches = branches if branches is not None else year_branches(committee=committee, year=year)
+    totals = {t["branch_id"]: t for t in annual.branch_year_totals(committee=committee, year=year)}
+    grades = {g.branch_id: g for g in AnnualGrade.objects.filter(committee=committee, year=year)}
+    rows = []
+    for branch in branches:
+        row = SummaryRow(branch, grade=grades.get(branch.pk))
+        total = totals.get(branch.pk)
+        if total and total["months"]:
+            row.months, row.bottom = total["months"], total["bottom"]
+            row.mean = half_up((total["total_sum"] or ZERO) / total["months"])
+        rows.append(row)
+    ranked = sorted((r for r in rows if r.mean is not None), key=lambda r: (-r.mean, r.branch.name, r.branch.pk))
+    for position, row in enumerate(ranked, start=1):
+        previous = ranked[position - 2] if position > 1 else None
+        row.rank = previous.rank if previous is not None and previous.mean == row.mean else position
+    return ranked + [r for r in rows if r.mean is None]
+
+
+def mean_distribution(rows: list[SummaryRow]) -> list[Bucket]:
+    """How many branches' annual means fall in each 10-point bin [0, 10), …, [90, 100]."""
+    counts = [0] * (100 // BUCKET_WIDTH)
+    for row in rows:
+        if row.mean is not None:
+            counts[min(int(row.mean // BUCKET_WIDTH), len(counts) - 1)] += 1
+    return [Bucket(i * BUCKET_WIDTH, (i + 1) * BUCKET_WIDTH, n) for i, n in enumerate(counts)]
+
+
+def committee_summary_context(committee: OrgUnit, year: int, branches: list[OrgUnit] | None = None) -> dict:
+    rows = summary_rows(committee=committee, year=year, branches=branches)
+    grade_counts = {}
+    for row in rows:
+        if row.grade_label:
+            grade_counts[row.grade_label] = grade_counts.get(row.grade_label, 0) + 1
+    return {
+        "committee": committee,
+        "year": year,
+        "rows": rows,
+        "distribution": mean_distribution(rows),
+        "grade_counts": sorted(grade_counts.items()),
+        "months_published": annual.latest_publications(committee=committee, year=year).count(),
+    }
+
+
+def committee_summary_html(committee: OrgUnit, year: int, branches: list[OrgUnit] | None = None) -> str:
+    return render_to_string("reports/pdf_summary.html", committee_summary_context(committee, year, branches))
+
+
+# --- the monthly board ----------------------------------------------------------------
+
+
+def board_html(committee: OrgUnit, month: datetime.date, version: int | None = None) -> str | None:
+    """The published board of ``month`` (its latest version unless ``version``), or None
+    when nothing was published."""
+    result = board(committee, month, draft=False, version=version)
+    if result.publication is None or not result.rows:
+        return None
+    return render_to_string(
+        "reports/pdf_board.html",
+        {
+            "committee": committee,
+            "month": result.month,
+            "board": result,
+            "publication": result.publication,
+            "dimensions": dimension_labels(),
+        },
+    )
+
+
+# --- the year in one file ---------------------------------------------------------------
+
+
+def write_year_pdf(path, *, committee: OrgUnit, year: int, progress: Callable[[int], None]) -> None:
+    """One PDF: the committee's summary, then every branch's dossier, each starting on a
+    new page. Laid out one document at a time (each numbers its own pages) and reports
+    progress after each; the pages are joined into one file at the end."""
+    branches = year_branches(committee=committee, year=year)
+    steps = len(branches) + 2  # the summary, each branch, writing the file
+    documents = [_document(committee_summary_html(committee, year, branches))]
+    progress(100 * len(documents) // steps)
+    for branch in branches:
+        documents.append(_document(branch_dossier_html(committee, year, branch)))
+        progress(100 * len(documents) // steps)
+    pages = [page for document in documents for page in document.pages]
+    documents[0].copy(pages).write_pdf(str(path))
+    progress(100)
