@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Sum
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils import timezone
@@ -22,7 +22,7 @@ from branches.access import can_write_unit, get_unit_for_user, visible_units, wr
 from branches.choices import AttendanceStatus
 from branches.forms import call_service
 from branches.models import OrgUnit
-from branches.pages import service_form_page
+from branches.pages import service_form_page, stored_file_response
 from branches.selectors import committee_for, month_is_closed
 from members.ledger.models import LedgerEntry, Source
 
@@ -261,7 +261,7 @@ def attachment_download(request, pk: int):
     attachment = get_object_or_404(ActivityAttachment, pk=pk)
     # Access follows the activity: the same 404 for an outsider as for a missing file.
     get_activity_for_user(request.user, attachment.activity_id)
-    return FileResponse(attachment.file.open("rb"), content_type=attachment.content_type, filename=attachment.name)
+    return stored_file_response(attachment.file, filename=attachment.name, content_type=attachment.content_type)
 
 
 urlpatterns = [

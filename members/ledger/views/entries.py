@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -23,6 +23,7 @@ from branches.access import can_write_unit, get_unit_for_user, user_scope
 # and to serve evidence with the same content types activities accept.
 from branches.activities.models import Attendance
 from branches.forms import call_service
+from branches.pages import stored_file_response
 from branches.selectors import unit_ancestors
 from branches.uploads import content_type_for
 from members.access import can_write_member, get_member_for_user
@@ -270,15 +271,8 @@ def entry_reverse(request, pk: int):
 @login_required
 def evidence(request, pk: int):
     entry = get_entry_for_user(request.user, pk)
-    if not entry.evidence:
-        raise Http404
     name = os.path.basename(entry.evidence.name)
-    content_type = content_type_for(name)
-    try:
-        handle = entry.evidence.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    return FileResponse(handle, as_attachment=False, filename=name, content_type=content_type)
+    return stored_file_response(entry.evidence, filename=name, content_type=content_type_for(name))
 
 
 urlpatterns = [
