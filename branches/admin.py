@@ -14,7 +14,9 @@ class OrgUnitAdmin(admin.ModelAdmin):
     search_fields = ("name", "code", "brand")
     list_select_related = ("parent",)
     autocomplete_fields = ("parent",)
-    readonly_fields = ("path", "depth")
+    # The first tracked month is set on the committee's page (``committee_tracking_set``
+    # refuses a month that would un-track a published ranking).
+    readonly_fields = ("path", "depth", "tracked_from")
     ordering = ("path",)
 
     def save_model(self, request, obj, form, change):

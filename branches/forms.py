@@ -105,6 +105,18 @@ class MonthField(forms.DateField):
         return day.replace(day=1) if day else day
 
 
+class TrackingForm(CrispyForm):
+    tracked_from = MonthField(
+        label=_("tracked from"),
+        required=False,
+        help_text=_(
+            "The first month the system grades and checks this committee and every unit below it. "
+            "Earlier months are not tracked: nothing is required in them and they enter no mean or rate. "
+            "Leave empty to inherit from the committee above."
+        ),
+    )
+
+
 class MonthCloseForm(CrispyForm):
     submit_label = _("Close the month")
     month = MonthField(label=_("month"))

@@ -61,6 +61,15 @@ class OrgUnit(models.Model):
     brand_description = models.TextField(_("brand description"), blank=True)
     tier = models.CharField(_("tier"), max_length=20, choices=Tier.choices, blank=True, help_text=_("三型 ladder"))
     established_on = models.DateField(_("established on"), null=True, blank=True)
+    # Months before it are "not tracked" (PRODUCT.md, rulings): no requirements, no
+    # failures, and they enter no mean, rate or annual roll-up. Set on committees by an
+    # administrator; units below inherit the nearest setting (``tracked_from_for``).
+    tracked_from = models.DateField(
+        _("tracked from"),
+        null=True,
+        blank=True,
+        help_text=_("The first month the system grades this committee; units below it inherit it."),
+    )
     dissolved_on = models.DateField(_("dissolved on"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -78,6 +87,10 @@ class OrgUnit(models.Model):
                 name="orgunit_kind_valid",
             ),
             models.CheckConstraint(condition=Q(tier="") | Q(kind="branch"), name="orgunit_tier_only_on_branch"),
+            models.CheckConstraint(
+                condition=Q(tracked_from__isnull=True) | Q(kind="committee", tracked_from__day=1),
+                name="orgunit_tracked_from_committee_month",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -97,6 +97,45 @@ def committees_for(*, units: list[OrgUnit]) -> dict[int, OrgUnit | None]:
     return result
 
 
+def tracked_from_for(*, units: list[OrgUnit]) -> dict[int, datetime.date | None]:
+    """The first tracked month of each unit: the nearest ``tracked_from`` set at or above
+    it (None: no committee above it set one, so every month is tracked). One query for
+    the ancestors, none when every unit is a committee that set its own."""
+    wanted = {i for unit in units if unit.tracked_from is None for i in unit.ancestor_ids()}
+    starts = dict(
+        OrgUnit.objects.filter(pk__in=wanted, tracked_from__isnull=False).values_list("pk", "tracked_from")
+        if wanted
+        else []
+    )
+    result: dict[int, datetime.date | None] = {}
+    for unit in units:
+        if unit.tracked_from is not None:
+            result[unit.pk] = unit.tracked_from
+            continue
+        result[unit.pk] = next((starts[i] for i in reversed(unit.ancestor_ids()) if i in starts), None)
+    return result
+
+
+def tracked_from_of(*, unit: OrgUnit) -> datetime.date | None:
+    return tracked_from_for(units=[unit])[unit.pk]
+
+
+def is_tracked(*, tracked_from: datetime.date | None, month: datetime.date) -> bool:
+    return tracked_from is None or month >= tracked_from
+
+
+def month_tracked(*, unit: OrgUnit, month: datetime.date) -> bool:
+    """Whether ``month`` is at or after the first tracked month of ``unit``."""
+    return is_tracked(tracked_from=tracked_from_of(unit=unit), month=month.replace(day=1))
+
+
+def tracked_months_in_year(*, tracked_from: datetime.date | None, year: int) -> int:
+    """How many months of ``year`` are tracked: 12, fewer in the year tracking began, 0 before."""
+    if tracked_from is None or tracked_from.year < year:
+        return 12
+    return 0 if tracked_from.year > year else 13 - tracked_from.month
+
+
 def month_is_closed(*, committee: OrgUnit, month: datetime.date) -> bool:
     return CommitteeMonth.objects.filter(
         committee=committee, month=month.replace(day=1), state=CommitteeMonth.State.CLOSED

@@ -115,6 +115,54 @@ def org_unit_update(
 
 
 @transaction.atomic
+def committee_tracking_set(*, committee: OrgUnit, tracked_from: datetime.date | None) -> OrgUnit:
+    """Set the first month the system tracks ``committee`` (None: inherit from above).
+    Refused when a month it would leave untracked has already been published (closed),
+    for the committee or a committee below that inherits the setting: a published
+    ranking must keep counting."""
+    if not committee.is_committee:
+        raise ValidationError(_("Only a party committee has a first tracked month."))
+    tracked_from = tracked_from.replace(day=1) if tracked_from else None
+    committee.tracked_from = tracked_from
+    # Committees below that set their own month do not inherit, nor does anything under them.
+    own = list(
+        OrgUnit.objects.filter(path__startswith=committee.path, tracked_from__isnull=False)
+        .exclude(pk=committee.pk)
+        .values_list("path", flat=True)
+    )
+    inheriting = [
+        c
+        for c in OrgUnit.objects.filter(path__startswith=committee.path, kind=OrgUnit.Kind.COMMITTEE)
+        if not any(c.path.startswith(p) for p in own)
+    ]
+    effective = tracked_from
+    if effective is None:
+        from .selectors import tracked_from_of  # the value from above once this one is cleared
+
+        effective = tracked_from_of(unit=committee)
+    if effective is not None:
+        closed = (
+            CommitteeMonth.objects.filter(
+                committee__in=inheriting, month__lt=effective, state=CommitteeMonth.State.CLOSED
+            )
+            .select_related("committee")
+            .order_by("month")
+            .first()
+        )
+        if closed is not None:
+            raise ValidationError(
+                {
+                    "tracked_from": _(
+                        "%(month)s of %(committee)s has a published ranking: tracking cannot begin after it."
+                    )
+                    % {"month": month_label(closed.month), "committee": closed.committee.name}
+                }
+            )
+    committee.save(update_fields=["tracked_from", "updated_at"])
+    return committee
+
+
+@transaction.atomic
 def branch_term_start(
     *,
     branch: OrgUnit,

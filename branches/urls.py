@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/new/", views.unit_create, name="unit_create"),
     path("<int:pk>/term/", views.term_start, name="term_start"),
     path("<int:pk>/months/", views.committee_months, name="months"),
+    path("<int:pk>/tracking/", views.committee_tracking, name="tracking"),
     path("<int:pk>/titles/new/", views.title_award, name="title_award"),
     path("<int:pk>/titles/<int:title_pk>/withdraw/", views.title_withdraw, name="title_withdraw"),
 ]

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,6 +21,7 @@ from .forms import (
     TermStartForm,
     TitleAwardForm,
     TitleWithdrawForm,
+    TrackingForm,
     UnitCreateForm,
     UnitEditForm,
     call_service,
@@ -56,6 +58,8 @@ def unit_detail(request, pk: int):
         "counts": counts.get(unit.pk),
         "can_write": can_write_unit(request.user, unit),
         "can_manage": can_manage_structure(request.user, unit),
+        "can_set_tracking": unit.is_committee and user_scope(request.user).is_admin,
+        "tracked_from": selectors.tracked_from_of(unit=unit),
         "today": today,
     }
     if unit.is_branch:
@@ -162,6 +166,26 @@ def term_start(request, pk: int):
         redirect_to=branch,
         template="branches/unit_form.html",
         context={"unit": branch, "title": _("Start a new term (换届) for %(unit)s") % {"unit": branch}},
+    )
+
+
+@login_required
+def committee_tracking(request, pk: int):
+    """The first tracked month of a committee: the administrator's setting."""
+    committee = get_unit_for_user(request.user, pk)
+    if not committee.is_committee:
+        raise Http404
+    if not user_scope(request.user).is_admin:
+        raise PermissionDenied
+    return service_form_page(
+        request,
+        TrackingForm(request.POST or None, initial={"tracked_from": committee.tracked_from}),
+        service=services.committee_tracking_set,
+        committee=committee,
+        success=_("Saved."),
+        redirect_to=committee,
+        template="branches/unit_form.html",
+        context={"unit": committee, "title": _("Tracking of %(unit)s") % {"unit": committee}},
     )
 
 

@@ -18,7 +18,7 @@ import datetime
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -29,7 +29,15 @@ from django.utils.translation import gettext_lazy as _
 
 from branches.choices import ATTENDED, CLASS_HOUR_KINDS, ActivityKind
 from branches.models import OrgUnit
-from branches.selectors import committees_for, tree_order, unit_subtree
+from branches.selectors import (
+    committees_for,
+    is_tracked,
+    month_tracked,
+    tracked_from_for,
+    tracked_months_in_year,
+    tree_order,
+    unit_subtree,
+)
 from members.ledger.services import rule_version_for, rule_versions_for
 from members.models import Member, Membership
 from members.selectors import members_of_branch_at
@@ -60,6 +68,7 @@ class CellState(models.TextChoices):
     PARTIAL = "partial", _("Partly met")
     NOT_DUE = "not_due", _("Not yet due")
     NONE = "none", _("Not required")  # the branch did not exist that month
+    NOT_TRACKED = "not_tracked", _("Not tracked")  # before its committee's first tracked month
 
 
 # --- periods -----------------------------------------------------------------------
@@ -157,7 +166,8 @@ def _requirement_keys(branch: OrgUnit, month: datetime.date, end: datetime.date,
 
 def month_requirements(*, branch: OrgUnit, month: datetime.date, groups: Iterable[OrgUnit]) -> list[Requirement]:
     """What ``branch`` must hold in ``month``. ``groups`` are the branch's party groups
-    (any; those that did not exist in the month are left out here)."""
+    (any; those that did not exist in the month are left out here). The caller checks
+    that the month is tracked (``month_tracked``)."""
     month = first_of_month(month)
     by_id = {g.pk: g for g in groups}
     return [
@@ -207,9 +217,12 @@ def branch_month_compliance(
     *, branch: OrgUnit, month: datetime.date, today: datetime.date | None = None
 ) -> list[ComplianceItem]:
     """Each requirement of ``branch`` in ``month``, its status and the held activities
-    that met it (oldest first). Two queries: the groups and the activities."""
+    that met it (oldest first); nothing in a month that is not tracked. Three queries:
+    the first tracked month, the groups and the activities."""
     today = today or timezone.localdate()
     month = first_of_month(month)
+    if not month_tracked(unit=branch, month=month):
+        return []
     groups = OrgUnit.objects.filter(parent=branch, kind=OrgUnit.Kind.GROUP)
     requirements = month_requirements(branch=branch, month=month, groups=groups)
     if not requirements:
@@ -246,6 +259,7 @@ class MatrixCell:
     met: int = 0
     not_due: int = 0
     missing_requirements: list[Requirement] = field(default_factory=list)
+    tracked: bool = True
 
     @property
     def missing(self) -> int:
@@ -257,6 +271,8 @@ class MatrixCell:
 
     @property
     def state(self) -> str:
+        if not self.tracked:
+            return CellState.NOT_TRACKED
         if self.required == 0:
             return CellState.NONE
         if self.met == self.required:
@@ -278,10 +294,12 @@ class MatrixCell:
 def compliance_matrix(
     *, branches: list[OrgUnit], months: list[datetime.date], today: datetime.date | None = None
 ) -> dict[tuple[int, datetime.date], MatrixCell]:
-    """``(branch_id, month) → cell`` for every branch and month, in two queries however
+    """``(branch_id, month) → cell`` for every branch and month, in three queries however
     many there are: the distinct (branch, kind, group, month) of held required
-    activities over the whole range, and the branches' party groups. The Python that
-    follows is O(branches × months × requirements) set lookups, nothing per activity."""
+    activities over the whole range, the branches' party groups and the first tracked
+    month of their committees. The Python that follows is O(branches × months ×
+    requirements) set lookups, nothing per activity. A month before the branch's first
+    tracked month requires nothing and is marked not tracked."""
     today = today or timezone.localdate()
     months = sorted({first_of_month(m) for m in months})
     branch_ids = [b.pk for b in branches]
@@ -315,6 +333,7 @@ def compliance_matrix(
     for group in groups:
         groups_by_branch[group.parent_id].append(group)
 
+    tracked_from = tracked_from_for(units=branches)
     # Every requirement of a month ends with the month.
     periods = [(month, month_end(month), today > month_end(month)) for month in months]
     cells = {}
@@ -323,6 +342,9 @@ def compliance_matrix(
         group_by_id = {g.pk: g for g in groups_by_branch.get(branch.pk, [])}
         spans = _group_spans(group_by_id.values())
         for month, last_day, due in periods:
+            if not is_tracked(tracked_from=tracked_from[branch.pk], month=month):
+                cells[(branch.pk, month)] = MatrixCell(branch.pk, month, tracked=False)
+                continue
             cell = MatrixCell(branch.pk, month)
             for key in _requirement_keys(branch, month, last_day, spans):
                 cell.required += 1
@@ -394,6 +416,16 @@ def training_reference_date(*, year: int, today: datetime.date) -> datetime.date
     return min(datetime.date(year, 12, 31), today)
 
 
+def prorated_requirement(*, yearly: Decimal | None, tracked_months: int) -> Decimal | None:
+    """The year's class-hour requirement for the months that are tracked: a committee
+    that began in July owes half the year's hours (none when no month is tracked)."""
+    if yearly is None or tracked_months == 0:
+        return None
+    if tracked_months == 12:
+        return yearly
+    return (yearly * tracked_months / 12).quantize(ONE_PLACE, rounding=ROUND_HALF_UP)
+
+
 @dataclass
 class TrainingRow:
     member: Member
@@ -421,8 +453,9 @@ class TrainingReport:
     branch: OrgUnit
     year: int
     on_date: datetime.date
-    requirement: Decimal | None  # None: no rule set version is in force for that month
+    requirement: Decimal | None  # None: no rule set version is in force, or nothing tracked
     rows: list[TrainingRow]
+    tracked_months: int = 12
 
     @property
     def behind(self) -> list[TrainingRow]:
@@ -440,20 +473,23 @@ def branch_training_report(*, branch: OrgUnit, year: int, today: datetime.date |
     today = today or timezone.localdate()
     on_date = training_reference_date(year=year, today=today)
     try:
-        requirement = rule_version_for(unit=branch, month=first_of_month(on_date)).yearly_training_hours
+        yearly = rule_version_for(unit=branch, month=first_of_month(on_date)).yearly_training_hours
     except ValidationError:
-        requirement = None
+        yearly = None
+    tracked = tracked_months_in_year(tracked_from=tracked_from_for(units=[branch])[branch.pk], year=year)
+    requirement = prorated_requirement(yearly=yearly, tracked_months=tracked)
     members_at = members_of_branch_at(branch=branch, on_date=on_date)
     members = list(members_at.order_by("employee_no"))
     hours = member_training_hours(members=members_at, year=year)
     rows = [TrainingRow(member, hours.get(member.pk, ZERO), requirement) for member in members]
-    return TrainingReport(branch, year, on_date, requirement, _sort_rows(rows))
+    return TrainingReport(branch, year, on_date, requirement, _sort_rows(rows), tracked)
 
 
 @dataclass
 class BranchTrainingSummary:
     branch: OrgUnit
     requirement: Decimal | None
+    tracked_months: int = 12
     members: int = 0
     total_hours: Decimal = ZERO
     behind: list[TrainingRow] = field(default_factory=list)
@@ -468,14 +504,20 @@ def committee_training_summary(
 ) -> dict[int, BranchTrainingSummary]:
     """Per branch: its members (as in ``branch_training_report``), how many are behind
     the requirement — and who, furthest behind first — and their total class hours.
-    Four queries however many branches: memberships, hours and the rule sets."""
+    Five queries however many branches: memberships, hours, the rule sets and the
+    first tracked months."""
     today = today or timezone.localdate()
     on_date = training_reference_date(year=year, today=today)
     versions = rule_versions_for(units=branches, month=on_date)
+    tracked_from = tracked_from_for(units=branches)
     summaries = {}
     for branch in branches:
         version = versions.get(branch.pk)
-        summaries[branch.pk] = BranchTrainingSummary(branch, version.yearly_training_hours if version else None)
+        tracked = tracked_months_in_year(tracked_from=tracked_from[branch.pk], year=year)
+        requirement = prorated_requirement(
+            yearly=version.yearly_training_hours if version else None, tracked_months=tracked
+        )
+        summaries[branch.pk] = BranchTrainingSummary(branch, requirement, tracked_months=tracked)
     periods = (
         Membership.objects.filter(branch__in=[b.pk for b in branches], started_on__lte=on_date)
         .filter(Q(ended_on__isnull=True) | Q(ended_on__gt=on_date))

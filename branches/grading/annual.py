@@ -17,6 +17,7 @@ tier is the starting point (``tier_before``); while it is true ``tier_before`` i
 
 import datetime
 from decimal import Decimal
+from fractions import Fraction
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -26,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from branches.models import OrgUnit
+from branches.selectors import tracked_from_of
 from branches.services import org_unit_update
 from members.ledger.models import RuleSetVersion
 from members.ledger.services import rule_version_for
@@ -84,12 +86,16 @@ def tier_move(*, tier: str, grade: str) -> str:
 
 
 def latest_publications(*, committee: OrgUnit, year: int) -> QuerySet[Publication]:
-    """The publication of each month of ``year`` that counts: its latest version."""
+    """The publication of each month of ``year`` that counts: its latest version, of a
+    tracked month (a month published before the administrator moved the committee's
+    first tracked month later counts for nothing)."""
     newest = (
         Publication.objects.filter(committee=committee, month=OuterRef("month")).order_by("-version").values("pk")[:1]
     )
+    start = datetime.date(year, 1, 1)
+    tracked_from = tracked_from_of(unit=committee)
     return Publication.objects.filter(
-        committee=committee, month__gte=datetime.date(year, 1, 1), month__lt=datetime.date(year + 1, 1, 1)
+        committee=committee, month__gte=max(start, tracked_from or start), month__lt=datetime.date(year + 1, 1, 1)
     ).filter(pk=Subquery(newest))
 
 
@@ -205,7 +211,7 @@ def annual_rollup(*, committee: OrgUnit, year: int, user: AbstractBaseUser | Non
         branch = branches[row["branch_id"]]
         months = row["months"]
         total_sum = (row["total_sum"] or Decimal("0")).quantize(Decimal("0.01"))
-        mean = half_up(total_sum / months)
+        mean = half_up(Fraction(total_sum) / months)
         grade = existing.get(branch.pk) or AnnualGrade(committee=committee, year=year, branch=branch)
         before = {field: getattr(grade, field) for field in COMPARED}
         grade.months_published, grade.mean_total, grade.bottom_three_months = months, mean, row["bottom"]

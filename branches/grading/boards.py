@@ -15,6 +15,7 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from fractions import Fraction
 
 from django.db.models import Case, Count, F, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value, When
 from django.db.models.expressions import Window
@@ -27,7 +28,7 @@ from branches.models import OrgUnit
 from members.ledger.models import RuleSetVersion
 from members.ledger.selectors import add_months
 
-from .engine import HUNDRED, ZERO, half_up, month_end
+from .engine import ZERO, half_up, month_end
 from .models import (
     ENTERED_DIMENSIONS,
     BranchScore,
@@ -444,17 +445,19 @@ class Formula:
 
     @property
     def total(self) -> Decimal:
-        return half_up(self.product_sum / self.weight_sum) if self.weight_sum else ZERO
+        return half_up(Fraction(self.product_sum) / Fraction(self.weight_sum)) if self.weight_sum else ZERO
 
-    def effective_weight(self, line: WeightLine) -> Decimal | None:
-        """The share of the total the dimension carries, in percent (after reweighting)."""
-        if not line.assessed or not self.weight_sum:
+    def share(self, line: WeightLine) -> Decimal | None:
+        """How much of the total the dimension contributed, in percent: weight × score ÷
+        Σ(weight × score). Not the weight: a dimension weighted 30 % that scored 0
+        contributed nothing."""
+        if not line.assessed or not self.product_sum:
             return None
-        return half_up(HUNDRED * line.weight / self.weight_sum)
+        return half_up(100 * Fraction(line.product) / Fraction(self.product_sum))
 
     @property
     def rows(self) -> list[tuple[WeightLine, Decimal | None]]:
-        return [(line, self.effective_weight(line)) for line in self.lines]
+        return [(line, self.share(line)) for line in self.lines]
 
 
 def formula(*, score, version: RuleSetVersion) -> Formula:

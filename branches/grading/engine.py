@@ -11,6 +11,7 @@ import calendar
 import datetime
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 from django.db import connection
 from django.db.models import Count, Max, Q
@@ -25,12 +26,26 @@ from members.models import Membership
 from .models import BranchScore, Dimension, GradingRun, MemberScore, ScoreInput
 
 CENT = Decimal("0.01")
+FOUR_PLACES = Decimal("0.0001")
 HUNDRED = Decimal("100")
 ZERO = Decimal("0")
 
 
-def half_up(value: Decimal) -> Decimal:
+def half_up(value: Decimal | Fraction) -> Decimal:
+    """Round half-up to two places. A Fraction is rounded from its exact value: a
+    quotient like 100 × (11/6) ÷ (8/3) = 68.75 must not reach the rounding as
+    68.7499…, which a 28-digit Decimal division would hand it."""
+    if isinstance(value, Fraction):
+        return exact_quantize(value, CENT)
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def exact_quantize(value: Fraction, step: Decimal) -> Decimal:
+    """``value`` rounded half-up (away from zero on a tie) to a multiple of ``step``,
+    computed on integers so nothing is lost before the one rounding."""
+    scaled = value / Fraction(step)
+    units = (abs(scaled.numerator) * 2 + scaled.denominator) // (2 * scaled.denominator)
+    return (Decimal(units if scaled >= 0 else -units) * step).quantize(step)
 
 
 def month_end(month: datetime.date) -> datetime.date:
@@ -133,9 +148,12 @@ def _member_scores_sql(branch_ids: list[int]) -> str:
     """
 
 
+# The bottom three (PRODUCT.md appendix and rulings): fewer than three branches strictly
+# lower, never a branch ranked first (so when all tie, none), nobody where a committee
+# grades three branches or fewer.
 RANK_SQL = """
     UPDATE grading_branchscore
-    SET rank = r.rank_desc, bottom_three = (r.strictly_lower < 3 AND r.graded > 3)
+    SET rank = r.rank_desc, bottom_three = (r.strictly_lower < 3 AND r.graded > 3 AND r.rank_desc > 1)
     FROM (
         SELECT id,
                RANK() OVER (ORDER BY total DESC) AS rank_desc,
@@ -160,8 +178,9 @@ class BranchInputs:
     points_sum: Decimal = ZERO
 
     @property
-    def mean(self) -> Decimal:
-        return self.points_sum / self.members if self.members else ZERO
+    def mean(self) -> Fraction:
+        """Exact: it is divided again (by the highest mean) before anything is rounded."""
+        return Fraction(self.points_sum) / self.members if self.members else Fraction(0)
 
 
 def _branch_inputs(branches: list[OrgUnit], month: datetime.date, committee: OrgUnit) -> dict[int, BranchInputs]:
@@ -213,10 +232,12 @@ def weighted_total(*, scores: dict[str, Decimal | None], version: RuleSetVersion
         Dimension.OTHER: version.weight_other,
     }
     assessed = {d: score for d, score in scores.items() if score is not None}
-    weight_sum = sum((weights[d] for d in assessed), ZERO)
+    weight_sum = sum((Fraction(weights[d]) for d in assessed), Fraction(0))
     if weight_sum == 0:
         return ZERO
-    return half_up(sum((weights[d] * score for d, score in assessed.items()), ZERO) / weight_sum)
+    return half_up(
+        sum((Fraction(weights[d]) * Fraction(score) for d, score in assessed.items()), Fraction(0)) / weight_sum
+    )
 
 
 def grade(*, run: GradingRun, version: RuleSetVersion, progress=lambda pct: None) -> tuple[int, int]:
@@ -256,14 +277,16 @@ def grade(*, run: GradingRun, version: RuleSetVersion, progress=lambda pct: None
     progress(50)
     inputs = _branch_inputs(branches, month, committee)
     entered = {(i.branch_id, i.dimension): i for i in ScoreInput.objects.filter(branch_id__in=ids, month=month)}
-    max_mean = max((max(row.mean, ZERO) for row in inputs.values()), default=ZERO)
+    # Every quantity below that is rounded is computed exactly (Fraction) and rounded
+    # once; the stored four-place intermediates are for display only.
+    max_mean = max((max(row.mean, Fraction(0)) for row in inputs.values()), default=Fraction(0))
     rows = []
     for branch in branches:
         row = inputs[branch.pk]
-        basics = half_up(HUNDRED * row.held / row.required) if row.required else ZERO
+        basics = half_up(Fraction(100 * row.held, row.required)) if row.required else ZERO
         expected = row.present + row.late + row.absent
-        attendance_half = HUNDRED * (row.present + row.late) / expected if expected else ZERO
-        points_half = HUNDRED * max(row.mean, ZERO) / max_mean if max_mean > 0 else ZERO
+        attendance_half = Fraction(100 * (row.present + row.late), expected) if expected else Fraction(0)
+        points_half = 100 * max(row.mean, Fraction(0)) / max_mean if max_mean > 0 else Fraction(0)
         membership = half_up((attendance_half + points_half) / 2)
         scores: dict[str, Decimal | None] = {Dimension.BASICS: basics, Dimension.MEMBERSHIP: membership}
         for dimension in (Dimension.COMMITTEE_WORK, Dimension.PRODUCTION, Dimension.OTHER):
@@ -289,10 +312,10 @@ def grade(*, run: GradingRun, version: RuleSetVersion, progress=lambda pct: None
                 absent=row.absent,
                 excused=row.excused,
                 members=row.members,
-                member_mean=row.mean.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP),
-                max_mean=max_mean.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP),
-                attendance_half=attendance_half.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP),
-                points_half=points_half.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP),
+                member_mean=exact_quantize(row.mean, FOUR_PLACES),
+                max_mean=exact_quantize(max_mean, FOUR_PLACES),
+                attendance_half=exact_quantize(attendance_half, FOUR_PLACES),
+                points_half=exact_quantize(points_half, FOUR_PLACES),
             )
         )
     update_fields = [

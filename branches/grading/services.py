@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from branches.models import OrgUnit
+from branches.selectors import is_tracked, tracked_from_of
 from branches.services import month_assert_open, month_label
 from members.ledger.services import rule_version_for
 
@@ -62,6 +63,12 @@ def grading_run_request(
     month = month.replace(day=1)
     if month > timezone.localdate().replace(day=1):
         raise ValidationError(_("%(month)s has not begun yet.") % {"month": month_label(month)})
+    tracked_from = tracked_from_of(unit=committee)
+    if not is_tracked(tracked_from=tracked_from, month=month):
+        raise ValidationError(
+            _("%(month)s is not tracked: the system grades %(committee)s from %(first)s.")
+            % {"month": month_label(month), "committee": committee.name, "first": month_label(tracked_from)}
+        )
     if request_key:
         run, _created = GradingRun.objects.get_or_create(
             request_key=request_key,

@@ -6,6 +6,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from branches.models import OrgUnit
+from branches.selectors import is_tracked, tracked_from_for
 
 from . import services
 from .models import GradingRun
@@ -20,10 +21,15 @@ def grade_run(run_id: int) -> str:
 @shared_task
 def grade_previous_month() -> list[int]:
     """Beat's job (1st of the month, 02:00 Asia/Shanghai): grade last month for every
-    committee. The request key makes a second firing for the same month a no-op."""
+    committee that tracks it. The request key makes a second firing for the same month
+    a no-op."""
     month = (timezone.localdate().replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
     run_ids = []
-    for committee in OrgUnit.objects.filter(kind=OrgUnit.Kind.COMMITTEE, dissolved_on__isnull=True):
+    committees = list(OrgUnit.objects.filter(kind=OrgUnit.Kind.COMMITTEE, dissolved_on__isnull=True))
+    tracked_from = tracked_from_for(units=committees)
+    for committee in committees:
+        if not is_tracked(tracked_from=tracked_from[committee.pk], month=month):
+            continue  # its tracking begins later: nothing to grade
         run = services.grading_run_request(
             committee=committee,
             month=month,

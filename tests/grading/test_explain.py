@@ -174,13 +174,14 @@ def test_the_weighted_total_is_shown_with_its_numbers_and_the_reweighting(tree, 
     x = response.context["x"]
     assert x.formula.total == Decimal("73.00") == x.score.total
     shares = {line.dimension: share for line, share in x.formula.rows}
-    # 30, 15, 20, 10 of 75 assessed: 40%, 20%, 26.67%, 13.33%.
+    # Each dimension's share of the total is weight × score ÷ Σ(weight × score), not its
+    # weight: 30 × 75 = 2250, 15 × 85 = 1275, 20 × 62.5 = 1250 and 10 × 70 = 700 of 5475.
     assert shares == {
-        "basics": Decimal("40.00"),
-        "committee_work": Decimal("20.00"),
+        "basics": Decimal("41.10"),
+        "committee_work": Decimal("23.29"),
         "production": None,
-        "membership": Decimal("26.67"),
-        "other": Decimal("13.33"),
+        "membership": Decimal("22.83"),
+        "other": Decimal("12.79"),
     }
     content = response.content.decode()
     assert 'id="total-formula">5475 ÷ 75 = 73.00<' in content and 'id="reweighting"' in content
@@ -221,14 +222,14 @@ def test_a_branch_not_on_the_board_has_no_explanation(tree, users, graded, login
 
 
 def test_the_explanation_reads_a_fixed_number_of_queries(tree, graded):
-    # The row, the highest mean, groups and activities (compliance), member totals, the
-    # entered scores and their history.
+    # The row, the highest mean, the first tracked month, groups and activities
+    # (compliance), member totals, the entered scores and their history.
     source = boards.board_source(tree.plant, APRIL)
     with CaptureQueriesContext(connection) as ctx:
         explanation = boards.branch_explanation(source, tree.branch_a)
         [str(change.entered_by) for line in explanation.entered for change in line.changes]
         str(explanation.committee), str(explanation.rule_version)
-    assert len(ctx.captured_queries) == 7
+    assert len(ctx.captured_queries) == 8
 
 
 def test_a_draft_dimension_nobody_entered_says_so(tree, users, login):

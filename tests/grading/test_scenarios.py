@@ -10,12 +10,14 @@ and membership are 0, so with the three entered dimensions all set to X the tota
 
 import datetime
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 
 from branches.activities import services as activities
 from branches.activities.models import Attendance
 from branches.grading import services
+from branches.grading.engine import half_up
 from branches.grading.models import BranchScore, MemberScore
 from members.ledger.models import Rule
 from members.ledger.services import ledger_entry_record, rule_version_for
@@ -158,16 +160,21 @@ def test_with_exactly_four_branches_all_but_the_top_one_are_flagged():
     ]
 
 
-def test_with_four_branches_a_tie_at_the_top_flags_all_four():
-    # Totals 40, 40, 30, 25: the 40s have only two strictly lower (fewer than three), so
-    # by the appendix's rule every branch is in the bottom three.
+def test_with_four_branches_a_tie_at_the_top_flags_only_those_below_it():
+    # Totals 40, 40, 30, 25: the 40s have only two strictly lower, but a branch ranked
+    # first is never in the bottom three (PRODUCT.md, rulings): 30 and 25 are flagged.
     committee, branches = committee_of("80", "80", "60", "50")
     assert ranking(committee, branches) == [
-        (Decimal("40.00"), 1, True),
-        (Decimal("40.00"), 1, True),
+        (Decimal("40.00"), 1, False),
+        (Decimal("40.00"), 1, False),
         (Decimal("30.00"), 3, True),
         (Decimal("25.00"), 4, True),
     ]
+
+
+def test_when_every_branch_ties_none_is_flagged():
+    committee, branches = committee_of("70", "70", "70", "70", "70")
+    assert ranking(committee, branches) == [(Decimal("35.00"), 1, False)] * 5
 
 
 def test_branches_of_another_committee_do_not_count_towards_the_line():
@@ -402,6 +409,48 @@ def test_excused_members_are_not_expected():
     # Only excused: nothing expected → attendance 0; mean 0 → points 0.
     e = scores[excused_only.pk]
     assert (e.excused, e.attendance_half, e.membership) == (1, Decimal("0.0000"), Decimal("0.00"))
+
+
+def test_membership_is_rounded_from_the_exact_value_not_a_truncated_quotient():
+    # The case: the best branch has 3 members with 8 points in all (mean 8/3);
+    # the other has 6 members with 11 points (mean 11/6) and 0 of 1 expected attendance.
+    # Points half 100 × (11/6) ÷ (8/3) = 68.75 exactly; membership (0 + 68.75) / 2 =
+    # 34.375 → 34.38 half-up. 28-digit Decimal quotients gave 68.7499… and 34.37.
+    committee = f.committee()
+    best, other = f.branch(committee), f.branch(committee)
+    b1, b2, _b3 = (f.MemberFactory(branch=best) for _ in range(3))
+    award(b1, "commitment_met")  # 5
+    award(b2, "study_task")  # 3 → 8 in all
+    o = [f.MemberFactory(branch=other) for _ in range(6)]
+    day = held(other, "themed_day")
+    for member in o[1:]:
+        mark(day, member, "excused")  # 0 points, not expected
+    mark(day, o[0], "absent")  # −2: expected 1, present 0
+    award(o[0], "commitment_met", times=2)  # 10
+    award(o[1], "study_task")  # 3 → 10 + 3 − 2 = 11 in all
+    scores = grade(committee)
+    s = scores[other.pk]
+    assert (s.members, s.present, s.absent, s.excused) == (6, 0, 1, 5)
+    assert (s.member_mean, s.max_mean) == (Decimal("1.8333"), Decimal("2.6667"))
+    assert (s.attendance_half, s.points_half) == (Decimal("0.0000"), Decimal("68.7500"))
+    assert s.membership == Decimal("34.38")
+
+
+@pytest.mark.parametrize(
+    ("value", "rounded"),
+    [
+        (Fraction(34375, 1000), Decimal("34.38")),
+        (Fraction(-34375, 1000), Decimal("-34.38")),
+        (Fraction(1, 3), Decimal("0.33")),
+        (Fraction(2, 3), Decimal("0.67")),
+        (Fraction(1, 200), Decimal("0.01")),
+        (Fraction(1, 201), Decimal("0.00")),
+        (Fraction(0), Decimal("0.00")),
+    ],
+)
+def test_half_up_rounds_a_fraction_from_its_exact_value(value, rounded):
+    assert half_up(value) == rounded
+    assert str(half_up(value)) == str(rounded)
 
 
 # --- member stars ----------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from branches.access import get_unit_for_user, user_scope
 from branches.models import OrgUnit
-from branches.selectors import unit_ancestors
+from branches.selectors import is_tracked, tracked_from_of, unit_ancestors
 
 from .. import compliance
 from ..compliance import BranchEntry
@@ -78,6 +78,7 @@ def compliance_matrix(request, unit_pk: int):
         "compliant": compliant,
         "with_missing": len(entries) - compliant,
         "today": today,
+        "tracked_from": tracked_from_of(unit=unit),
     }
     return render(request, "activities/compliance_matrix.html", context)
 
@@ -92,7 +93,10 @@ def compliance_month(request, branch_pk: int, year: int, month: int):
     previous = (first - datetime.timedelta(days=1)).replace(day=1)
     following = (first + datetime.timedelta(days=31)).replace(day=1)
     items = compliance.branch_month_compliance(branch=branch, month=first, today=today)
+    tracked_from = tracked_from_of(unit=branch)
     context = {
+        "tracked": is_tracked(tracked_from=tracked_from, month=first),
+        "tracked_from": tracked_from,
         "unit": branch,
         "ancestors": _ancestors(request, branch),
         "month": first,

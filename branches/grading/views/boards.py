@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from branches.access import user_scope
 from branches.models import OrgUnit
+from branches.selectors import is_tracked, tracked_from_of
 from members.ledger.selectors import add_months
 
 from .. import boards
@@ -104,7 +105,10 @@ def board(request, committee_pk: int, year: int, month: int):
         "base_template": _base(print_mode),
     }
     if result.source is None:
+        tracked_from = tracked_from_of(unit=committee)
         context["draft_exists"] = manage and boards.draft_exists(committee=committee, month=month_date)
+        context["tracked_from"] = tracked_from
+        context["tracked"] = is_tracked(tracked_from=tracked_from, month=month_date)
         return render(request, "grading/board_unpublished.html", context)
     source = result.source
     top = boards.top_members(source, per_branch=TOP_MEMBERS)

@@ -17,6 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 from branches.grading import services
 from branches.grading.models import BranchScore, GradingRun
 from branches.models import OrgUnit
+from branches.selectors import is_tracked, tracked_from_for
 
 
 def parse_month(value: str) -> datetime.date:
@@ -49,6 +50,12 @@ class Command(BaseCommand):
             if not unit.is_committee:
                 raise CommandError(f"{unit.name} ({committee}) is not a party committee.")
             committees = [unit]
+        else:
+            tracked_from = tracked_from_for(units=committees)
+            skipped = [u for u in committees if not is_tracked(tracked_from=tracked_from[u.pk], month=first)]
+            for unit in skipped:
+                self.stdout.write(f"{unit.name} ({unit.code}): not tracked in {first:%Y-%m}, skipped")
+            committees = [u for u in committees if u not in skipped]
         if not committees:
             raise CommandError("There is no party committee to grade.")
         failed = []
