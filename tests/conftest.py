@@ -86,6 +86,13 @@ def requires_postgres():
 
 
 @pytest.fixture(autouse=True)
+def _temporary_media_root(settings, tmp_path):
+    """Uploaded files (attachments, evidence, reports, imports) go to a directory of the
+    test's own, never into the repository's ``media/``."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # PBKDF2's deliberate slowness is for production; the suite creates many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

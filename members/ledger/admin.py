@@ -5,6 +5,7 @@ read-mostly (new versions are made on the rule pages so past months keep their r
 from django.contrib import admin
 
 from .models import LedgerEntry, Rule, RuleSet, RuleSetVersion
+from .rule_services import rule_set_version_note_set
 
 
 @admin.register(LedgerEntry)
@@ -82,8 +83,15 @@ class RuleSetVersionAdmin(admin.ModelAdmin):
     list_filter = ("rule_set",)
     search_fields = ("rule_set__name", "note")
     list_select_related = ("rule_set", "created_by")
-    readonly_fields = ("rule_set", "number", "effective_month", "yearly_training_hours", "created_by")
     inlines = [RuleInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Every field but the note: weights, bands and limits are changed by a new
+        # version on the rule pages, never by rewriting one that graded a month.
+        return [f.name for f in self.model._meta.concrete_fields if f.name not in ("id", "note")]
+
+    def save_model(self, request, obj, form, change):
+        rule_set_version_note_set(version=obj, note=form.cleaned_data.get("note", obj.note))
 
     def has_add_permission(self, request):
         return False

@@ -334,3 +334,14 @@ def rule_set_version_create(
         rule.version = version
     Rule.objects.bulk_create(new_rules)
     return version
+
+
+@transaction.atomic
+def rule_set_version_note_set(*, version: RuleSetVersion, note: str) -> RuleSetVersion:
+    """Change a version's note, the one thing about a version that may change: its
+    numbers are what months were graded with (on PostgreSQL a trigger refuses any other
+    change to a version that graded a month, see grading's migration 0004)."""
+    version.note = (note or "").strip()
+    version.full_clean(exclude=["rule_set", "created_by"], validate_unique=False)
+    RuleSetVersion.objects.filter(pk=version.pk).update(note=version.note)
+    return version

@@ -44,6 +44,7 @@ from branches.activities.models import Activity, ActivityAttachment, Attendance,
 from branches.activities.services import activity_attachment_add, activity_cancel, activity_create, attendance_set
 from branches.choices import AttendanceStatus
 from branches.grading.demo import seed_grading
+from branches.grading.models import Publication, PublishedBranchScore, PublishedMemberScore
 from branches.models import BranchTerm, BranchTitle, CommitteeMonth, OrgUnit, RoleBinding
 from branches.selectors import committees_for
 from branches.services import (
@@ -69,9 +70,19 @@ BATCH_SIZE = 5000
 # Everything the demo writes, in an order where each table's rows go before the rows
 # they point at (MemberRole → BranchTerm, Membership → Member → OrgUnit).
 OWN_MODELS = (MemberHonour, MemberRole, Membership, Member, BranchTitle, BranchTerm, RoleBinding, OrgUnit)
-# Organisational life: ledger entries (append-only: PostgreSQL refuses to DELETE them,
-# so --reset TRUNCATEs), then activities, dependents first.
-LIFE_MODELS = (LedgerEntry, AttendanceChange, ActivityAttachment, Attendance, Activity)
+# Organisational life and the published rankings: ledger entries and published scores
+# (append-only: PostgreSQL refuses to DELETE them, so --reset TRUNCATEs), then
+# activities, dependents first.
+LIFE_MODELS = (
+    LedgerEntry,
+    AttendanceChange,
+    ActivityAttachment,
+    Attendance,
+    Activity,
+    PublishedMemberScore,
+    PublishedBranchScore,
+    Publication,
+)
 # Complete months of activities and points before the current one, in the small demo.
 DEFAULT_MONTHS = 4
 STUDY_TASK = "study_task"
