@@ -16,7 +16,6 @@ from branches.models import CommitteeMonth, OrgUnit
 from branches.selectors import tracked_from_for, tracked_months_in_year
 from branches.services import committee_tracking_set
 
-from .. import factories as f
 from ..grading.test_annual import publish
 
 pytestmark = pytest.mark.django_db
