@@ -56,7 +56,7 @@ demo: venv compilemessages
 	$(MANAGE) migrate --noinput
 	@$(MANAGE) shell --no-imports -c '$(DB_HAS_DATA)'; status=$$?; \
 	if [ $$status -eq 0 ]; then \
-		$(MANAGE) seed_demo; \
+		DEMO_ADDR=$(DEMO_ADDR) $(MANAGE) seed_demo; \
 	elif [ $$status -eq 3 ]; then \
 		echo; \
 		echo "The database already has data, so seed_demo was skipped. The demo logins (when seeded by seed_demo):"; \

@@ -6,11 +6,13 @@ closed month; ``--reset`` clears it all (on PostgreSQL too, past the ledger's
 append-only trigger) and keeps the installation's default rule set."""
 
 import datetime
+import os
 import shutil
 import tempfile
 from collections import defaultdict
 from decimal import Decimal
 from io import StringIO
+from unittest import mock
 
 import pytest
 from django.apps import apps
@@ -18,7 +20,7 @@ from django.contrib.auth import authenticate, get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Q, Sum
 from django.test import RequestFactory, override_settings
 from django.utils import timezone
@@ -29,12 +31,15 @@ from branches.activities.services import activity_create, attendance_set
 from branches.choices import MEETING_KINDS, ActivityKind
 from branches.grading.models import BranchScore, Publication, Talk
 from branches.models import CommitteeMonth, OrgUnit
+from branches.selectors import tracked_from_of
 from members.ledger.defaults import install_default_rules
 from members.ledger.models import LedgerEntry, Rule, RuleSet, RuleSetVersion, Source
 from members.ledger.services import ledger_entry_record
 from members.models import Member, Membership
 from members.services import member_validate
 from partybuild.management.commands.seed_demo import OWN_MODELS, _dependent_models, reset_demo_data
+
+from .conftest import requires_postgres
 
 pytestmark = pytest.mark.django_db
 
@@ -127,10 +132,11 @@ def life_counts() -> dict:
 
 
 @pytest.fixture(scope="class")
-def demo(django_db_setup, django_db_blocker):
+def demo(request, django_db_setup, django_db_blocker):
     """The default demo, seeded once for the tests of a class (it takes seconds), its
     files in a temporary media root; cleared with ``reset_demo_data`` afterwards."""
     media = tempfile.mkdtemp(prefix="seed-demo-media-")
+    request.cls.media = media  # each test has a media root of its own: this is the demo's
     # The hasher conftest gives every test, so the logins' passwords check there.
     hashers = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     with override_settings(MEDIA_ROOT=media, PASSWORD_HASHERS=hashers), django_db_blocker.unblock():
@@ -139,7 +145,9 @@ def demo(django_db_setup, django_db_blocker):
         if not RuleSet.objects.filter(committee__isnull=True).exists():
             install_default_rules(apps)
         out = StringIO()
-        call_command("seed_demo", stdout=out)
+        # The address `make demo` serves on is the one it prints.
+        with mock.patch.dict(os.environ, {"DEMO_ADDR": "127.0.0.1:8123"}):
+            call_command("seed_demo", stdout=out)
         yield out.getvalue()
         with transaction.atomic():
             reset_demo_data()
@@ -149,7 +157,7 @@ def demo(django_db_setup, django_db_blocker):
 @pytest.mark.usefixtures("demo")
 class TestTheDefaultDemo:
     def test_the_tree_is_consistent_and_the_logins_work(self, demo):
-        assert "http://127.0.0.1:8000/" in demo and "partybuild-demo" in demo
+        assert "http://127.0.0.1:8123/" in demo and "partybuild-demo" in demo
         assert OrgUnit.objects.filter(kind="branch").count() >= 20
         assert Member.objects.count() >= 300
         assert Membership.objects.filter(end_reason="transfer").exists()
@@ -163,6 +171,24 @@ class TestTheDefaultDemo:
             roles[username] = user_scope(user)
         assert roles["admin"].is_admin
         assert roles["committee"].roles == {"committee_staff"} and roles["secretary"].roles == {"secretary"}
+
+    def test_the_committees_are_tracked_from_the_first_month_of_organisational_life(self):
+        first = month_start(timezone.localdate(), 4)
+        roots = OrgUnit.objects.filter(parent__isnull=True)
+        assert {root.tracked_from for root in roots} == {first}
+        branch = OrgUnit.objects.filter(kind="branch").first()
+        assert tracked_from_of(unit=branch) == first
+        assert not Activity.objects.filter(date__lt=first).exists()
+
+    def test_the_planner_statistics_are_fresh_after_loading(self):
+        requires_postgres()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT relname FROM pg_stat_user_tables WHERE relname IN "
+                "('members_member', 'members_memberhonour', 'ledger_ledgerentry') "
+                "AND last_analyze IS NULL AND last_autoanalyze IS NULL"
+            )
+            assert cursor.fetchall() == []
 
     def test_it_prints_what_it_seeded_and_the_plan_matched_the_application(self, demo):
         assert "Organisational life" in demo and "ledger entries" in demo and "closed months: " in demo
@@ -207,7 +233,7 @@ class TestTheDefaultDemo:
         assert {"org_present", "org_late", "org_excused", "org_absent", "training_hour", "volunteer"} <= codes
         assert {"study_task", "exemplary_award", "deduction"} <= codes
         award = standing(rule__code="exemplary_award").exclude(evidence="").first()
-        with default_storage.open(award.evidence.name) as evidence:
+        with override_settings(MEDIA_ROOT=self.media), default_storage.open(award.evidence.name) as evidence:
             assert evidence.read(5) == b"%PDF-"
 
     def test_attendance_is_mostly_present_and_corrected_through_the_service(self):

@@ -7,8 +7,7 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import DecimalField, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import F, QuerySet, Sum
 
 from branches.models import OrgUnit
 from members.models import Member
@@ -107,30 +106,30 @@ class BranchMonthMatrix:
 def branch_month_matrix(*, branch: OrgUnit, month: datetime.date) -> BranchMonthMatrix:
     """Members × categories for a branch's month: everyone who belonged to the branch at
     the month's end, plus anyone with entries booked to it that month (a member who
-    transferred out mid-month), ordered by total, highest first. Two queries: the members
-    with their totals, and one ``GROUP BY member, category`` of the month's entries."""
+    transferred out mid-month), ordered by total, highest first. Three queries: one
+    ``GROUP BY member, category`` of the month's entries, the members at month end, and
+    those members by id.
+
+    The ids are fetched first on purpose: ``pk IN (subquery) OR pk IN (subquery)`` made
+    PostgreSQL expect most of the member table (75,000 rows of 100,000) and spend ~0.75 s
+    compiling JIT code for a page that reads a few hundred rows."""
     month = month.replace(day=1)
     booked = LedgerEntry.objects.filter(branch=branch, month=month)
-    at_month_end = members_of_branch_at(branch=branch, on_date=last_day_of_month(month))
-    member_total = (
-        booked.filter(member=OuterRef("pk")).order_by().values("member").annotate(t=Sum("points")).values("t")
-    )
-    amount = DecimalField(max_digits=12, decimal_places=2)
-    members = (
-        Member.objects.filter(Q(pk__in=at_month_end.values("pk")) | Q(pk__in=booked.values("member_id")))
-        .select_related("branch", "group")
-        .annotate(
-            total=Coalesce(Subquery(member_total, output_field=amount), Value(ZERO), output_field=amount),
-            belonged=Exists(at_month_end.filter(pk=OuterRef("pk"))),
-        )
-        .order_by("-total", "employee_no")
-    )
     cells: dict[int, dict[str, Decimal]] = {}
     for row in booked.values("member_id", "category").annotate(total=Sum("points")).order_by():
         cells.setdefault(row["member_id"], {})[row["category"]] = row["total"] or ZERO
+    at_month_end = set(
+        members_of_branch_at(branch=branch, on_date=last_day_of_month(month)).values_list("pk", flat=True)
+    )
+    totals = {member_id: sum(member_cells.values(), ZERO) for member_id, member_cells in cells.items()}
+    members = Member.objects.filter(pk__in=sorted(at_month_end | set(cells))).select_related("branch", "group")
     rows = [
-        MatrixRow(member, _by_category(cells.get(member.pk, {})), member.total, member.belonged) for member in members
+        MatrixRow(
+            member, _by_category(cells.get(member.pk, {})), totals.get(member.pk, ZERO), member.pk in at_month_end
+        )
+        for member in members
     ]
+    rows.sort(key=lambda row: (-row.total, row.member.employee_no))
     # Column totals from the grouped rows (members × categories of them, not entries).
     columns: dict[str, Decimal] = {}
     for member_cells in cells.values():

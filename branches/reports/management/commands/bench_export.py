@@ -156,6 +156,9 @@ class Command(BaseCommand):
                     cursor.execute(MEMBER_SQL, params)
                     written += cursor.rowcount
         if written:
+            with connection.cursor() as cursor:
+                # Statistics for what was just loaded, as autovacuum would have them.
+                cursor.execute("ANALYZE")
             self.line(f"data: {written:,} published member months written in {time.perf_counter() - started:.1f} s")
         else:
             self.line(f"data: every committee month of {year} is already published")
