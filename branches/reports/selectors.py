@@ -94,6 +94,17 @@ def year_committees(*, committee: OrgUnit, year: int) -> QuerySet[OrgUnit]:
     return OrgUnit.objects.filter(pk__in=published).order_by("path")
 
 
+def latest_published_year(*, committee: OrgUnit) -> int | None:
+    """The latest year with a publication in ``committee``'s subtree (None: never published)."""
+    month = (
+        Publication.objects.filter(committee__path__startswith=committee.path)
+        .order_by("-month")
+        .values_list("month", flat=True)
+        .first()
+    )
+    return month.year if month else None
+
+
 def year_selection(*, committee: OrgUnit, year: int, branch: OrgUnit | None = None) -> YearSelection:
     """The branches of ``committee``'s year-end report with their published months,
     annual sums and grades. With ``branch``, that branch alone (a dossier)."""

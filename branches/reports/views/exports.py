@@ -19,6 +19,7 @@ from branches.grading.access import get_committee_for_user
 
 from .. import services
 from ..models import ReportFile
+from ..selectors import latest_published_year
 from ..tasks import generate_report
 
 
@@ -40,7 +41,9 @@ def _get_report_for_user(user, pk: int) -> ReportFile:
 @require_http_methods(["GET", "POST"])
 def exports(request, committee_pk: int):
     committee = get_committee_for_user(request.user, committee_pk, manage=True)
-    form = ExportForm(request.POST or None, initial={"year": timezone.localdate().year - 1})
+    # The year a committee most likely wants: the latest one with a published month.
+    year = latest_published_year(committee=committee) or timezone.localdate().year
+    form = ExportForm(request.POST or None, initial={"year": year})
     if request.method == "POST" and form.is_valid():
         report = call_service(
             form,
