@@ -7,13 +7,14 @@ does not exist. The download also checks that the file has not expired.
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
+from branches.downloads import stored_file_response
 from branches.forms import CrispyForm, call_service
 from branches.grading.access import get_committee_for_user
 
@@ -82,7 +83,7 @@ def download(request, pk: int):
         return render(
             request, "reports/export_gone.html", {"report": report, "committee": report.committee}, status=404
         )
-    return FileResponse(report.file.open("rb"), as_attachment=True, filename=report.filename)
+    return stored_file_response(report.file, filename=report.filename, as_attachment=True)
 
 
 urlpatterns = [
