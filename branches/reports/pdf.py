@@ -72,11 +72,6 @@ def dimension_labels() -> list[tuple[str, str]]:
     return [(d.value, str(d.label)) for d in DIMENSIONS]
 
 
-def year_branches(*, committee: OrgUnit, year: int) -> list[OrgUnit]:
-    """The branches ``committee``'s year-end report covers (``selectors.year_selection``)."""
-    return [row.branch for row in year_selection(committee=committee, year=year).branches]
-
-
 # --- the chart ----------------------------------------------------------------------
 
 
