@@ -5,9 +5,10 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from .downloads import stored_file_response  # noqa: F401  (the one helper that serves stored files)
 from .forms import call_service
 
 
@@ -32,15 +33,3 @@ def service_form_page(
             messages.success(request, success(result) if callable(success) else success)
             return redirect(redirect_to or result)
     return render(request, template, context | {"form": form})
-
-
-def stored_file_response(field_file, *, filename: str, content_type: str) -> FileResponse:
-    """Serve a file from Django's storage inline, after the caller's access check. A
-    missing file (an empty field, or one gone from storage) is a 404, not a server error."""
-    if not field_file:
-        raise Http404
-    try:
-        handle = field_file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    return FileResponse(handle, filename=filename, content_type=content_type)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from branches.choices import CLASS_HOUR_KINDS, ActivityKind, AttendanceStatus
+from branches.downloads import shorten_filename
 from branches.models import OrgUnit
 from branches.services import month_assert_open
 from branches.uploads import check_upload
@@ -202,5 +203,11 @@ def activity_attachment_add(
         raise ValidationError({"file": exc.messages}) from None
     name = upload.name or ""
     return ActivityAttachment.objects.create(
-        activity=activity, file=upload, name=name[:200], content_type=content_type, size=upload.size, uploaded_by=user
+        activity=activity,
+        file=upload,
+        # A long name is shortened in its stem: 「….pdf」 stays a PDF.
+        name=shorten_filename(name, ActivityAttachment._meta.get_field("name").max_length),
+        content_type=content_type,
+        size=upload.size,
+        uploaded_by=user,
     )

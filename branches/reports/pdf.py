@@ -8,8 +8,11 @@ here in Python.
 
 Only what was *published* is reported, and of a month republished after a reopening
 its latest version (``annual.latest_publications``), as the annual roll-up counts it.
-The reads are a fixed number of queries per document; Python touches one row per
-branch, month or member.
+The branches and their months come from ``selectors.year_selection``, the selection the
+XLSX workbook reads too, so both formats cover the same branches at any level of the
+tree (a root committee's branches are published by the committees below it). The reads
+are a fixed number of queries per document; Python touches one row per branch, month or
+member.
 """
 
 import datetime
@@ -25,12 +28,13 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-from branches.activities.compliance import branches_under, compliance_matrix, member_training_hours, year_months
+from branches.activities.compliance import compliance_matrix, member_training_hours
 from branches.grading import annual
 from branches.grading.boards import DIMENSIONS, board
-from branches.grading.engine import half_up
 from branches.grading.models import AnnualGrade, PublishedBranchScore, Talk
 from branches.models import BranchTerm, OrgUnit
+
+from .selectors import BranchYear, YearSelection, year_selection
 
 CSS_FILE = "css/report-pdf.css"
 BUCKET_WIDTH = 10
@@ -66,23 +70,6 @@ def render_pdf(html: str) -> bytes:
 
 def dimension_labels() -> list[tuple[str, str]]:
     return [(d.value, str(d.label)) for d in DIMENSIONS]
-
-
-def year_branches(*, committee: OrgUnit, year: int) -> list[OrgUnit]:
-    """The branches a committee reports on for ``year``: those whose nearest committee it
-    is and that existed in the year (in tree order), then any other branch that appears
-    on one of its published boards (a branch moved away since). Three or four queries."""
-    branches = [
-        e.branch for e in branches_under(unit=committee, year=year) if e.committee and e.committee.pk == committee.pk
-    ]
-    known = {b.pk for b in branches}
-    published = (
-        PublishedBranchScore.objects.filter(publication__in=annual.latest_publications(committee=committee, year=year))
-        .exclude(branch_id__in=known)
-        .values("branch_id")
-    )
-    branches += list(OrgUnit.objects.filter(pk__in=published).order_by("sort_order", "name", "pk"))
-    return branches
 
 
 # --- the chart ----------------------------------------------------------------------
@@ -209,24 +196,27 @@ class MonthRow:
         return [getattr(self.score, d.value) for d in DIMENSIONS] if self.score else []
 
 
-def branch_dossier_context(committee: OrgUnit, year: int, branch: OrgUnit) -> dict:
-    months = year_months(year)
-    publications = annual.latest_publications(committee=committee, year=year)
-    scores = {
-        s.publication.month: s
-        for s in PublishedBranchScore.objects.filter(publication__in=publications, branch=branch).select_related(
-            "publication"
-        )
-    }
+def _grading_committee(selection: YearSelection, row: BranchYear) -> OrgUnit:
+    """The committee whose boards list the branch, within the report's subtree."""
+    if row.committee is not None and row.committee.is_within(selection.committee):
+        return row.committee
+    return selection.committee
+
+
+def branch_dossier_context(selection: YearSelection, row: BranchYear) -> dict:
+    branch, year = row.branch, selection.year
+    months = selection.months
     cells = compliance_matrix(branches=[branch], months=months)
     rows = []
     for month in months:
         cell = cells.get((branch.pk, month))
-        rows.append(MonthRow(month, scores.get(month), cell.met if cell else 0, cell.required if cell else 0))
-    published = [s for s in scores.values()]
-    mean = half_up(sum((s.total for s in published), ZERO) / len(published)) if published else None
-    grade = AnnualGrade.objects.filter(committee=committee, year=year, branch=branch).first()
-    members = list(annual.member_annual_stars(committee=committee, year=year, branch=branch))
+        rows.append(MonthRow(month, row.scores.get(month), cell.met if cell else 0, cell.required if cell else 0))
+    grader = _grading_committee(selection, row)
+    members = list(
+        annual.member_annual_stars(
+            committee=grader, year=year, branch=branch, version=selection.star_version(row.committee)
+        )
+    )
     hours = member_training_hours(members=[m["member_id"] for m in members], year=year)
     for m in members:
         # SQLite sums decimals as floats: put the two places back.
@@ -240,23 +230,27 @@ def branch_dossier_context(committee: OrgUnit, year: int, branch: OrgUnit) -> di
         .first()
     )
     talks = list(
-        Talk.objects.filter(committee=committee, branch=branch, month__gte=year_start, month__lte=year_end).order_by(
-            "month", "held_on", "pk"
-        )
+        Talk.objects.filter(
+            committee__path__startswith=selection.committee.path,
+            branch=branch,
+            month__gte=year_start,
+            month__lte=year_end,
+        ).order_by("month", "held_on", "pk")
     )
     chart = score_chart_svg(
         [ChartPoint(r.month, r.score.total if r.score else None, r.score.rank if r.score else None) for r in rows]
     )
     return {
-        "committee": committee,
+        "committee": grader,
+        "report_committee": selection.committee,
         "year": year,
         "branch": branch,
         "term": term,
         "rows": rows,
-        "months_published": len(published),
-        "bottom_three_months": sum(1 for s in published if s.bottom_three),
-        "mean": grade.mean_total if grade and grade.mean_total is not None else mean,
-        "grade": grade,
+        "months_published": row.months,
+        "bottom_three_months": row.bottom,
+        "mean": row.mean,
+        "grade": row.grade,
         "members": members,
         "talks": talks,
         "chart": chart,
@@ -267,7 +261,13 @@ def branch_dossier_context(committee: OrgUnit, year: int, branch: OrgUnit) -> di
 
 
 def branch_dossier_html(committee: OrgUnit, year: int, branch: OrgUnit) -> str:
-    return render_to_string("reports/pdf_dossier.html", branch_dossier_context(committee, year, branch))
+    """The dossier of one branch of ``committee``'s report."""
+    selection = year_selection(committee=committee, year=year, branch=branch)
+    return dossier_html(selection, selection.branches[0])
+
+
+def dossier_html(selection: YearSelection, row: BranchYear) -> str:
+    return render_to_string("reports/pdf_dossier.html", branch_dossier_context(selection, row))
 
 
 # --- the committee's summary ----------------------------------------------------------
@@ -276,6 +276,7 @@ def branch_dossier_html(committee: OrgUnit, year: int, branch: OrgUnit) -> str:
 @dataclass
 class SummaryRow:
     branch: OrgUnit
+    committee: OrgUnit | None = None  # the committee that grades it
     months: int = 0
     mean: Decimal | None = None
     bottom: int = 0
@@ -304,20 +305,14 @@ class Bucket:
         return f"{self.low}–{self.high}"
 
 
-def summary_rows(*, committee: OrgUnit, year: int, branches: list[OrgUnit] | None = None) -> list[SummaryRow]:
+def summary_rows(*, committee: OrgUnit, year: int, selection: YearSelection | None = None) -> list[SummaryRow]:
     """Every branch of the year ranked by its annual mean (equal means share a rank);
     branches with no published month come last, unranked."""
-    branches = branches if branches is not None else year_branches(committee=committee, year=year)
-    totals = {t["branch_id"]: t for t in annual.branch_year_totals(committee=committee, year=year)}
-    grades = {g.branch_id: g for g in AnnualGrade.objects.filter(committee=committee, year=year)}
-    rows = []
-    for branch in branches:
-        row = SummaryRow(branch, grade=grades.get(branch.pk))
-        total = totals.get(branch.pk)
-        if total and total["months"]:
-            row.months, row.bottom = total["months"], total["bottom"]
-            row.mean = half_up((total["total_sum"] or ZERO) / total["months"])
-        rows.append(row)
+    selection = selection or year_selection(committee=committee, year=year)
+    rows = [
+        SummaryRow(b.branch, b.committee, months=b.months, mean=b.mean, bottom=b.bottom, grade=b.grade)
+        for b in selection.branches
+    ]
     ranked = sorted((r for r in rows if r.mean is not None), key=lambda r: (-r.mean, r.branch.name, r.branch.pk))
     for position, row in enumerate(ranked, start=1):
         previous = ranked[position - 2] if position > 1 else None
@@ -334,8 +329,9 @@ def mean_distribution(rows: list[SummaryRow]) -> list[Bucket]:
     return [Bucket(i * BUCKET_WIDTH, (i + 1) * BUCKET_WIDTH, n) for i, n in enumerate(counts)]
 
 
-def committee_summary_context(committee: OrgUnit, year: int, branches: list[OrgUnit] | None = None) -> dict:
-    rows = summary_rows(committee=committee, year=year, branches=branches)
+def committee_summary_context(committee: OrgUnit, year: int, selection: YearSelection | None = None) -> dict:
+    selection = selection or year_selection(committee=committee, year=year)
+    rows = summary_rows(committee=committee, year=year, selection=selection)
     grade_counts = {}
     for row in rows:
         if row.grade_label:
@@ -344,14 +340,15 @@ def committee_summary_context(committee: OrgUnit, year: int, branches: list[OrgU
         "committee": committee,
         "year": year,
         "rows": rows,
+        "show_committee": selection.spans_committees,
         "distribution": mean_distribution(rows),
         "grade_counts": sorted(grade_counts.items()),
-        "months_published": annual.latest_publications(committee=committee, year=year).count(),
+        "months_published": len(selection.published_months),
     }
 
 
-def committee_summary_html(committee: OrgUnit, year: int, branches: list[OrgUnit] | None = None) -> str:
-    return render_to_string("reports/pdf_summary.html", committee_summary_context(committee, year, branches))
+def committee_summary_html(committee: OrgUnit, year: int, selection: YearSelection | None = None) -> str:
+    return render_to_string("reports/pdf_summary.html", committee_summary_context(committee, year, selection))
 
 
 # --- the monthly board ----------------------------------------------------------------
@@ -380,14 +377,15 @@ def board_html(committee: OrgUnit, month: datetime.date, version: int | None = N
 
 def write_year_pdf(path, *, committee: OrgUnit, year: int, progress: Callable[[int], None]) -> None:
     """One PDF: the committee's summary, then every branch's dossier, each starting on a
-    new page. Laid out one document at a time (each numbers its own pages) and reports
-    progress after each; the pages are joined into one file at the end."""
-    branches = year_branches(committee=committee, year=year)
-    steps = len(branches) + 2  # the summary, each branch, writing the file
-    documents = [_document(committee_summary_html(committee, year, branches))]
+    new page — the branches of ``selectors.year_selection``, as in the workbook. Laid out
+    one document at a time (each numbers its own pages) and reports progress after each;
+    the pages are joined into one file at the end."""
+    selection = year_selection(committee=committee, year=year)
+    steps = len(selection.branches) + 2  # the summary, each branch, writing the file
+    documents = [_document(committee_summary_html(committee, year, selection))]
     progress(100 * len(documents) // steps)
-    for branch in branches:
-        documents.append(_document(branch_dossier_html(committee, year, branch)))
+    for row in selection.branches:
+        documents.append(_document(dossier_html(selection, row)))
         progress(100 * len(documents) // steps)
     pages = [page for document in documents for page in document.pages]
     documents[0].copy(pages).write_pdf(str(path))

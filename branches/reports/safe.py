@@ -27,7 +27,7 @@ def text_cell(value) -> str:
 def write_cell(worksheet, row: int, col: int, value, formats: dict | None = None) -> None:
     """Write ``value`` at (row, col): Decimal/int/float as a number (``formats["number"]``
     for Decimal, ``formats["integer"]`` for int), a date as a date (``formats["date"]``),
-    None as a blank, anything else as a string cell."""
+    None as a blank, anything else as a string cell (``formats["string"]``, if any)."""
     formats = formats or {}
     if value is None:
         worksheet.write_blank(row, col, None)
@@ -45,7 +45,7 @@ def write_cell(worksheet, row: int, col: int, value, formats: dict | None = None
     elif isinstance(value, datetime.date):
         worksheet.write_datetime(row, col, value, formats.get("date"))
     else:
-        worksheet.write_string(row, col, text_cell(value))
+        worksheet.write_string(row, col, text_cell(value), formats.get("string"))
 
 
 def write_row(worksheet, row: int, values, formats: dict | None = None, col_formats: dict | None = None) -> None:

@@ -21,6 +21,7 @@ from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from branches.downloads import shorten_filename
 from branches.models import OrgUnit
 
 from .models import ReportFile
@@ -44,8 +45,10 @@ def year_writer(fmt: str) -> Callable:
 
 
 def report_filename(*, committee: OrgUnit, year: int, fmt: str) -> str:
-    """The name the user downloads: 「炼钢厂党委2026年度报表.xlsx」."""
-    return _("%(committee)s %(year)s year-end report") % {"committee": committee.name, "year": year} + f".{fmt}"
+    """The name the user downloads: 「炼钢厂党委2026年度报表.xlsx」 (shortened to fit the
+    column, extension kept; the download replaces what file names may not hold)."""
+    name = _("%(committee)s %(year)s year-end report") % {"committee": committee.name, "year": year} + f".{fmt}"
+    return shorten_filename(name, ReportFile._meta.get_field("filename").max_length)
 
 
 def report_validate(*, committee: OrgUnit, year: int, fmt: str) -> None:

@@ -3,10 +3,14 @@ members and talks — one sheet each.
 
 Written with XlsxWriter in constant-memory mode: each row is flushed as soon as the next
 one starts, so rows go out in order and memory stays flat however many members there
-are. The numbers come from SQL aggregates over the *published* months (the latest
-version of each committee's month); Python touches one row per branch and per member,
-never a ledger entry. A committee's export covers its whole subtree — every committee
-under it grades its own branches — so the root committee's workbook holds every member.
+are. The branches and their published months come from ``selectors.year_selection``,
+the selection the PDF reads too (the latest version of each month of every committee
+of the subtree), so the root committee's workbook holds every branch and member under
+it; Python touches one row per branch and per member, never a ledger entry.
+
+Every sheet is laid out for printing (secretaries print and stamp these): A4
+landscape, one page wide, the header row repeated on every page, the committee and
+year in the page header and page numbers in the footer.
 
 Headers are translated with ``gettext`` at write time: the task renders them under the
 requesting user's language.
@@ -18,18 +22,18 @@ from collections.abc import Callable, Iterator
 from decimal import Decimal
 
 import xlsxwriter
-from django.db.models import Count, DecimalField, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, DecimalField, Q, Sum
 from django.utils.translation import gettext as _
 
-from branches.activities.compliance import branches_under, compliance_matrix, member_training_hours, year_months
-from branches.grading.annual import HALF_CENT, MONTHS_IN_YEAR, annual_version
-from branches.grading.engine import half_up
-from branches.grading.models import AnnualGrade, Publication, PublishedBranchScore, PublishedMemberScore, Talk
+from branches.activities.compliance import compliance_matrix, member_training_hours
+from branches.grading.annual import HALF_CENT, MONTHS_IN_YEAR
+from branches.grading.models import AnnualGrade, PublishedMemberScore, Talk
 from branches.models import OrgUnit
 from members.ledger.models import Category
 from members.models import Member, MemberHonour
 
 from .safe import write_row
+from .selectors import YearSelection, year_selection
 
 Progress = Callable[[int], None]
 SUM_FIELD = DecimalField(max_digits=12, decimal_places=2)
@@ -42,25 +46,6 @@ STEPS = {"summary": 2, "compliance": 20, "members": 30, "talks": 95}
 
 
 # --- selectors -------------------------------------------------------------------------
-
-
-def year_publications(*, committee: OrgUnit, year: int) -> list[int]:
-    """The publications that count for ``year`` in ``committee``'s subtree: the latest
-    version of each (committee, month). A few dozen ids at most."""
-    newest = (
-        Publication.objects.filter(committee_id=OuterRef("committee_id"), month=OuterRef("month"))
-        .order_by("-version")
-        .values("pk")[:1]
-    )
-    return list(
-        Publication.objects.filter(
-            committee__path__startswith=committee.path,
-            month__gte=datetime.date(year, 1, 1),
-            month__lt=datetime.date(year + 1, 1, 1),
-        )
-        .filter(pk=Subquery(newest))
-        .values_list("pk", flat=True)
-    )
 
 
 def member_year_scores(*, publication_ids: list[int]):
@@ -103,19 +88,48 @@ def _honours(members) -> dict[int, str]:
 
 # --- the workbook ----------------------------------------------------------------------
 
+A4 = 9  # XlsxWriter's paper code
+HEADER_LIMIT = 250  # Excel refuses a page header or footer over 255 characters
+
+
+def _header_text(text: str) -> str:
+    """``text`` as literal text in a page header or footer, where ``&`` starts a code."""
+    return text.replace("&", "&&")
+
 
 class Sheet:
-    """A worksheet with a header row, frozen panes, column widths and an autofilter."""
+    """A worksheet with a header row, frozen panes, column widths, an autofilter and a
+    print layout: A4 landscape, one page wide however many pages tall, the header row
+    repeated on every page, ``title`` (committee and year) and the sheet's name in the
+    page header, "page n of N" in the footer, printed gridlines."""
 
-    def __init__(self, workbook, formats: dict, name: str, columns: list[tuple[str, int]], freeze_cols: int = 0):
+    def __init__(
+        self, workbook, formats: dict, name: str, columns: list[tuple[str, int]], *, title: str, freeze_cols: int = 0
+    ):
         self.ws = workbook.add_worksheet(name[:31])
         self.formats = formats
         self.ncols = len(columns)
+        # Constant-memory mode writes rows in order: the header row's height comes first.
+        self.ws.set_row(0, 30)
         for col, (header, width) in enumerate(columns):
             self.ws.set_column(col, col, width)
             self.ws.write_string(0, col, header, formats["header"])
         self.ws.freeze_panes(1, freeze_cols)
+        self._print_layout(title=title, name=name)
         self.row = 0
+
+    def _print_layout(self, *, title: str, name: str) -> None:
+        ws = self.ws
+        ws.set_paper(A4)
+        ws.set_landscape()
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(0)
+        ws.hide_gridlines(0)  # print the grid: the cells have no borders of their own
+        ws.set_margins(left=0.4, right=0.4, top=0.75, bottom=0.6)
+        header = f"&L{_header_text(title)}&R{_header_text(name)}"
+        ws.set_header(header[:HEADER_LIMIT], {"margin": 0.3})
+        # The translation keeps the codes: &P is the page, &N the number of pages.
+        ws.set_footer("&C" + _("Page &P of &N"), {"margin": 0.3})
 
     def write(self, values: list, col_formats: dict | None = None) -> None:
         self.row += 1
@@ -126,7 +140,9 @@ class Sheet:
 
 
 def _formats(workbook) -> dict:
-    header = workbook.add_format({"bold": True, "bg_color": "#F2DCDB", "border": 1, "text_wrap": True})
+    header = workbook.add_format(
+        {"bold": True, "bg_color": "#F2DCDB", "border": 1, "text_wrap": True, "valign": "vcenter"}
+    )
     points = workbook.add_format({"num_format": "0.00"})
     whole = workbook.add_format({"num_format": "0"})
     hours = workbook.add_format({"num_format": "0.0"})
@@ -144,40 +160,28 @@ def _label(choices, value: str) -> str:
     return str(dict(choices).get(value, value)) if value else ""
 
 
-def _summary_sheet(workbook, formats, *, committee, year, publication_ids, entries) -> None:
-    months = year_months(year)
-    columns = [(_("code"), 12), (_("name"), 28), (_("parent unit"), 24), (_("tier"), 10)]
+def _summary_sheet(workbook, formats, *, selection: YearSelection, title: str) -> None:
+    months = selection.months
+    # Narrow month columns (the headers wrap) keep the sheet legible on one page's width.
+    columns = [(_("code"), 10), (_("name"), 24), (_("parent unit"), 18), (_("tier"), 8)]
     for month in months:
         columns += [
-            (_("%(month)s total") % {"month": f"{month:%Y-%m}"}, 10),
-            (_("%(month)s rank") % {"month": f"{month:%Y-%m}"}, 8),
+            (_("%(month)s total") % {"month": f"{month:%Y-%m}"}, 7),
+            (_("%(month)s rank") % {"month": f"{month:%Y-%m}"}, 5),
         ]
     columns += [
-        (_("Mean monthly total"), 12),
-        (_("months published"), 10),
-        (_("proposed grade"), 12),
-        (_("confirmed grade"), 12),
-        (_("months in the bottom three"), 12),
+        (_("Mean monthly total"), 8),
+        (_("months published"), 6),
+        (_("proposed grade"), 8),
+        (_("confirmed grade"), 8),
+        (_("months in the bottom three"), 7),
         (_("bottom-three months"), 18),
     ]
-    sheet = Sheet(workbook, formats, _("Branch summary"), columns, freeze_cols=2)
-
-    scores: dict[int, dict[datetime.date, tuple]] = defaultdict(dict)
-    rows = PublishedBranchScore.objects.filter(publication_id__in=publication_ids).values_list(
-        "branch_id", "publication__month", "total", "rank", "bottom_three"
-    )
-    for branch_id, month, total, rank, bottom in rows.iterator(chunk_size=CHUNK):
-        scores[branch_id][month] = (total, rank, bottom)
-    grades = {
-        g.branch_id: g
-        for g in AnnualGrade.objects.filter(committee__path__startswith=committee.path, year=year).only(
-            "branch_id", "proposed_grade", "final_grade"
-        )
-    }
-    parents = dict(OrgUnit.objects.filter(pk__in={e.branch.parent_id for e in entries}).values_list("pk", "name"))
-    for entry in entries:
-        branch = entry.branch
-        monthly = scores.get(branch.pk, {})
+    sheet = Sheet(workbook, formats, _("Branch summary"), columns, title=title, freeze_cols=2)
+    rows = selection.branches
+    parents = dict(OrgUnit.objects.filter(pk__in={r.branch.parent_id for r in rows}).values_list("pk", "name"))
+    for row in rows:
+        branch, grade = row.branch, row.grade
         values: list = [
             branch.code,
             branch.name,
@@ -185,31 +189,29 @@ def _summary_sheet(workbook, formats, *, committee, year, publication_ids, entri
             _label(OrgUnit.Tier.choices, branch.tier),
         ]
         for month in months:
-            total, rank, _bottom = monthly.get(month, (None, None, False))
-            values += [total, rank]
-        published = [m[0] for m in monthly.values()]
-        mean = half_up(sum(published, Decimal("0")) / len(published)) if published else None
-        bottom_months = sorted(m for m, row in monthly.items() if row[2])
-        grade = grades.get(branch.pk)
+            score = row.scores.get(month)
+            values += [score.total, score.rank] if score else [None, None]
+        bottom_months = row.bottom_months
         values += [
-            mean,
-            len(published),
+            row.mean,
+            row.months,
             _label(AnnualGrade.Grade.choices, grade.proposed_grade) if grade else "",
             _label(AnnualGrade.Grade.choices, grade.final_grade) if grade else "",
-            len(bottom_months),
+            row.bottom,
             "、".join(f"{m:%Y-%m}" for m in bottom_months),
         ]
         sheet.write(values)  # ranks and counts are ints: format "0"
     sheet.finish()
 
 
-def _compliance_sheet(workbook, formats, *, year, entries, today) -> None:
-    months = year_months(year)
-    columns = [(_("code"), 12), (_("name"), 28)]
-    columns += [(f"{month:%Y-%m}", 9) for month in months]
-    columns += [(_("Met"), 8), (_("Required"), 8)]
-    sheet = Sheet(workbook, formats, _("Meetings compliance"), columns, freeze_cols=2)
-    branches = [e.branch for e in entries]
+def _compliance_sheet(workbook, formats, *, selection: YearSelection, title: str, today) -> None:
+    months = selection.months
+    columns = [(_("code"), 10), (_("name"), 24)]
+    columns += [(f"{month:%Y-%m}", 8) for month in months]
+    # Counts of required activities (meetings), not class hours.
+    columns += [(_("Requirements met"), 9), (_("Requirements"), 9)]
+    sheet = Sheet(workbook, formats, _("Meetings compliance"), columns, title=title, freeze_cols=2)
+    branches = [r.branch for r in selection.branches]
     cells = compliance_matrix(branches=branches, months=months, today=today)
     for branch in branches:
         values: list = [branch.code, branch.name]
@@ -223,22 +225,9 @@ def _compliance_sheet(workbook, formats, *, year, entries, today) -> None:
     sheet.finish()
 
 
-def _members_sheet(workbook, formats, *, committee, year, publication_ids, progress: Progress) -> None:
-    category_labels = dict(Category.choices)
-    columns = [(_("employee number"), 12), (_("Name"), 10), (_("branch"), 28), (_("status"), 10)]
-    columns += [(str(category_labels[c]), 10) for c in CATEGORIES]
-    columns += [
-        (_("Total points"), 10),
-        (_("months counted"), 8),
-        (_("Annual stars"), 8),
-        (_("Class hours"), 8),
-        (_("honours"), 30),
-    ]
-    sheet = Sheet(workbook, formats, _("Members"), columns, freeze_cols=2)
-    col_formats = {4 + len(CATEGORIES) + 3: formats["hours"]}  # the other numbers: "0.00" or "0"
-
-    version = annual_version(committee=committee, year=year)
-    bands = [
+def _star_bands(version) -> list[tuple[int, Decimal]]:
+    """The year's star bands: twelve times the month bands, less half a cent (see annual)."""
+    return [
         (n, band * MONTHS_IN_YEAR - HALF_CENT)
         for n, band in (
             (5, version.star5_from),
@@ -247,6 +236,33 @@ def _members_sheet(workbook, formats, *, committee, year, publication_ids, progr
             (2, version.star2_from),
         )
     ]
+
+
+def _members_sheet(workbook, formats, *, selection: YearSelection, title: str, progress: Progress) -> None:
+    committee, year, publication_ids = selection.committee, selection.year, selection.publication_ids
+    category_labels = dict(Category.choices)
+    columns = [(_("employee number"), 12), (_("Name"), 10), (_("branch"), 24), (_("status"), 10)]
+    columns += [(str(category_labels[c]), 9) for c in CATEGORIES]
+    columns += [
+        (_("Total points"), 9),
+        (_("months counted"), 7),
+        (_("Annual stars"), 7),
+        (_("Class hours"), 7),
+        (_("honours"), 30),
+    ]
+    sheet = Sheet(workbook, formats, _("Members"), columns, title=title, freeze_cols=2)
+    col_formats = {4 + len(CATEGORIES) + 3: formats["hours"]}  # the other numbers: "0.00" or "0"
+
+    # Stars by the bands of the committee that grades the member's branch, as its annual
+    # page rates them; a member placed outside the subtree by the requesting committee's.
+    grader = {r.branch.pk: r.committee for r in selection.branches}
+    bands_of: dict[int | None, list] = {}
+
+    def bands(branch_id: int | None) -> list:
+        if branch_id not in bands_of:
+            bands_of[branch_id] = _star_bands(selection.star_version(grader.get(branch_id)))
+        return bands_of[branch_id]
+
     members = export_members(committee=committee, publication_ids=publication_ids)
     ids = members.values("pk")
     hours = member_training_hours(members=ids, year=year)
@@ -256,15 +272,15 @@ def _members_sheet(workbook, formats, *, committee, year, publication_ids, progr
 
     scores: Iterator[dict] = member_year_scores(publication_ids=publication_ids).iterator(chunk_size=CHUNK)
     score = next(scores, None)
-    rows = members.order_by("pk").values_list("pk", "employee_no", "name", "branch__name", "status")
+    rows = members.order_by("pk").values_list("pk", "employee_no", "name", "branch_id", "branch__name", "status")
     zero = Decimal("0.00")
-    for n, (pk, employee_no, name, branch_name, status) in enumerate(rows.iterator(chunk_size=CHUNK), 1):
+    for n, (pk, employee_no, name, branch_id, branch_name, status) in enumerate(rows.iterator(chunk_size=CHUNK), 1):
         while score is not None and score["member_id"] < pk:
             score = next(scores, None)
         mine = score if score is not None and score["member_id"] == pk else None
         points = [(mine[c] or zero).quantize(CENT) if mine else zero for c in CATEGORIES]
         total = (mine["total"] or zero).quantize(CENT) if mine else zero
-        stars = next((s for s, band in bands if total >= band), 1)
+        stars = next((s for s, band in bands(branch_id) if total >= band), 1)
         sheet.write(
             [
                 employee_no,
@@ -285,18 +301,20 @@ def _members_sheet(workbook, formats, *, committee, year, publication_ids, progr
     sheet.finish()
 
 
-def _talks_sheet(workbook, formats, *, committee, year) -> None:
+def _talks_sheet(workbook, formats, *, committee, year, title: str) -> None:
     columns = [
-        (_("month"), 10),
-        (_("code"), 12),
-        (_("branch"), 28),
-        (_("held on"), 12),
+        (_("month"), 9),
+        (_("code"), 10),
+        (_("branch"), 24),
+        (_("held on"), 11),
         (_("talk held by"), 12),
         (_("talk held with"), 12),
         (_("notes"), 50),
         (_("agreed actions"), 50),
     ]
-    sheet = Sheet(workbook, formats, _("Talks"), columns, freeze_cols=0)
+    sheet = Sheet(workbook, formats, _("Talks"), columns, title=title, freeze_cols=0)
+    # Notes and actions wrap within their columns rather than run off the printed page.
+    wrap = {col: {**formats["cell"], "string": formats["wrap"]} for col in (6, 7)}
     talks = (
         Talk.objects.filter(
             committee__path__startswith=committee.path,
@@ -307,7 +325,7 @@ def _talks_sheet(workbook, formats, *, committee, year) -> None:
         .values_list("month", "branch__code", "branch__name", "held_on", "talked_by", "talked_with", "notes", "actions")
     )
     for month, code, branch_name, held_on, by, with_, notes, actions in talks.iterator(chunk_size=CHUNK):
-        sheet.write([f"{month:%Y-%m}", code, branch_name, held_on, by, with_, notes, actions])
+        sheet.write([f"{month:%Y-%m}", code, branch_name, held_on, by, with_, notes, actions], wrap)
     sheet.finish()
 
 
@@ -316,22 +334,18 @@ def write_year_xlsx(
 ) -> None:
     """Write ``committee``'s year-end workbook for ``year`` to ``path``."""
     progress(STEPS["summary"])
-    publication_ids = year_publications(committee=committee, year=year)
-    entries = branches_under(unit=committee, year=year)
+    selection = year_selection(committee=committee, year=year)
+    title = _("%(committee)s %(year)s year-end report") % {"committee": committee.name, "year": year}
     workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True})
     try:
         formats = _formats(workbook)
-        _summary_sheet(
-            workbook, formats, committee=committee, year=year, publication_ids=publication_ids, entries=entries
-        )
+        _summary_sheet(workbook, formats, selection=selection, title=title)
         progress(STEPS["compliance"])
-        _compliance_sheet(workbook, formats, year=year, entries=entries, today=today)
+        _compliance_sheet(workbook, formats, selection=selection, title=title, today=today)
         progress(STEPS["members"])
-        _members_sheet(
-            workbook, formats, committee=committee, year=year, publication_ids=publication_ids, progress=progress
-        )
+        _members_sheet(workbook, formats, selection=selection, title=title, progress=progress)
         progress(STEPS["talks"])
-        _talks_sheet(workbook, formats, committee=committee, year=year)
+        _talks_sheet(workbook, formats, committee=committee, year=year, title=title)
     finally:
         workbook.close()
     progress(100)

@@ -7,14 +7,14 @@ writes all rows in one transaction or shows the preview again."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from branches.access import writable_branches
+from branches.downloads import file_response
 
 from . import services
 from .forms import RosterUploadForm
@@ -34,9 +34,7 @@ def _require_writable(user):
 def import_template(request):
     branches = _require_writable(request.user)
     content = roster_template(branch=branches.order_by("path").first())
-    response = HttpResponse(content, content_type=XLSX)
-    response["Content-Disposition"] = content_disposition_header(True, "党员名册导入模板.xlsx")
-    return response
+    return file_response(content, filename="党员名册导入模板.xlsx", content_type=XLSX)
 
 
 @login_required

@@ -273,3 +273,34 @@ def test_export_year_refuses_a_missing_directory(tree, tmp_path):
             "--out",
             str(tmp_path / "no" / "x.xlsx"),
         )
+
+
+# --- the form's default year -----------------------------------------------------------
+
+
+def publish_month(committee, on: datetime.date) -> None:
+    from branches.grading.models import GradingRun, Publication
+
+    run = GradingRun.objects.create(committee=committee, month=on, state=GradingRun.State.SUCCEEDED)
+    Publication.objects.create(committee=committee, month=on, version=1, run=run)
+
+
+def form_year(client, committee) -> int:
+    return client.get(reverse("reports:exports", args=[committee.pk])).context["form"].initial["year"]
+
+
+def test_the_form_offers_the_latest_year_with_a_published_month(tree, users, login):
+    publish_month(tree.plant, datetime.date(2022, 11, 1))
+    publish_month(tree.plant, datetime.date(2023, 2, 1))
+    publish_month(tree.other, datetime.date(2024, 5, 1))  # another committee's year is not the plant's
+    client = login(users.admin)
+    assert form_year(client, tree.plant) == 2023
+    # The root's subtree holds the other committee's publications too.
+    assert form_year(client, tree.root) == 2024
+
+
+def test_the_form_offers_this_year_when_nothing_was_ever_published(tree, users, login):
+    page = login(users.committee).get(reverse("reports:exports", args=[tree.plant.pk]))
+    year = timezone.localdate().year
+    assert page.context["form"].initial["year"] == year
+    assert f'value="{year}"'.encode() in page.content

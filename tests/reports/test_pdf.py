@@ -206,9 +206,9 @@ def test_a_secretary_under_the_committee_downloads_the_board_as_a_chinese_named_
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     disposition = response["Content-Disposition"]
-    assert disposition.startswith("attachment") and "filename*=utf-8''" in disposition
+    assert disposition.startswith("attachment") and "filename*=UTF-8''" in disposition
     assert "%E6%8E%92%E5%90%8D%E6%A6%9C" in disposition  # 排名榜
-    assert "连铸作业区党支部" in text_of(b"".join(response.streaming_content))
+    assert "连铸作业区党支部" in text_of(response.content)
 
 
 def test_a_month_not_published_is_a_404(year, users, login):
@@ -218,7 +218,7 @@ def test_a_month_not_published_is_a_404(year, users, login):
 def test_committee_staff_download_any_dossier_of_the_committee(year, users, login):
     response = login(users.committee).get(dossier_url(year, year.branch_b))
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
-    assert "设备党支部" in text_of(b"".join(response.streaming_content))
+    assert "设备党支部" in text_of(response.content)
 
 
 def test_a_secretary_downloads_their_own_dossier_but_not_another_branchs(year, users, login):

@@ -270,3 +270,34 @@ def test_an_empty_year_still_makes_a_valid_workbook(tmp_path, tree):
     workbook = export(tmp_path, tree.plant, year=2020)
     assert len(workbook.worksheets) == 4
     assert set(rows_by(workbook.worksheets[0])) == {"BRA", "BRB"}
+
+
+def test_the_compliance_totals_are_headed_as_requirements_not_class_hours(tmp_path, tree, year_data):
+    workbook = export(tmp_path, tree.plant)
+    assert header(workbook.worksheets[1])[14:16] == ["已落实事项数", "应开事项数"]
+    for sheet in workbook.worksheets:
+        assert "要求学时" not in header(sheet)
+
+
+def test_every_sheet_prints_on_a4_landscape_one_page_wide_with_its_header_row_on_every_page(tmp_path, tree, year_data):
+    workbook = export(tmp_path, tree.plant)
+    for sheet in workbook.worksheets:
+        setup = sheet.page_setup
+        assert setup.orientation == "landscape", sheet.title
+        assert int(setup.paperSize) == 9  # A4
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage
+        # One page wide (an absent fitToWidth is OOXML's default, 1), any number of pages tall.
+        assert (int(setup.fitToWidth or 1), int(setup.fitToHeight)) == (1, 0)
+        assert sheet.print_title_rows == "$1:$1"
+        assert sheet.page_margins.left < 0.7 and sheet.page_margins.top >= 0.5
+        assert sheet.oddHeader.left.text == "炼钢厂党委2025年度报表"
+        assert sheet.oddHeader.right.text == sheet.title
+        assert sheet.oddFooter.center.text == "第 &P 页 / 共 &N 页"
+        assert sheet.print_options.gridLines
+
+
+def test_an_ampersand_in_a_committee_name_prints_as_text_in_the_page_header(tmp_path, tree):
+    tree.plant.name = "炼钢&轧钢党委"
+    tree.plant.save(update_fields=["name"])
+    sheet = export(tmp_path, tree.plant).worksheets[0]
+    assert sheet.oddHeader.left.text == "炼钢&&轧钢党委2025年度报表"  # "&&" is a literal "&" in a page header

@@ -7,18 +7,20 @@ does not exist. The download also checks that the file has not expired.
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
+from branches.downloads import stored_file_response
 from branches.forms import CrispyForm, call_service
 from branches.grading.access import get_committee_for_user
 
 from .. import services
 from ..models import ReportFile
+from ..selectors import latest_published_year
 from ..tasks import generate_report
 
 
@@ -40,7 +42,9 @@ def _get_report_for_user(user, pk: int) -> ReportFile:
 @require_http_methods(["GET", "POST"])
 def exports(request, committee_pk: int):
     committee = get_committee_for_user(request.user, committee_pk, manage=True)
-    form = ExportForm(request.POST or None, initial={"year": timezone.localdate().year - 1})
+    # The year a committee most likely wants: the latest one with a published month.
+    year = latest_published_year(committee=committee) or timezone.localdate().year
+    form = ExportForm(request.POST or None, initial={"year": year})
     if request.method == "POST" and form.is_valid():
         report = call_service(
             form,
@@ -79,7 +83,7 @@ def download(request, pk: int):
         return render(
             request, "reports/export_gone.html", {"report": report, "committee": report.committee}, status=404
         )
-    return FileResponse(report.file.open("rb"), as_attachment=True, filename=report.filename)
+    return stored_file_response(report.file, filename=report.filename, as_attachment=True)
 
 
 urlpatterns = [

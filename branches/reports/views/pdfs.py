@@ -9,22 +9,22 @@ or branch that does not exist.
 """
 
 import datetime
-import io
 
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
+from django.http import Http404, HttpResponse
 from django.urls import path
 from django.utils.translation import gettext as _
 
 from branches.access import user_scope
+from branches.downloads import file_response
 from branches.grading.access import can_manage_grading, get_committee_for_user
 from branches.models import OrgUnit
 
 from .. import pdf
 
 
-def _pdf_response(content: bytes, filename: str) -> FileResponse:
-    return FileResponse(io.BytesIO(content), as_attachment=True, filename=filename, content_type="application/pdf")
+def _pdf_response(content: bytes, filename: str) -> HttpResponse:
+    return file_response(content, filename=filename, content_type="application/pdf")
 
 
 @login_required
