@@ -190,6 +190,7 @@ class MonthRow:
     score: PublishedBranchScore | None
     met: int
     required: int
+    tracked: bool = True
 
     @property
     def dimensions(self) -> list[Decimal | None]:
@@ -210,7 +211,15 @@ def branch_dossier_context(selection: YearSelection, row: BranchYear) -> dict:
     rows = []
     for month in months:
         cell = cells.get((branch.pk, month))
-        rows.append(MonthRow(month, row.scores.get(month), cell.met if cell else 0, cell.required if cell else 0))
+        rows.append(
+            MonthRow(
+                month,
+                row.scores.get(month),
+                cell.met if cell else 0,
+                cell.required if cell else 0,
+                cell.tracked if cell else True,
+            )
+        )
     grader = _grading_committee(selection, row)
     members = list(
         annual.member_annual_stars(
@@ -257,6 +266,7 @@ def branch_dossier_context(selection: YearSelection, row: BranchYear) -> dict:
         "dimensions": dimension_labels(),
         "compliance_met": sum(r.met for r in rows),
         "compliance_required": sum(r.required for r in rows),
+        "untracked_months": sum(1 for r in rows if not r.tracked),
     }
 
 

@@ -24,6 +24,7 @@ from decimal import Decimal
 import xlsxwriter
 from django.db.models import Count, DecimalField, Q, Sum
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from branches.activities.compliance import compliance_matrix, member_training_hours
 from branches.grading.annual import HALF_CENT, MONTHS_IN_YEAR
@@ -219,7 +220,10 @@ def _compliance_sheet(workbook, formats, *, selection: YearSelection, title: str
         for month in months:
             cell = cells[(branch.pk, month)]
             met, required = met + cell.met, required + cell.required
-            values.append(f"{cell.met}/{cell.required}" if cell.required else "")
+            if not cell.tracked:
+                values.append(pgettext("not tracked", "n/t"))
+            else:
+                values.append(f"{cell.met}/{cell.required}" if cell.required else "")
         values += [met, required]
         sheet.write(values)
     sheet.finish()

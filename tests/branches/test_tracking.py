@@ -148,3 +148,26 @@ def test_only_an_administrator_sets_the_first_tracked_month(tree, users, login):
     login(users.admin).post(url, {"tracked_from": ""})
     tree.plant.refresh_from_db()
     assert tree.plant.tracked_from is None
+
+
+def test_the_year_end_files_mark_untracked_months_and_count_only_tracked_ones(tree, tmp_path):
+    import openpyxl
+    from django.utils import translation
+    from pypdf import PdfReader
+
+    from branches.reports.pdf import write_year_pdf
+    from branches.reports.xlsx import write_year_xlsx
+
+    track(tree.root, JULY)
+    publish(tree.plant, JULY, [(tree.branch_a, "90.00"), (tree.branch_b, "80.00")])
+    with translation.override("zh-hans"):
+        write_year_xlsx(tmp_path / "year.xlsx", committee=tree.plant, year=2025, today=datetime.date(2026, 1, 10))
+        write_year_pdf(tmp_path / "year.pdf", committee=tree.plant, year=2025, progress=lambda pct: None)
+    workbook = openpyxl.load_workbook(tmp_path / "year.xlsx")
+    sheet = next(ws for ws in workbook.worksheets if "三会一课" in ws.title)
+    row = {row[0]: row for row in sheet.iter_rows(values_only=True)}[tree.branch_a.code]
+    assert list(row[2:8]) == ["未纳入"] * 6  # January to June
+    assert row[8] == "0/4"  # July: 支委会, two party groups' meetings, 主题党日, none logged
+    assert row[-1] == 6 * 4 + 2 * 2  # required: July to December only
+    text = "".join(page.extract_text() for page in PdfReader(tmp_path / "year.pdf").pages)
+    assert "0/28" in text and "未纳入" in text and "0/52" not in text
