@@ -10,6 +10,7 @@ with development defaults.
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -61,6 +62,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_celery_beat",
     "axes",
+    "csp",
     "branches",
     "members",
     "members.ledger.apps.LedgerConfig",
@@ -73,6 +75,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Early, so every response gets the policy: static files, lock-outs, errors.
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "partybuild.middleware.LanguageMiddleware",
@@ -191,6 +195,25 @@ GRADING_TALK_DUE_DAYS = env.int("PARTYBUILD_TALK_DUE_DAYS", default=15)
 
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+# Scripts and styles only from our own static files: no inline <script>, no on*=
+# handlers, no style="" attributes (tests/test_csp.py checks every page). htmx is told
+# by <meta name="htmx-config"> not to inject its indicator <style>; ECharts draws its
+# tooltips on the canvas. The PDFs (WeasyPrint) are rendered server-side and are not
+# subject to it.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 if PRODUCTION:
     # Intranets often terminate TLS at a proxy; these follow the proxy's header.
