@@ -2,8 +2,12 @@
 client's address from a trusted proxy header only, and a lock-out page in words."""
 
 import datetime
+import os
+import subprocess
+import sys
 
 import pytest
+from django.conf import settings as django_settings
 from django.test import RequestFactory
 from django.urls import reverse
 
@@ -127,6 +131,29 @@ def test_client_ip_reads_a_single_valued_header(settings):
     settings.CLIENT_IP_HEADER = "X-Real-IP"
     settings.TRUSTED_PROXY_COUNT = 1
     assert client_ip(request_from(X_REAL_IP="2001:db8::1", X_FORWARDED_FOR="6.6.6.6")) == "2001:db8::1"
+
+
+def settings_error(**environ) -> str:
+    """What importing the settings with these variables says (empty when it succeeds)."""
+    env = {**os.environ, "DATABASE_URL": "", **environ}
+    result = subprocess.run(
+        [sys.executable, "-c", "import partybuild.settings"],
+        cwd=django_settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return result.stderr
+
+
+def test_a_wrong_proxy_configuration_stops_the_settings_loudly():
+    assert settings_error(PARTYBUILD_CLIENT_IP_HEADER="X-Forwarded-For") == ""
+    assert "is not a header name" in settings_error(PARTYBUILD_CLIENT_IP_HEADER="X-Forwarded-For: 1.2.3.4")
+    assert "PARTYBUILD_TRUSTED_PROXIES must be at least 1" in settings_error(
+        PARTYBUILD_CLIENT_IP_HEADER="X-Real-IP", PARTYBUILD_TRUSTED_PROXIES="0"
+    )
+    assert "AXES_IP_FAILURE_LIMIT must be at least 1" in settings_error(AXES_IP_FAILURE_LIMIT="0")
 
 
 # --- the lock-out page ------------------------------------------------------------------------------
