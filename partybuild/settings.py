@@ -10,6 +10,7 @@ with development defaults.
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -61,6 +62,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_celery_beat",
     "axes",
+    "csp",
     "branches",
     "members",
     "members.ledger.apps.LedgerConfig",
@@ -73,6 +75,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Early, so every response gets the policy: static files, lock-outs, errors.
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "partybuild.middleware.LanguageMiddleware",
@@ -140,14 +144,41 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Login throttling: after AXES_FAILURE_LIMIT failures for one user name from one
-# address, further attempts are refused for AXES_COOLOFF_TIME hours.
+# Login throttling (django-axes, with partybuild.throttle's handler): after
+# AXES_FAILURE_LIMIT failures for one user name from one address, or
+# AXES_IP_FAILURE_LIMIT failures from one address whatever the user names, further
+# attempts from there are refused for AXES_COOLOFF_TIME hours.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_IP_FAILURE_LIMIT = env.int("AXES_IP_FAILURE_LIMIT", default=20)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
+# The per-user count is axes' own (user name + address); the per-address count is added
+# by the handler, so a successful login resets only that user's failures, never the
+# address's (an attacker with one valid account cannot clear the address's count).
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "partybuild.throttle.LoginThrottleHandler"
+AXES_CLIENT_IP_CALLABLE = "partybuild.throttle.client_ip"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+if AXES_FAILURE_LIMIT < 1 or AXES_IP_FAILURE_LIMIT < 1:
+    raise ImproperlyConfigured("AXES_FAILURE_LIMIT and AXES_IP_FAILURE_LIMIT must be at least 1.")
+
+# The client's address for the throttle. Without a header it is REMOTE_ADDR, the
+# socket's peer: nothing a client sends can change it. Behind reverse proxies, name
+# the header they set (X-Forwarded-For, X-Real-IP) and how many of them append to it;
+# the address is then the one the outermost trusted proxy saw (for X-Forwarded-For
+# the N-th entry from the right), and whatever a client put further left is ignored.
+CLIENT_IP_HEADER = env.str("PARTYBUILD_CLIENT_IP_HEADER", default="").strip()
+TRUSTED_PROXY_COUNT = env.int("PARTYBUILD_TRUSTED_PROXIES", default=1)
+if CLIENT_IP_HEADER:
+    if not all(c.isalnum() or c == "-" for c in CLIENT_IP_HEADER):
+        raise ImproperlyConfigured(
+            f"PARTYBUILD_CLIENT_IP_HEADER={CLIENT_IP_HEADER!r} is not a header name (e.g. X-Forwarded-For)."
+        )
+    if TRUSTED_PROXY_COUNT < 1:
+        raise ImproperlyConfigured(
+            "PARTYBUILD_TRUSTED_PROXIES must be at least 1 when PARTYBUILD_CLIENT_IP_HEADER is set."
+        )
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -197,6 +228,25 @@ GRADING_TALK_DUE_DAYS = env.int("PARTYBUILD_TALK_DUE_DAYS", default=15)
 
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+# Scripts and styles only from our own static files: no inline <script>, no on*=
+# handlers, no style="" attributes (tests/test_csp.py checks every page). htmx is told
+# by <meta name="htmx-config"> not to inject its indicator <style>; ECharts draws its
+# tooltips on the canvas. The PDFs (WeasyPrint) are rendered server-side and are not
+# subject to it.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 if PRODUCTION:
     # Intranets often terminate TLS at a proxy; these follow the proxy's header.

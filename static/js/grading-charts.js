@@ -3,6 +3,8 @@
  * An element  <div data-chart="history|distribution" data-chart-source="ID">  is drawn
  * from the JSON of  {{ data|json_script:"ID" }}.  Numbers arrive as strings (Decimal on
  * the server) and are turned into numbers here, for drawing only; null is a gap.
+ * Tooltips are drawn on the canvas (renderMode "richText"): ECharts' HTML tooltips carry
+ * style="" attributes, which the Content-Security-Policy refuses.
  */
 (function () {
   "use strict";
@@ -28,7 +30,7 @@
     // A branch's total (left axis, 0–100) and rank (right axis, 1 at the top).
     history: function (d) {
       return {
-        tooltip: { trigger: "axis" },
+        tooltip: { trigger: "axis", renderMode: "richText" },
         legend: { data: [d.total_label, d.rank_label] },
         grid: { left: 48, right: 48, top: 36, bottom: 32 },
         xAxis: { type: "category", data: d.months },
@@ -45,7 +47,7 @@
     // How many branches' totals fall in each 10-point bin.
     distribution: function (d) {
       return {
-        tooltip: { trigger: "axis" },
+        tooltip: { trigger: "axis", renderMode: "richText" },
         grid: { left: 40, right: 16, top: 36, bottom: 32 },
         xAxis: { type: "category", data: d.labels },
         yAxis: { type: "value", minInterval: 1, name: d.series },

@@ -47,13 +47,38 @@ def browser():
         browser.close()
 
 
+# Every page reports what the Content-Security-Policy refused as a console error.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", function (event) {
+  console.error("CSP violation: " + event.violatedDirective + " blocked " + (event.blockedURI || "inline")
+    + " at " + event.sourceFile + ":" + event.lineNumber);
+});
+"""
+
+
 @pytest.fixture
-def page(browser):
+def csp_violations():
+    """What the policy refused during the test, from Chromium's console; must stay empty."""
+    return []
+
+
+@pytest.fixture
+def page(browser, csp_violations):
     context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
+    context.add_init_script(REPORT_CSP_VIOLATIONS)
     page = context.new_page()
     page.set_default_timeout(15_000)
+
+    def on_console(message):
+        text = message.text
+        if message.type == "error" and ("Content Security Policy" in text or text.startswith("CSP violation")):
+            csp_violations.append(f"{page.url}: {text}")
+
+    page.on("console", on_console)
     yield page
     context.close()
+    # Every journey doubles as a check that nothing the pages need is refused.
+    assert csp_violations == [], "the Content-Security-Policy refused something"
 
 
 @pytest.fixture

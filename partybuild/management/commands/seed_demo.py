@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -130,8 +131,20 @@ class Command(BaseCommand):
             help=f"months of organisational life (activities, attendance, points): that many complete months "
             f"before this one and this month so far (default {DEFAULT_MONTHS}; 0 in bulk mode)",
         )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="run even with PARTYBUILD_ENV=production (the demo's invented members and known passwords)",
+        )
 
     def handle(self, *args, **options):
+        if settings.PARTYBUILD_ENV == "production" and not options["force"]:
+            # Demo logins with a published password and invented members do not belong in
+            # a live installation; a demo container runs as production too, hence --force.
+            raise CommandError(
+                "PARTYBUILD_ENV is production: seed_demo would add invented members and logins with a known "
+                "password to this installation. Run it with --force if this is a demo installation."
+            )
         self.verbosity = options["verbosity"]
         members, branches = options["members"], options["branches"]
         if branches < 1 or members < 3 * branches:
