@@ -249,3 +249,7 @@ class MemberHonour(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_on is None
+
+
+# The roster import's model lives with the import; importing it here registers it.
+from members.imports.models import RosterUpload  # noqa: E402,F401

@@ -20,36 +20,41 @@ PROBATION_YEARS = 1
 
 def member_validate(
     *,
-    birth_date: datetime.date,
-    joined_on: datetime.date,
-    status: str,
+    birth_date: datetime.date | None,
+    joined_on: datetime.date | None,
+    status: str | None,
     converted_on: datetime.date | None,
-    branch: OrgUnit,
+    branch: OrgUnit | None,
     group: OrgUnit | None,
-    employee_no: str,
+    employee_no: str | None,
     exclude_pk: int | None = None,
     today: datetime.date | None = None,
 ) -> None:
     """Raise a ``ValidationError`` keyed by field for everything wrong with a member's
-    data. Forms, imports and services all go through here, so the rules live once."""
+    data. Forms, imports and services all go through here, so the rules live once.
+
+    ``None`` for any argument but ``converted_on`` (where it means "no date") skips the
+    rules that need that value: the roster import reports a missing or unreadable cell
+    itself and still wants every other rule's message at once. The import also passes
+    ``employee_no=None``, having checked all its numbers in one query."""
     today = today or timezone.localdate()
     errors: dict[str, list[str]] = {}
 
     def add(field: str, message: str) -> None:
         errors.setdefault(field, []).append(message)
 
-    if birth_date >= today:
+    if birth_date is not None and birth_date >= today:
         add("birth_date", _("The date of birth must be in the past."))
-    if joined_on > today:
+    if joined_on is not None and joined_on > today:
         add("joined_on", _("The date of joining cannot be in the future."))
-    if joined_on < add_years(birth_date, MIN_JOINING_AGE):
+    if joined_on is not None and birth_date is not None and joined_on < add_years(birth_date, MIN_JOINING_AGE):
         add("joined_on", _("A member joins the Party at %(age)s or older.") % {"age": MIN_JOINING_AGE})
     if status == Member.Status.FULL and converted_on is None:
         add("converted_on", _("A full member has a date of conversion."))
     if status == Member.Status.PROBATIONARY and converted_on is not None:
         add("converted_on", _("A probationary member has no date of conversion yet."))
     if converted_on is not None:
-        if converted_on < add_years(joined_on, PROBATION_YEARS):
+        if joined_on is not None and converted_on < add_years(joined_on, PROBATION_YEARS):
             add(
                 "converted_on",
                 _("Conversion comes at the earliest one year after joining (%(date)s).")
@@ -57,15 +62,20 @@ def member_validate(
             )
         if converted_on > today:
             add("converted_on", _("The date of conversion cannot be in the future."))
-    if not branch.is_branch:
-        add("branch", _("Members belong to a party branch."))
-    if group is not None and (not group.is_group or group.parent_id != branch.pk):
-        add("group", _("The party group %(group)s does not belong to %(branch)s.") % {"group": group, "branch": branch})
-    duplicate = Member.objects.filter(employee_no=employee_no)
-    if exclude_pk is not None:
-        duplicate = duplicate.exclude(pk=exclude_pk)
-    if duplicate.exists():
-        add("employee_no", _("Employee number %(no)s is already in use.") % {"no": employee_no})
+    if branch is not None:
+        if not branch.is_branch:
+            add("branch", _("Members belong to a party branch."))
+        if group is not None and (not group.is_group or group.parent_id != branch.pk):
+            add(
+                "group",
+                _("The party group %(group)s does not belong to %(branch)s.") % {"group": group, "branch": branch},
+            )
+    if employee_no is not None:
+        duplicate = Member.objects.filter(employee_no=employee_no)
+        if exclude_pk is not None:
+            duplicate = duplicate.exclude(pk=exclude_pk)
+        if duplicate.exists():
+            add("employee_no", _("Employee number %(no)s is already in use.") % {"no": employee_no})
     if errors:
         raise ValidationError(errors)
 

@@ -1,20 +1,32 @@
-"""Roster import from Excel: parse and validate every row first, then write all of it in
-one transaction or nothing.
+"""Roster import from Excel: read the workbook once, check every row, then write all of
+it in one transaction or nothing.
 
-``parse_roster`` reads an .xlsx (openpyxl, read-only), matches the Chinese headers,
-normalises what people type into Excel (full-width digits and letters, stray spaces,
-dates as date cells or as 2019-07-01, 2019/7/1, 2019.7.1, 2019年7月1日) and checks each
-row against the database and the uploader's write scope. Member rules come from
-``members.services.member_validate``, so an import refuses exactly what the member form
-refuses. ``roster_import_apply`` writes the rows through the member services.
+``roster_read`` reads the first sheet of an .xlsx with the bounded reader in ``xlsx``
+(only the template's columns, at most ``MAX_ROWS`` rows, sizes checked before parsing)
+into a ``RosterSheet`` of raw cells. The upload page keeps that sheet as a
+``RosterUpload`` for its uploader; preview and confirm never read the file again.
+
+``roster_check`` normalises what people type into Excel (full-width digits and letters,
+stray spaces, dates as date cells or as 2019-07-01, 2019/7/1, 2019.7.1, 2019年7月1日) and
+checks each row against the database as it is now and the importer's write scope, and
+reports every problem of every row at once: each cell, the rules of
+``members.services.member_validate`` (so an import refuses exactly what the member form
+refuses; a rule is skipped only when a value it needs is missing or unreadable),
+duplicates and scope. ``roster_import_apply`` writes the rows through the member
+services.
+
+A code or employee number outside the importer's scope gets the same message as one
+that does not exist (branch codes) or is taken (employee numbers, which are unique across
+the installation, as the member form says too): the report never tells what lies outside.
 """
 
 import datetime
 import re
+import secrets
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -22,14 +34,20 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from branches.access import writable_branches
 from branches.models import OrgUnit
 from members import services as member_services
 from members.models import Member, Membership
 
+from . import xlsx
+from .models import RosterUpload
+from .xlsx import RosterFileError
+
 MAX_ROWS = 5000
+# The header row is looked for in the first rows only (a title or two may come first).
+HEADER_ROWS = 10
 
 
 @dataclass(frozen=True)
@@ -42,7 +60,7 @@ class Column:
 
 COLUMNS = (
     Column("employee_no", "工号", True, gettext_lazy("employee number")),
-    Column("name", "姓名", True, gettext_lazy("name")),
+    Column("name", "姓名", True, pgettext_lazy("person", "name")),
     Column("gender", "性别", True, gettext_lazy("gender")),
     Column("birth_date", "出生日期", True, gettext_lazy("date of birth")),
     Column("ethnicity", "民族", False, gettext_lazy("ethnicity")),
@@ -77,8 +95,13 @@ COMPARED = ("name", "gender", "birth_date", "ethnicity", "phone", "branch", "gro
 COMPARED += ("joined_on", "converted_on")
 
 
-class RosterFileError(ValidationError):
-    """The upload as a whole cannot be read: not a spreadsheet, no header row, too big."""
+class CellView(NamedTuple):
+    """One cell of the preview: what the system understood (or, if it could not read the
+    cell, what was typed) and whether the cell has an error."""
+
+    key: str
+    text: str
+    flagged: bool
 
 
 @dataclass
@@ -95,11 +118,22 @@ class RowResult:
     # (column label, old, new) for a "changed" row, as display strings.
     changes: list[tuple[str, str, str]] = field(default_factory=list)
     member: Member | None = None
+    # Each cell as typed (normalised text), for cells that could not be understood.
+    raw: dict[str, str] = field(default_factory=dict)
+    # Columns whose cell could not be read or resolved, and columns with any error.
+    unreadable: set[str] = field(default_factory=set)
+    flagged: set[str] = field(default_factory=set)
+    cells: list[CellView] = field(default_factory=list)
 
     def error(self, column: str | None, message: str) -> None:
         if column is not None:
+            self.flagged.add(column)
             message = _("%(column)s: %(message)s") % {"column": COLUMN_BY_KEY[column].header, "message": message}
         self.errors.append(message)
+
+    def unreadable_cell(self, column: str, message: str) -> None:
+        self.unreadable.add(column)
+        self.error(column, message)
 
     @property
     def branch_changes(self) -> bool:
@@ -174,87 +208,102 @@ def display_value(key: str, value: Any) -> str:
 # --- reading the workbook --------------------------------------------------------------
 
 
-def _read_rows(file: IO[bytes]) -> tuple[dict[str, int], list[tuple[int, tuple]]]:
-    """The header map (column key → index) and the non-empty data rows with their Excel
-    row numbers."""
-    from openpyxl import load_workbook
+@dataclass(frozen=True)
+class RosterSheet:
+    """The template's columns of a roster's data rows, as read from the workbook: what an
+    upload keeps. Cells are text, numbers or ISO dates (JSON as it is)."""
 
-    try:
-        if hasattr(file, "seek"):
-            file.seek(0)
-        workbook = load_workbook(file, read_only=True, data_only=True)
-    except Exception:  # zip, XML, key and type errors all mean the same to the user
-        raise RosterFileError(_("This is not a valid Excel file (.xlsx).")) from None
-    try:
-        if not workbook.worksheets:
-            raise RosterFileError(_("The workbook has no sheets."))
-        sheet = workbook.worksheets[0]
-        wanted = {c.header: c.key for c in COLUMNS}
-        header: dict[str, int] | None = None
-        rows: list[tuple[int, tuple]] = []
-        try:
-            for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
-                if header is None:
-                    found = {wanted[h]: i for i, h in enumerate(map(normalise_header, cells)) if h in wanted}
-                    if "employee_no" in found and "name" in found:
-                        header = found
-                    elif number >= 10:
-                        break
-                    continue
-                if all(normalise_text(cell) == "" for cell in cells):
-                    continue
-                rows.append((number, cells))
-                if len(rows) > MAX_ROWS:
-                    raise RosterFileError(_("A roster may have at most %(max)s rows.") % {"max": MAX_ROWS})
-        except RosterFileError:
-            raise
-        except Exception:
-            raise RosterFileError(_("This is not a valid Excel file (.xlsx).")) from None
-    finally:
-        workbook.close()
+    columns: tuple[str, ...]  # column keys found in the header, in template order
+    rows: list[tuple[int, list[Any]]]  # (Excel row number, a cell per column)
+
+    def to_json(self) -> tuple[list[str], list[list[Any]]]:
+        return list(self.columns), [[number, cells] for number, cells in self.rows]
+
+    @classmethod
+    def from_json(cls, columns: list[str], rows: list[list[Any]]) -> "RosterSheet":
+        return cls(columns=tuple(columns), rows=[(number, cells) for number, cells in rows])
+
+
+def _json_cell(value: xlsx.Cell) -> Any:
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
+
+
+def _match_header(cells: dict[int, xlsx.Cell]) -> dict[int, str] | None:
+    """The template's columns in a row of cells (index → key), if it is the header row:
+    it names at least 工号 and 姓名. A column named twice counts where it comes first."""
+    wanted = {c.header: c.key for c in COLUMNS}
+    found: dict[int, str] = {}
+    for index in sorted(cells):
+        key = wanted.get(normalise_header(cells[index]))
+        if key is not None and key not in found.values():
+            found[index] = key
+    return found if {"employee_no", "name"} <= set(found.values()) else None
+
+
+def roster_read(file: IO[bytes]) -> RosterSheet:
+    """Read the first sheet of an uploaded roster: the header row (within the first
+    ``HEADER_ROWS`` rows), then the template's columns of the non-blank rows below it.
+    Raises ``RosterFileError`` for a file that is not a workbook, is too big, has no
+    header or misses required columns, or has more than ``MAX_ROWS`` rows."""
+    header, rows = xlsx.read_first_sheet(
+        file,
+        match_header=_match_header,
+        header_rows=HEADER_ROWS,
+        max_rows=MAX_ROWS,
+        too_many=lambda: RosterFileError(_("A roster may have at most %(max)s rows.") % {"max": MAX_ROWS}),
+    )
     if header is None:
         raise RosterFileError(
             _("No header row found: the first sheet needs the columns of the template (工号, 姓名, …).")
         )
-    missing = [c.header for c in COLUMNS if c.required and c.key not in header]
+    present = set(header.values())
+    missing = [c.header for c in COLUMNS if c.required and c.key not in present]
     if missing:
         raise RosterFileError(_("Columns missing: %(columns)s.") % {"columns": "、".join(missing)})
-    return header, rows
+    columns = tuple(c.key for c in COLUMNS if c.key in present)
+    return RosterSheet(
+        columns=columns,
+        rows=[(number, [_json_cell(cells.get(key)) for key in columns]) for number, cells in rows],
+    )
 
 
-def _cell(cells: tuple, header: dict[str, int], key: str) -> Any:
-    index = header.get(key)
-    if index is None or index >= len(cells):
-        return None
-    return cells[index]
+def roster_columns(sheet: RosterSheet) -> list[Column]:
+    """The columns the preview shows: those of the file, and the date of entering the
+    branch (it defaults to the day of the import)."""
+    return [c for c in COLUMNS if c.key in sheet.columns or c.key == "started_on"]
 
 
-def _parse_cells(result: RowResult, cells: tuple, header: dict[str, int]) -> None:
-    """Fill ``result.values`` with cleaned values; errors for what cannot be read.
-    Branch and group stay as text here (resolved against the database later)."""
+DATE_KEYS = ("birth_date", "joined_on", "converted_on", "started_on")
+
+
+def _parse_cells(result: RowResult, cells: dict[str, Any], present: set[str]) -> None:
+    """Fill ``result.values`` with cleaned values and report every cell that cannot be
+    read. Branch and group stay as text here (resolved against the database later)."""
     values = result.values
     for column in COLUMNS:
-        raw = _cell(cells, header, column.key)
-        if column.key in ("birth_date", "joined_on", "converted_on", "started_on"):
+        raw = cells.get(column.key)
+        result.raw[column.key] = normalise_text(raw)
+        if column.key in DATE_KEYS:
             try:
                 value = parse_date(raw)
             except ValueError:
-                result.error(
+                result.unreadable_cell(
                     column.key,
                     _("%(value)s is not a date; write it as 2019-07-01 or 2019年7月1日.")
                     % {"value": normalise_text(raw)},
                 )
                 value = None
-                values[column.key + "_invalid"] = True
-        elif column.key in ("employee_no", "branch", "phone"):
-            value = normalise_code(raw) if column.key != "phone" else normalise_text(raw)
+        elif column.key in ("employee_no", "branch"):
+            value = normalise_code(raw)
         elif column.key == "name":
             value = normalise_name(raw)
         else:
             value = normalise_text(raw)
-        if column.key in header or column.required:
+        if column.key in present or column.required:
             values[column.key] = value
-        if column.required and value in (None, "") and not values.get(column.key + "_invalid"):
+        if column.required and value in (None, "") and column.key not in result.unreadable:
             result.error(column.key, _("This field is required."))
     for key, limit in MAX_LENGTHS.items():
         if len(values.get(key) or "") > limit:
@@ -262,20 +311,20 @@ def _parse_cells(result: RowResult, cells: tuple, header: dict[str, int]) -> Non
     if values.get("gender"):
         gender = GENDERS.get(values["gender"])
         if gender is None:
-            result.error("gender", _("%(value)s is not a gender; write 男 or 女.") % {"value": values["gender"]})
+            result.unreadable_cell(
+                "gender", _("%(value)s is not a gender; write 男 or 女.") % {"value": values["gender"]}
+            )
         values["gender"] = gender
     if values.get("status"):
         status = STATUSES.get(values["status"].replace(" ", ""))
         if status is None:
-            result.error(
+            result.unreadable_cell(
                 "status",
                 _("%(value)s is not a member status; write 预备党员 or 正式党员.") % {"value": values["status"]},
             )
         values["status"] = status
     if values.get("phone") and not PHONE_RE.match(values["phone"]):
         result.error("phone", _("Enter a phone number of digits, spaces, + or -."))
-    for key in [k for k in values if k.endswith("_invalid")]:
-        del values[key]
 
 
 # --- validation against the database ---------------------------------------------------
@@ -293,27 +342,36 @@ def parse_roster(
     branches: QuerySet[OrgUnit] | None = None,
     today: datetime.date | None = None,
 ) -> list[RowResult]:
-    """Read and check every row of the roster; writes nothing. The scope is ``branches``
-    (the branches the importer may write to) or, by default, ``writable_branches(user)``.
-    Raises ``RosterFileError`` when the file as a whole cannot be read."""
+    """Read a workbook and check every row (``roster_read`` then ``roster_check``)."""
+    return roster_check(roster_read(file), user=user, branches=branches, today=today)
+
+
+def roster_check(
+    sheet: RosterSheet,
+    *,
+    user: AbstractBaseUser | None = None,
+    branches: QuerySet[OrgUnit] | None = None,
+    today: datetime.date | None = None,
+) -> list[RowResult]:
+    """Check every row of a roster against the database as it is now; writes nothing.
+    The scope is ``branches`` (the branches the importer may write to) or, by default,
+    ``writable_branches(user)``. Each row gets all its errors, not the first one."""
     today = today or timezone.localdate()
     if branches is None:
         branches = writable_branches(user)
-    header, raw_rows = _read_rows(file)
+    present = set(sheet.columns)
     results = []
-    for number, cells in raw_rows:
+    for number, cells in sheet.rows:
         result = RowResult(row=number)
-        _parse_cells(result, cells, header)
+        _parse_cells(result, dict(zip(sheet.columns, cells, strict=False)), present)
         results.append(result)
 
-    writable_ids = set(branches.values_list("pk", flat=True))
+    # Only branches in scope are looked up: a code outside it reads as one that does not exist.
     codes = {r.values["branch"] for r in results if r.values.get("branch")}
-    units = {u.code: u for u in OrgUnit.objects.filter(code__in=codes)}
+    units = {u.code: u for u in branches.filter(code__in=codes)}
     groups = {
         (g.parent_id, g.name): g
-        for g in OrgUnit.objects.filter(
-            kind=OrgUnit.Kind.GROUP, dissolved_on__isnull=True, parent__in=[u for u in units.values() if u.is_branch]
-        )
+        for g in OrgUnit.objects.filter(kind=OrgUnit.Kind.GROUP, dissolved_on__isnull=True, parent__in=units.values())
     }
     numbers = defaultdict(list)
     for r in results:
@@ -327,61 +385,83 @@ def parse_roster(
             "member_id", "started_on"
         )
     )
+    # The branches of the members named in the file that the importer may write to.
+    writable_ids = set(branches.filter(pk__in={m.branch_id for m in existing.values()}).values_list("pk", flat=True))
 
+    found = _Found(numbers, existing, writable_ids, units, groups, open_periods, today)
+    columns = roster_columns(sheet)
     for r in results:
-        values = r.values
-        no = values.get("employee_no")
-        if no and len(numbers[no]) > 1:
-            others = ", ".join(str(n) for n in numbers[no] if n != r.row)
-            r.error(
-                "employee_no", _("Employee number %(no)s also appears in row %(rows)s.") % {"no": no, "rows": others}
+        _check_row(r, found)
+        r.cells = _cell_views(r, columns)
+    return results
+
+
+@dataclass(frozen=True)
+class _Found:
+    """What the database holds about a roster's codes and numbers, read in a few queries."""
+
+    numbers: dict[str, list[int]]  # employee number → the rows it appears in
+    existing: dict[str, Member]  # employee number → member, anywhere
+    writable_ids: set[int]  # the branches of those members that the importer may write to
+    units: dict[str, OrgUnit]  # code → branch in scope
+    groups: dict[tuple[int, str], OrgUnit]  # (branch pk, name) → party group
+    open_periods: dict[int, datetime.date]  # member pk → start of the current membership
+    today: datetime.date
+
+
+def _check_row(r: RowResult, found: _Found) -> None:
+    values = r.values
+    today = found.today
+    no = values.get("employee_no")
+    if no and len(found.numbers[no]) > 1:
+        others = ", ".join(str(n) for n in found.numbers[no] if n != r.row)
+        r.error("employee_no", _("Employee number %(no)s also appears in row %(rows)s.") % {"no": no, "rows": others})
+    member = found.existing.get(no) if no else None
+    if member is not None:
+        if member.branch_id not in found.writable_ids:
+            # Employee numbers are unique across the installation; the member form says
+            # the same. Nothing tells that the member is outside the importer's scope.
+            r.error("employee_no", _("Employee number %(no)s is already in use.") % {"no": no})
+            member = None
+        elif not member.is_active:
+            r.error("employee_no", _("%(member)s has left; their record can no longer be edited.") % {"member": member})
+            member = None
+    r.member = member
+
+    branch = None
+    code = values.get("branch")
+    if code:
+        branch = found.units.get(code)
+        if branch is None:
+            # The same words for no such unit, a unit that is not a branch, a dissolved
+            # branch and a branch outside the scope.
+            r.unreadable_cell("branch", _("No branch you may import into has the code %(code)s.") % {"code": code})
+    values["branch"] = branch
+
+    group = None
+    group_name = values.get("group")
+    if group_name and branch is None:
+        r.unreadable.add("group")  # cannot be looked up without a branch; shown as typed
+    elif group_name:
+        group = found.groups.get((branch.pk, group_name))
+        if group is None:
+            r.unreadable_cell(
+                "group",
+                _("%(branch)s has no party group named %(group)s.") % {"branch": branch.name, "group": group_name},
             )
-        member = existing.get(no) if no else None
-        if member is not None:
-            if member.branch_id not in writable_ids:
-                r.error("employee_no", _("Employee number %(no)s belongs to a member outside your scope.") % {"no": no})
-                member = None
-            elif not member.is_active:
-                r.error(
-                    "employee_no", _("%(member)s has left; their record can no longer be edited.") % {"member": member}
-                )
-                member = None
-        r.member = member
+    if "group" in values:
+        values["group"] = group
 
-        branch = None
-        code = values.get("branch")
-        if code:
-            unit = units.get(code)
-            if unit is None:
-                r.error("branch", _("No unit has the code %(code)s.") % {"code": code})
-            elif not unit.is_branch:
-                r.error("branch", _("%(unit)s (%(code)s) is not a party branch.") % {"unit": unit.name, "code": code})
-            elif unit.pk not in writable_ids:
-                r.error("branch", _("Branch %(code)s is outside your scope.") % {"code": code})
-            else:
-                branch = unit
-        values["branch"] = branch
-
-        group = None
-        group_name = values.get("group")
-        if group_name and branch is not None:
-            group = groups.get((branch.pk, group_name))
-            if group is None:
-                r.error(
-                    "group",
-                    _("%(branch)s has no party group named %(group)s.") % {"branch": branch.name, "group": group_name},
-                )
-        if "group" in values:
-            values["group"] = group
-
-        started_on = values.get("started_on") or today
+    started_on = values.get("started_on")
+    if "started_on" not in r.unreadable:
+        started_on = started_on or today
         values["started_on"] = started_on
         if started_on > today:
             r.error("started_on", _("The date cannot be in the future."))
         elif values.get("joined_on") and started_on < values["joined_on"] and (member is None or r.branch_changes):
             r.error("started_on", _("A member enters a branch on or after joining the Party."))
         if member is not None and branch is not None and branch != member.branch:
-            began = open_periods.get(member.pk)
+            began = found.open_periods.get(member.pk)
             if began is not None and started_on <= began:
                 r.error(
                     "started_on",
@@ -389,37 +469,50 @@ def parse_roster(
                     % {"date": began.isoformat()},
                 )
 
-        if (
-            branch is not None
-            and all(values.get(k) for k in ("birth_date", "joined_on", "status", "employee_no"))
-            and (not group_name or group is not None)
-        ):
-            try:
-                member_services.member_validate(
-                    birth_date=values["birth_date"],
-                    joined_on=values["joined_on"],
-                    status=values["status"],
-                    converted_on=values.get("converted_on"),
-                    branch=branch,
-                    group=group,
-                    employee_no=no,
-                    exclude_pk=r.member.pk if r.member else (existing[no].pk if no in existing else None),
-                    today=today,
-                )
-            except ValidationError as exc:
-                for key, messages in exc.message_dict.items():
-                    column = key if key in FIELD_COLUMNS else None
-                    for message in messages:
-                        r.error(column, message)
+    # The member rules run whatever else is wrong; a rule whose value is missing or
+    # unreadable is skipped (that cell has its own message already).
+    try:
+        member_services.member_validate(
+            birth_date=values.get("birth_date"),
+            joined_on=values.get("joined_on"),
+            status=values.get("status") or None,
+            converted_on=values.get("converted_on"),
+            branch=branch,
+            group=group,
+            employee_no=None,  # checked above for all rows in one query
+            today=today,
+        )
+    except ValidationError as exc:
+        for key, messages in exc.message_dict.items():
+            if key in r.unreadable:
+                continue
+            column = key if key in FIELD_COLUMNS else None
+            for message in messages:
+                r.error(column, message)
 
-        if r.errors:
-            r.status = RowResult.ERROR
-        elif member is None:
-            r.status = RowResult.NEW
+    if r.errors:
+        r.status = RowResult.ERROR
+    elif member is None:
+        r.status = RowResult.NEW
+    else:
+        r.changes = _changes(member, values)
+        r.status = RowResult.CHANGED if r.changes else RowResult.UNCHANGED
+
+
+def _cell_views(r: RowResult, columns: list[Column]) -> list[CellView]:
+    """What the preview shows of a row: the understood values (dates as dates, categories
+    by their names, the branch and group by name), or as typed where unreadable."""
+    views = []
+    for column in columns:
+        key = column.key
+        if key in r.unreadable:
+            text = r.raw.get(key) or "—"
+        elif key == "started_on" and r.member is not None and not r.branch_changes:
+            text = "—"  # only a new member or a transfer uses it
         else:
-            r.changes = _changes(member, values)
-            r.status = RowResult.CHANGED if r.changes else RowResult.UNCHANGED
-    return results
+            text = display_value(key, r.values.get(key))
+        views.append(CellView(key, text, key in r.flagged))
+    return views
 
 
 def _changes(member: Member, values: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -506,63 +599,64 @@ def roster_import_apply(*, rows: list[RowResult], user: AbstractBaseUser | None)
 
 # --- keeping an upload between preview and confirm -------------------------------------
 
-UPLOAD_DIR = "roster-imports"
 UPLOAD_MAX_AGE = datetime.timedelta(days=1)
-TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+UPLOADS_KEPT_PER_USER = 5
 
 
-def _upload_path(user_pk: int, token: str) -> str:
-    return f"{UPLOAD_DIR}/{user_pk}/{token}.xlsx"
+def _uploads_of(user: AbstractBaseUser):
+    """The user's uploads that have not expired: nobody else's token finds anything."""
+    return RosterUpload.objects.filter(user=user, created_at__gte=timezone.now() - UPLOAD_MAX_AGE)
 
 
-def roster_upload_store(*, user: AbstractBaseUser, file: IO[bytes]) -> str:
-    """Keep the uploaded file under a random token in the uploader's own folder (so a
-    token is worthless to anyone else); uploads older than a day are removed."""
-    import secrets
-
-    from django.core.files.base import File
-    from django.core.files.storage import default_storage
-
-    roster_uploads_purge(user=user)
+@transaction.atomic
+def roster_upload_store(*, user: AbstractBaseUser, sheet: RosterSheet, file_name: str = "") -> str:
+    """Keep a read roster for its uploader under a random token; expired uploads (of
+    anyone) and all but the user's latest few go."""
+    RosterUpload.objects.filter(created_at__lt=timezone.now() - UPLOAD_MAX_AGE).delete()
+    keep = RosterUpload.objects.filter(user=user).order_by("-created_at", "-pk")[: UPLOADS_KEPT_PER_USER - 1]
+    RosterUpload.objects.filter(user=user).exclude(pk__in=list(keep.values_list("pk", flat=True))).delete()
+    columns, rows = sheet.to_json()
     token = secrets.token_urlsafe(24)
-    if hasattr(file, "seek"):
-        file.seek(0)
-    default_storage.save(_upload_path(user.pk, token), File(file))
+    RosterUpload.objects.create(user=user, token=token, file_name=file_name[:255], columns=columns, rows=rows)
     return token
 
 
-def roster_upload_open(*, user: AbstractBaseUser, token: str) -> IO[bytes] | None:
-    """The stored upload of ``user`` under ``token``, or None (also for anyone else's)."""
-    from django.core.files.storage import default_storage
+def roster_upload_get(*, user: AbstractBaseUser, token: str) -> RosterSheet | None:
+    """The sheet ``user`` uploaded under ``token``, or None (also for anyone else's)."""
+    upload = _uploads_of(user).filter(token=token).first()
+    return RosterSheet.from_json(upload.columns, upload.rows) if upload is not None else None
 
-    if not TOKEN_RE.match(token):
+
+@dataclass
+class ImportOutcome:
+    """What confirming an upload did: the rows as checked now, and the summary of what
+    was written, or None with the rows (and ``error``) when nothing was."""
+
+    sheet: RosterSheet
+    rows: list[RowResult]
+    summary: dict[str, int] | None = None
+    error: str = ""
+
+
+@transaction.atomic
+def roster_upload_import(
+    *, user: AbstractBaseUser, token: str, branches: QuerySet[OrgUnit] | None = None
+) -> ImportOutcome | None:
+    """Check the stored upload again against the database as it is now and, without
+    errors, write all of it and forget the upload; None if there is no such upload.
+    The upload row stays locked until commit, so two confirms cannot both import."""
+    upload = _uploads_of(user).select_for_update().filter(token=token).first()
+    if upload is None:
         return None
-    path = _upload_path(user.pk, token)
-    if not default_storage.exists(path):
-        return None
-    return default_storage.open(path, "rb")
-
-
-def roster_upload_discard(*, user: AbstractBaseUser, token: str) -> None:
-    from django.core.files.storage import default_storage
-
-    if TOKEN_RE.match(token):
-        default_storage.delete(_upload_path(user.pk, token))
-
-
-def roster_uploads_purge(*, user: AbstractBaseUser) -> None:
-    from django.core.files.storage import default_storage
-
-    folder = f"{UPLOAD_DIR}/{user.pk}"
+    sheet = RosterSheet.from_json(upload.columns, upload.rows)
+    rows = roster_check(sheet, user=user, branches=branches)
+    outcome = ImportOutcome(sheet=sheet, rows=rows)
+    if any(r.status == RowResult.ERROR for r in rows):
+        return outcome
     try:
-        _dirs, files = default_storage.listdir(folder)
-    except FileNotFoundError:
-        return
-    cutoff = timezone.now() - UPLOAD_MAX_AGE
-    for name in files:
-        path = f"{folder}/{name}"
-        try:
-            if default_storage.get_modified_time(path) < cutoff:
-                default_storage.delete(path)
-        except (FileNotFoundError, NotImplementedError):
-            continue
+        outcome.summary = roster_import_apply(rows=rows, user=user)
+    except ValidationError as exc:  # the savepoint of roster_import_apply undid every row
+        outcome.error = " ".join(exc.messages)
+        return outcome
+    upload.delete()
+    return outcome

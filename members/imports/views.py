@@ -1,12 +1,13 @@
 """Roster import pages: download the template, upload → preview → confirm.
 
-The upload is kept in storage under a random token in the uploader's own folder between
-preview and confirm; confirm re-reads and re-checks it (the data may have changed) and
+The upload is read once, when it arrives, and its rows are kept for the uploader under a
+random token (``RosterUpload``); preview and confirm check those rows against the data
+and scope of the moment (they may have changed) without reading the file again. Confirm
 writes all rows in one transaction or shows the preview again."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -44,34 +45,22 @@ def import_upload(request):
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            services.parse_roster(upload, user=request.user)
+            sheet = services.roster_read(upload)
         except services.RosterFileError as exc:
             form.add_error("file", exc)
         else:
-            token = services.roster_upload_store(user=request.user, file=upload)
+            token = services.roster_upload_store(user=request.user, sheet=sheet, file_name=upload.name or "")
             return redirect("members:import_preview", token=token)
     return render(request, "members/import_upload.html", {"form": form})
 
 
-def _load_rows(request, token: str) -> list[services.RowResult]:
-    """Re-read and re-check the user's stored upload against today's data and scope."""
-    branches = _require_writable(request.user)
-    file = services.roster_upload_open(user=request.user, token=token)
-    if file is None:
-        raise Http404
-    with file:
-        try:
-            return services.parse_roster(file, branches=branches)
-        except services.RosterFileError:
-            raise Http404 from None  # it was readable when stored
-
-
-def _render_preview(request, token: str, rows: list[services.RowResult], *, status: int = 200, error: str = ""):
+def _render_preview(request, token, sheet, rows, *, status: int = 200, error: str = ""):
     return render(
         request,
         "members/import_preview.html",
         {
             "rows": rows,
+            "columns": services.roster_columns(sheet),
             "summary": services.roster_summary(rows),
             "has_errors": any(r.status == services.RowResult.ERROR for r in rows),
             "token": token,
@@ -83,20 +72,23 @@ def _render_preview(request, token: str, rows: list[services.RowResult], *, stat
 
 @login_required
 def import_preview(request, token: str):
-    return _render_preview(request, token, _load_rows(request, token))
+    branches = _require_writable(request.user)
+    sheet = services.roster_upload_get(user=request.user, token=token)
+    if sheet is None:
+        raise Http404
+    return _render_preview(request, token, sheet, services.roster_check(sheet, branches=branches))
 
 
 @login_required
 @require_POST
 def import_confirm(request, token: str):
-    rows = _load_rows(request, token)
-    if any(r.status == services.RowResult.ERROR for r in rows):
-        return _render_preview(request, token, rows, status=409)
-    try:
-        summary = services.roster_import_apply(rows=rows, user=request.user)
-    except ValidationError as exc:
-        return _render_preview(request, token, rows, status=409, error=" ".join(exc.messages))
-    services.roster_upload_discard(user=request.user, token=token)
+    branches = _require_writable(request.user)
+    outcome = services.roster_upload_import(user=request.user, token=token, branches=branches)
+    if outcome is None:
+        raise Http404
+    if outcome.summary is None:
+        return _render_preview(request, token, outcome.sheet, outcome.rows, status=409, error=outcome.error)
+    summary = outcome.summary
     messages.success(
         request,
         _("Roster imported: %(new)s new, %(changed)s changed, %(unchanged)s unchanged.")

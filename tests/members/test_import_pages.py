@@ -7,6 +7,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from members.imports import services
+from members.imports.models import RosterUpload
 from members.models import Member
 from tests import factories as f
 
@@ -134,7 +135,7 @@ def test_an_upload_that_is_not_a_spreadsheet_is_refused_on_the_form(tree, users,
     response = upload(client, content=content)
     assert response.status_code == 200
     assert response.context["form"].errors["file"]
-    assert not (settings.MEDIA_ROOT / services.UPLOAD_DIR).exists()
+    assert not RosterUpload.objects.exists()
     assert not Member.objects.exists()
 
 
@@ -171,3 +172,81 @@ def test_anonymous_visitors_are_sent_to_the_login_page(tree, client):
     for url in (reverse("members:import"), reverse("members:import_template")):
         response = client.get(url)
         assert response.status_code == 302 and "login" in response["Location"]
+
+
+def test_the_workbook_is_read_once_and_confirm_checks_the_stored_rows_again(tree, users, client, monkeypatch):
+    from members.imports import xlsx
+
+    reads = []
+    real = xlsx.read_first_sheet
+    monkeypatch.setattr(xlsx, "read_first_sheet", lambda *args, **kwargs: reads.append(1) or real(*args, **kwargs))
+    client.force_login(users.secretary)
+    token = token_of(upload(client, [NEW_ROW, NEW_ROW | {"工号": "AG2"}]))
+    assert statuses(client.get(reverse("members:import_preview", args=[token]))) == ["new", "new"]
+    assert statuses(client.get(reverse("members:import_preview", args=[token]))) == ["new", "new"]
+    assert client.post(reverse("members:import_confirm", args=[token])).status_code == 302
+    assert len(reads) == 1
+    assert set(Member.objects.values_list("employee_no", flat=True)) == {"AG1001", "AG2"}
+    assert not RosterUpload.objects.exists()
+
+
+def test_the_stored_rows_belong_to_the_uploader_and_hold_no_file(tree, users, client, settings):
+    client.force_login(users.secretary)
+    token = token_of(upload(client, [NEW_ROW]))
+    stored = RosterUpload.objects.get()
+    assert (stored.user, stored.token, stored.file_name) == (users.secretary, token, "roster.xlsx")
+    assert stored.columns == [c.key for c in services.COLUMNS]
+    assert stored.rows[0][0] == 2 and stored.rows[0][1][:4] == ["AG1001", "刘洋", "女", "1992-05-06"]
+    assert not (settings.MEDIA_ROOT).exists()
+
+
+def test_an_upload_expires_after_a_day_and_is_purged_by_the_next_one(tree, users, client):
+    import datetime
+
+    from django.utils import timezone
+
+    client.force_login(users.secretary)
+    token = token_of(upload(client, [NEW_ROW]))
+    RosterUpload.objects.update(created_at=timezone.now() - datetime.timedelta(days=1, minutes=1))
+    assert client.get(reverse("members:import_preview", args=[token])).status_code == 404
+    assert client.post(reverse("members:import_confirm", args=[token])).status_code == 404
+    assert not Member.objects.exists()
+    fresh = token_of(upload(client, [NEW_ROW]))
+    assert list(RosterUpload.objects.values_list("token", flat=True)) == [fresh]
+
+
+def test_a_crafted_workbook_is_refused_on_the_form_quickly_with_a_clear_message(tree, users, client):
+    import time
+
+    from .test_import_xlsx import shared_strings_bomb
+
+    client.force_login(users.secretary)
+    started = time.perf_counter()
+    response = upload(client, content=shared_strings_bomb(3_000_000, declared=3_000_000))
+    assert time.perf_counter() - started < 2
+    assert response.status_code == 200
+    [message] = response.context["form"].errors["file"]
+    assert "远超名册所需" in message
+    assert not RosterUpload.objects.exists()
+
+
+def test_the_preview_shows_the_understood_values_and_words_errors_like_the_badge(tree, users, client):
+    client.force_login(users.secretary)
+    rows = [
+        NEW_ROW | {"出生日期": "1992年5月6日", "党员类别": "预备"},
+        NEW_ROW | {"工号": "AG2", "出生日期": "1992-13-45", "所在支部编码": "BRX"},
+    ]
+    preview = client.get(reverse("members:import_preview", args=[token_of(upload(client, rows))]))
+    html = preview.content.decode()
+    assert '<td data-column="birth_date">1992-05-06</td>' in html
+    assert '<td data-column="gender">女</td>' in html
+    assert '<td data-column="status">预备党员</td>' in html
+    assert '<td data-column="branch">连铸作业区党支部</td>' in html
+    assert '<td data-column="group">第二党小组</td>' in html
+    assert 'data-flagged="1">1992-13-45</td>' in html
+    assert 'data-flagged="1">BRX</td>' in html
+    # The result of an error row says 错误, as the badge does; the last column is 说明.
+    assert '<span class="badge text-bg-danger">错误 1</span>' in html
+    assert '<td class="text-nowrap">错误</td>' in html
+    assert "<th>说明</th>" in html
+    assert "错误信息" not in html

@@ -5,6 +5,7 @@ import datetime
 import io
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.utils import timezone, translation
 from openpyxl import Workbook
@@ -12,6 +13,7 @@ from openpyxl import Workbook
 from members import services as member_services
 from members.imports import services
 from members.imports.services import COLUMNS, RosterFileError, RowResult
+from members.imports.xlsx import MAX_SHARED_STRINGS
 from members.models import Member, Membership
 from tests import factories as f
 
@@ -201,11 +203,11 @@ MATRIX = {
     "bad date": ({"出生日期": "1992-13-45"}, "出生日期: 1992-13-45 is not a date"),
     "bad gender": ({"性别": "未知"}, "未知 is not a gender"),
     "unknown status": ({"党员类别": "积极分子"}, "积极分子 is not a member status"),
-    "unknown branch code": ({"所在支部编码": "NOPE"}, "No unit has the code NOPE."),
-    "a committee is not a branch": ({"所在支部编码": "PLANT"}, "(PLANT) is not a party branch."),
-    "branch outside scope": ({"所在支部编码": "BRX"}, "Branch BRX is outside your scope."),
+    "unknown branch code": ({"所在支部编码": "NOPE"}, "No branch you may import into has the code NOPE."),
+    "a committee is not a branch": ({"所在支部编码": "PLANT"}, "No branch you may import into has the code PLANT."),
+    "branch outside scope": ({"所在支部编码": "BRX"}, "No branch you may import into has the code BRX."),
     "group not in branch": ({"党小组": "第一党小组", "所在支部编码": "BRB"}, "has no party group named 第一党小组"),
-    "employee no of a member outside scope": ({"工号": "OUTSIDER"}, "belongs to a member outside your scope"),
+    "employee no of a member outside scope": ({"工号": "OUTSIDER"}, "Employee number OUTSIDER is already in use."),
     "joined before 18": ({"出生日期": "2010-01-01"}, "A member joins the Party at 18 or older."),
     "conversion before one year": (
         {"党员类别": "正式党员", "入党日期": "2024-07-01", "转正日期": "2024-12-01"},
@@ -232,6 +234,139 @@ def test_each_kind_of_bad_row_is_reported_and_nothing_is_written_even_for_the_va
     with pytest.raises(Exception, match="nothing was imported"):
         services.roster_import_apply(rows=results, user=None)
     assert snapshot() == before
+
+
+def test_every_problem_of_a_row_is_reported_at_once(tree):
+    # The age and conversion rules used to wait until the branch, the group and every
+    # date were right, so a user fixed a row only to be told of the next problem.
+    row = NEW_ROW | {
+        "姓名": "",
+        "性别": "未知",
+        "出生日期": "2010-01-01",
+        "联系电话": "call me",
+        "所在支部编码": "NOPE",
+        "党小组": "第九党小组",
+        "党员类别": "正式党员",
+        "转正日期": None,
+        "进入本支部日期": "2099-01-01",
+    }
+    first, _second = parse([row, NEW_ROW], tree)  # and AG1001 twice
+    assert sorted(first.errors) == sorted(
+        [
+            "工号: Employee number AG1001 also appears in row 3.",
+            "姓名: This field is required.",
+            "性别: 未知 is not a gender; write 男 or 女.",
+            "联系电话: Enter a phone number of digits, spaces, + or -.",
+            "所在支部编码: No branch you may import into has the code NOPE.",
+            "进入本支部日期: The date cannot be in the future.",
+            "入党日期: A member joins the Party at 18 or older.",
+            "转正日期: A full member has a date of conversion.",
+        ]
+    )
+
+
+def test_the_member_rules_run_even_when_the_group_is_unknown_and_an_unreadable_date_is_not_reported_twice(tree):
+    row = NEW_ROW | {
+        "党小组": "第九党小组",
+        "入党日期": "2024-07-01",
+        "党员类别": "正式党员",
+        "转正日期": "2024-12-01",
+        "出生日期": "1992-13-45",
+    }
+    [result] = parse([row], tree)
+    assert sorted(result.errors) == sorted(
+        [
+            "出生日期: 1992-13-45 is not a date; write it as 2019-07-01 or 2019年7月1日.",
+            "党小组: 连铸作业区党支部 has no party group named 第九党小组.",
+            "转正日期: Conversion comes at the earliest one year after joining (2025-07-01).",
+        ]
+    )
+    [result] = parse([NEW_ROW | {"党员类别": "正式党员", "转正日期": "2025-13-01"}], tree)
+    assert result.errors == ["转正日期: 2025-13-01 is not a date; write it as 2019-07-01 or 2019年7月1日."]
+
+
+def test_the_row_report_shows_what_the_system_understood(tree):
+    member = f.MemberFactory(branch=tree.branch_a, group=tree.group_a1)
+    rows = [
+        NEW_ROW | {"出生日期": "1992年5月6日", "性别": " 女", "党员类别": "预备", "所在支部编码": "ＢＲＡ"},
+        NEW_ROW
+        | {"工号": "AG2", "出生日期": "1992-13-45", "性别": "X", "所在支部编码": "NOPE", "党小组": "第一党小组"},
+        row_for(member, 岗位="班长"),
+    ]
+    new, bad, changed = parse(rows, tree)
+    assert [c.key for c in new.cells] == [c.key for c in COLUMNS]
+    texts = {c.key: c.text for c in new.cells}
+    assert texts == {
+        "employee_no": "AG1001",
+        "name": "刘洋",
+        "gender": "Female",
+        "birth_date": "1992-05-06",
+        "ethnicity": "汉族",
+        "phone": "13800138000",
+        "branch": "连铸作业区党支部",
+        "group": "第二党小组",
+        "post": "点检员",
+        "status": "Probationary member",
+        "joined_on": "2025-07-01",
+        "converted_on": "—",
+        "started_on": "2025-07-01",
+    }
+    assert not any(c.flagged for c in new.cells)
+    # What could not be read is shown as typed, flagged; the rest as understood.
+    shown = {c.key: (c.text, c.flagged) for c in bad.cells}
+    assert shown["birth_date"] == ("1992-13-45", True)
+    assert shown["gender"] == ("X", True)
+    assert shown["branch"] == ("NOPE", True)
+    assert shown["group"] == ("第一党小组", False)  # cannot be looked up without a branch
+    assert shown["status"] == ("Probationary member", False)
+    # A member who stays in their branch does not use the date of entering it.
+    assert {c.key: c.text for c in changed.cells}["started_on"] == "—"
+
+
+@pytest.mark.parametrize("code", ["BRX", "OTHER", "GROUP", "X1", "PLANT", "A1"])
+def test_a_code_outside_the_scope_or_not_a_branch_reads_exactly_like_one_that_does_not_exist(tree, users, code):
+    def report(typed: str):
+        [result] = services.parse_roster(
+            workbook([NEW_ROW | {"所在支部编码": typed, "党小组": ""}]), user=users.secretary
+        )
+        return [e.replace(typed, "<code>") for e in result.errors], [
+            (c.key, c.text.replace(typed, "<code>"), c.flagged) for c in result.cells
+        ]
+
+    assert report(code) == report("NOSUCH")
+    assert report(code)[0] == ["所在支部编码: No branch you may import into has the code <code>."]
+
+
+def test_an_employee_number_outside_the_scope_gets_the_member_forms_words_and_nothing_more(tree, users):
+    f.MemberFactory(branch=tree.branch_x, employee_no="OUT1", name="李红梅")
+    gone = f.MemberFactory(branch=tree.branch_x, employee_no="OUT2", name="赵四")
+    member_services.member_leave(member=gone, on_date=D(2024, 1, 1), reason="transfer_out")
+    results = services.parse_roster(
+        workbook([NEW_ROW | {"工号": "OUT1"}, NEW_ROW | {"工号": "OUT2"}]), user=users.secretary
+    )
+    assert [r.errors for r in results] == [
+        ["工号: Employee number OUT1 is already in use."],
+        ["工号: Employee number OUT2 is already in use."],
+    ]
+    # Employee numbers are unique across the installation: the member form says the same.
+    with pytest.raises(ValidationError) as exc:
+        member_services.member_create(
+            **{k: v for k, v in _create_kwargs(tree).items() if k != "employee_no"}, employee_no="OUT1"
+        )
+    assert exc.value.message_dict["employee_no"] == ["Employee number OUT1 is already in use."]
+
+
+def _create_kwargs(tree) -> dict:
+    return {
+        "name": "刘洋",
+        "gender": "F",
+        "birth_date": D(1992, 5, 6),
+        "employee_no": "AG1",
+        "branch": tree.branch_a,
+        "status": "probationary",
+        "joined_on": D(2025, 7, 1),
+        "started_on": D(2025, 7, 1),
+    }
 
 
 def test_an_employee_number_twice_in_the_file_marks_both_rows_naming_the_other(tree, tmp_path):
@@ -405,3 +540,32 @@ def test_the_command_refuses_unknown_committees_users_and_files(tree, tmp_path):
         call_command("import_members", path, "--committee", "PLANT", "--user", "ghost")
     with pytest.raises(CommandError, match="Cannot read"):
         call_command("import_members", str(tmp_path / "missing.xlsx"), "--committee", "PLANT")
+
+
+def test_the_command_reads_the_file_once_with_the_bounded_reader(tree, tmp_path, monkeypatch):
+    from members.imports import xlsx
+
+    reads = []
+    real = xlsx.read_first_sheet
+    monkeypatch.setattr(xlsx, "read_first_sheet", lambda *args, **kwargs: reads.append(1) or real(*args, **kwargs))
+    call_command("import_members", write_file(tmp_path, [NEW_ROW]), "--committee", "PLANT", stdout=io.StringIO())
+    assert len(reads) == 1
+    assert Member.objects.filter(employee_no="AG1001").exists()
+
+
+def test_the_command_refuses_a_crafted_workbook_quickly(tree, tmp_path):
+    import time
+
+    from .test_import_xlsx import dimension_bomb, shared_strings_bomb
+
+    path = tmp_path / "strings.xlsx"
+    path.write_bytes(shared_strings_bomb(MAX_SHARED_STRINGS + 10, declared=None))
+    started = time.perf_counter()
+    with pytest.raises(CommandError, match="different texts"):
+        call_command("import_members", str(path), "--committee", "PLANT", stdout=io.StringIO())
+    path = tmp_path / "dimension.xlsx"
+    path.write_bytes(dimension_bomb())
+    out = io.StringIO()
+    call_command("import_members", str(path), "--committee", "PLANT", "--dry-run", stdout=out)
+    assert time.perf_counter() - started < 2
+    assert "1 rows: 1 new" in out.getvalue()

@@ -1,8 +1,9 @@
 """``manage.py import_members FILE --committee CODE [--dry-run] [--user USERNAME]``:
 import a roster workbook as staff of a party committee would from the browser.
 
-The scope is the committee's subtree. Every row is checked first and reported; with
-errors, or with ``--dry-run``, nothing is written. Otherwise all rows are written in one
+The file is read once, by the same bounded reader as an upload from the browser, and
+every row is checked with the committee's subtree as the scope and reported; with errors,
+or with ``--dry-run``, nothing is written. Otherwise all rows are written in one
 transaction. ``--user`` names the account recorded on the new membership periods.
 """
 
@@ -38,11 +39,13 @@ class Command(BaseCommand):
                 raise CommandError(f"No user is called {user!r}.")
         try:
             with open(file, "rb") as handle:
-                rows = services.parse_roster(handle, branches=services.committee_branches(unit))
+                sheet = services.roster_read(handle)
         except OSError as exc:
             raise CommandError(f"Cannot read {file}: {exc.strerror}") from None
         except services.RosterFileError as exc:
             raise CommandError(" ".join(exc.messages)) from None
+        # Read once, as the browser does; then checked against the committee's subtree.
+        rows = services.roster_check(sheet, branches=services.committee_branches(unit))
         for r in rows:
             name = f"{r.values.get('employee_no') or '—'} {r.values.get('name') or ''}".strip()
             self.stdout.write(f"row {r.row}: {LABELS[r.status]} {name}")
