@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from branches.converters import FIRST_MONTH, LAST_MONTH, month_in_range
 from branches.models import OrgUnit
 from branches.services import month_assert_open, month_label
 from members.ledger.services import rule_version_for
@@ -62,6 +63,13 @@ def grading_run_request(
     month = month.replace(day=1)
     if month > timezone.localdate().replace(day=1):
         raise ValidationError(_("%(month)s has not begun yet.") % {"month": month_label(month)})
+    if not month_in_range(month):
+        raise ValidationError(
+            {
+                "month": _("Choose a month from %(first)s to %(last)s.")
+                % {"first": month_label(FIRST_MONTH), "last": month_label(LAST_MONTH)}
+            }
+        )
     if request_key:
         run, _created = GradingRun.objects.get_or_create(
             request_key=request_key,

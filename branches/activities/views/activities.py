@@ -18,6 +18,7 @@ from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+import branches.converters  # noqa: F401  (registers the <id:>, <year:> and <month:> converters)
 from branches.access import can_write_unit, get_unit_for_user, visible_units, writable_branches
 from branches.choices import AttendanceStatus
 from branches.forms import call_service
@@ -267,11 +268,11 @@ def attachment_download(request, pk: int):
 urlpatterns = [
     path("", activity_list, name="list"),
     path("new/", activity_create, name="create"),
-    path("<int:pk>/", activity_detail, name="detail"),
-    path("<int:pk>/edit/", activity_edit, name="edit"),
-    path("<int:pk>/cancel/", activity_cancel, name="cancel"),
-    path("<int:pk>/attendance/<int:attendance_pk>/", attendance_update, name="attendance"),
-    path("<int:pk>/attachments/", attachment_upload, name="attachment_upload"),
-    path("attachments/<int:pk>/", attachment_download, name="attachment"),
-    path("calendar/<int:unit_pk>/<int:year>/<int:month>/", activity_calendar, name="calendar"),
+    path("<id:pk>/", activity_detail, name="detail"),
+    path("<id:pk>/edit/", activity_edit, name="edit"),
+    path("<id:pk>/cancel/", activity_cancel, name="cancel"),
+    path("<id:pk>/attendance/<id:attendance_pk>/", attendance_update, name="attendance"),
+    path("<id:pk>/attachments/", attachment_upload, name="attachment_upload"),
+    path("attachments/<id:pk>/", attachment_download, name="attachment"),
+    path("calendar/<id:unit_pk>/<year:year>/<month:month>/", activity_calendar, name="calendar"),
 ]

@@ -13,6 +13,7 @@ from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
 
+import branches.converters  # noqa: F401  (registers the <id:>, <year:> and <month:> converters)
 from branches.access import get_unit_for_user, user_scope
 from branches.models import OrgUnit
 from branches.selectors import unit_ancestors
@@ -136,7 +137,7 @@ def training_hours(request, unit_pk: int):
 
 
 urlpatterns = [
-    path("compliance/<int:unit_pk>/", compliance_matrix, name="compliance_matrix"),
-    path("compliance/<int:branch_pk>/<int:year>/<int:month>/", compliance_month, name="compliance_month"),
-    path("training/<int:unit_pk>/", training_hours, name="training_hours"),
+    path("compliance/<id:unit_pk>/", compliance_matrix, name="compliance_matrix"),
+    path("compliance/<id:branch_pk>/<year:year>/<month:month>/", compliance_month, name="compliance_month"),
+    path("training/<id:unit_pk>/", training_hours, name="training_hours"),
 ]

@@ -15,6 +15,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+import branches.converters  # noqa: F401  (registers the <id:>, <year:> and <month:> converters)
 from branches.forms import CrispyForm
 from branches.pages import service_form_page
 
@@ -161,7 +162,7 @@ def annual_members(request, committee_pk: int, year: int):
 
 
 urlpatterns = [
-    path("<int:committee_pk>/year/<int:year>/", annual, name="annual"),
-    path("<int:committee_pk>/year/<int:year>/members/", annual_members, name="annual_members"),
-    path("annual/<int:grade_pk>/confirm/", annual_confirm, name="annual_confirm"),
+    path("<id:committee_pk>/year/<year:year>/", annual, name="annual"),
+    path("<id:committee_pk>/year/<year:year>/members/", annual_members, name="annual_members"),
+    path("annual/<id:grade_pk>/confirm/", annual_confirm, name="annual_confirm"),
 ]

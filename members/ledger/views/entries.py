@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+import branches.converters  # noqa: F401  (registers the <id:>, <year:> and <month:> converters)
 from branches.access import can_write_unit, get_unit_for_user, user_scope
 
 # The app above the ledger: only the views reach up, to link attendance to its activity
@@ -276,11 +277,11 @@ def evidence(request, pk: int):
 
 
 urlpatterns = [
-    path("members/<int:pk>/", member_ledger, name="member_ledger"),
-    path("members/<int:pk>/record/", record, name="record"),
-    path("branches/<int:unit_pk>/", branch_month_current, name="branch_month_current"),
-    path("branches/<int:unit_pk>/<int:year>/<int:month>/", branch_month, name="branch_month"),
+    path("members/<id:pk>/", member_ledger, name="member_ledger"),
+    path("members/<id:pk>/record/", record, name="record"),
+    path("branches/<id:unit_pk>/", branch_month_current, name="branch_month_current"),
+    path("branches/<id:unit_pk>/<year:year>/<month:month>/", branch_month, name="branch_month"),
     path("entries/", entry_list, name="entries"),
-    path("entries/<int:pk>/reverse/", entry_reverse, name="reverse"),
-    path("entries/<int:pk>/evidence/", evidence, name="evidence"),
+    path("entries/<id:pk>/reverse/", entry_reverse, name="reverse"),
+    path("entries/<id:pk>/evidence/", evidence, name="evidence"),
 ]
