@@ -18,9 +18,9 @@ from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-import branches.converters  # noqa: F401  (registers the <id:>, <year:> and <month:> converters)
 from branches.access import can_write_unit, get_unit_for_user, visible_units, writable_branches
 from branches.choices import AttendanceStatus
+from branches.converters import year_in_range  # importing registers the path converters
 from branches.forms import call_service
 from branches.models import OrgUnit
 from branches.pages import service_form_page, stored_file_response
@@ -71,7 +71,7 @@ def activity_list(request):
 @login_required
 def activity_calendar(request, unit_pk: int, year: int, month: int):
     unit = get_unit_for_user(request.user, unit_pk)
-    if not 1 <= month <= 12 or not 2000 <= year <= 2100:
+    if not 1 <= month <= 12 or not year_in_range(year):
         raise Http404
     first = datetime.date(year, month, 1)
     last = datetime.date(year, month, calendar.monthrange(year, month)[1])

@@ -13,8 +13,8 @@ from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
 
-import branches.converters  # noqa: F401  (registers the <id:>, <year:> and <month:> converters)
 from branches.access import get_unit_for_user, user_scope
+from branches.converters import FIRST_YEAR, year_in_range  # importing registers the path converters
 from branches.models import OrgUnit
 from branches.selectors import unit_ancestors
 
@@ -22,7 +22,6 @@ from .. import compliance
 from ..compliance import BranchEntry
 
 BRANCHES_PER_PAGE = 50
-FIRST_YEAR = 2000
 
 
 def _unit(request, pk: int, *, branch_only: bool = False) -> OrgUnit:
@@ -86,7 +85,7 @@ def compliance_matrix(request, unit_pk: int):
 @login_required
 def compliance_month(request, branch_pk: int, year: int, month: int):
     branch = _unit(request, branch_pk, branch_only=True)
-    if not (FIRST_YEAR <= year <= 9998 and 1 <= month <= 12):
+    if not (year_in_range(year) and 1 <= month <= 12):
         raise Http404
     today = timezone.localdate()
     first = datetime.date(year, month, 1)

@@ -15,7 +15,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-import branches.converters  # noqa: F401  (registers the <id:>, <year:> and <month:> converters)
+from branches.converters import FIRST_YEAR  # importing registers the path converters
 from branches.forms import CrispyForm
 from branches.pages import service_form_page
 
@@ -23,7 +23,6 @@ from .. import annual as year_grading
 from ..access import can_manage_grading, get_committee_for_user
 from ..models import AnnualGrade
 
-FIRST_YEAR = 2000
 MEMBERS_PER_PAGE = 50
 
 

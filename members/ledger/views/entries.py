@@ -17,12 +17,12 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-import branches.converters  # noqa: F401  (registers the <id:>, <year:> and <month:> converters)
 from branches.access import can_write_unit, get_unit_for_user, user_scope
 
 # The app above the ledger: only the views reach up, to link attendance to its activity
 # and to serve evidence with the same content types activities accept.
 from branches.activities.models import Attendance
+from branches.converters import FIRST_YEAR  # importing registers the path converters
 from branches.forms import call_service
 from branches.pages import stored_file_response
 from branches.selectors import unit_ancestors
@@ -43,7 +43,7 @@ def _year(value: str | None) -> int:
         year = int(value or "")
     except ValueError:
         return today.year
-    return year if 2000 <= year <= today.year else today.year
+    return year if FIRST_YEAR <= year <= today.year else today.year
 
 
 def member_ledger_url(member_pk: int, month: datetime.date) -> str:
@@ -86,7 +86,7 @@ def member_ledger(request, pk: int):
         {
             "member": member,
             "year": year,
-            "years": [y for y in (year - 1, year + 1) if 2000 <= y <= timezone.localdate().year],
+            "years": [y for y in (year - 1, year + 1) if FIRST_YEAR <= y <= timezone.localdate().year],
             "sections": [(totals, by_month.get(totals.month, [])) for totals in months],
             "months": months,
             "year_total": months[-1].running if months else selectors.ZERO,
