@@ -1,10 +1,14 @@
+import datetime
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .converters import FIRST_MONTH, LAST_MONTH, month_in_range
 from .models import BranchTitle, OrgUnit
+from .services import month_label
 
 
 class CrispyForm(forms.Form):
@@ -91,10 +95,22 @@ def call_service(form: forms.Form, service, /, **kwargs):
         return None
 
 
+def validate_month_in_range(value: datetime.date | None) -> None:
+    """A month the system holds (``branches.converters``): year 1 or 9999 is a typing
+    slip, never a month to record or grade."""
+    if value and not month_in_range(value):
+        raise forms.ValidationError(
+            _("Choose a month from %(first)s to %(last)s."),
+            code="month_range",
+            params={"first": month_label(FIRST_MONTH), "last": month_label(LAST_MONTH)},
+        )
+
+
 class MonthField(forms.DateField):
     """``<input type=month>`` (YYYY-MM), cleaned to the first day of the month."""
 
     input_formats = ["%Y-%m"]
+    default_validators = [validate_month_in_range]
 
     def __init__(self, **kwargs):
         kwargs.setdefault("widget", forms.DateInput(attrs={"type": "month"}, format="%Y-%m"))

@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from branches.converters import FIRST_MONTH, LAST_MONTH, month_in_range
 from branches.models import OrgUnit
 from branches.selectors import is_tracked, tracked_from_of
 from branches.services import month_assert_open, month_label
@@ -63,6 +64,13 @@ def grading_run_request(
     month = month.replace(day=1)
     if month > timezone.localdate().replace(day=1):
         raise ValidationError(_("%(month)s has not begun yet.") % {"month": month_label(month)})
+    if not month_in_range(month):
+        raise ValidationError(
+            {
+                "month": _("Choose a month from %(first)s to %(last)s.")
+                % {"first": month_label(FIRST_MONTH), "last": month_label(LAST_MONTH)}
+            }
+        )
     tracked_from = tracked_from_of(unit=committee)
     if not is_tracked(tracked_from=tracked_from, month=month):
         raise ValidationError(

@@ -9,7 +9,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from branches.forms import CrispyForm
+from branches.converters import month_in_range
+from branches.forms import CrispyForm, validate_month_in_range
 
 # The attachment checks of activities, reused so evidence and activity photos accept the
 # same files. The one import from the app above; a shared upload module would be tidier.
@@ -36,6 +37,7 @@ class MonthField(forms.DateField):
 
     widget = MonthInput
     input_formats = [MONTH_FORMAT]
+    default_validators = [validate_month_in_range]
 
     def to_python(self, value):
         day = super().to_python(value)
@@ -43,10 +45,12 @@ class MonthField(forms.DateField):
 
 
 def parse_month(value: str | None) -> datetime.date | None:
+    """A ``YYYY-MM`` query parameter as a month the system holds, or None."""
     try:
-        return datetime.datetime.strptime(value or "", MONTH_FORMAT).date()
+        month = datetime.datetime.strptime(value or "", MONTH_FORMAT).date()
     except ValueError:
         return None
+    return month if month_in_range(month) else None
 
 
 def this_month() -> datetime.date:

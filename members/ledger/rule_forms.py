@@ -10,6 +10,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from branches.forms import validate_month_in_range
+
 from .models import Rule, RuleSetVersion, Source
 from .rule_services import EDITABLE_FIELDS, rule_field_key
 
@@ -40,6 +42,7 @@ class RuleVersionForm(forms.Form):
         label=_("effective from month"),
         input_formats=["%Y-%m", "%Y-%m-%d"],
         widget=MonthInput(attrs={"class": "form-control"}),
+        validators=[validate_month_in_range],
         help_text=_("The new rules apply from the first day of this month; earlier months keep theirs."),
     )
     yearly_training_hours = forms.DecimalField(

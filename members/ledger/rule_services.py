@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import Count, F, Min, OuterRef, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
+from branches.converters import FIRST_MONTH, LAST_MONTH, month_in_range
 from branches.models import CommitteeMonth, OrgUnit
 from branches.services import month_label
 
@@ -124,6 +125,11 @@ def _effective_month_errors(
     ``committee``'s rules (``None``: the default rules)."""
     if effective_month.day != 1:
         return [_("A version takes effect on the first day of a month.")]
+    if not month_in_range(effective_month):
+        return [
+            _("Choose a month from %(first)s to %(last)s.")
+            % {"first": month_label(FIRST_MONTH), "last": month_label(LAST_MONTH)}
+        ]
     if newest is not None and effective_month <= newest.effective_month:
         return [
             _(

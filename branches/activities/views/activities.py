@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from branches.access import can_write_unit, get_unit_for_user, visible_units, writable_branches
 from branches.choices import AttendanceStatus
+from branches.converters import year_in_range  # importing registers the path converters
 from branches.forms import call_service
 from branches.models import OrgUnit
 from branches.pages import service_form_page, stored_file_response
@@ -70,7 +71,7 @@ def activity_list(request):
 @login_required
 def activity_calendar(request, unit_pk: int, year: int, month: int):
     unit = get_unit_for_user(request.user, unit_pk)
-    if not 1 <= month <= 12 or not 2000 <= year <= 2100:
+    if not 1 <= month <= 12 or not year_in_range(year):
         raise Http404
     first = datetime.date(year, month, 1)
     last = datetime.date(year, month, calendar.monthrange(year, month)[1])
@@ -267,11 +268,11 @@ def attachment_download(request, pk: int):
 urlpatterns = [
     path("", activity_list, name="list"),
     path("new/", activity_create, name="create"),
-    path("<int:pk>/", activity_detail, name="detail"),
-    path("<int:pk>/edit/", activity_edit, name="edit"),
-    path("<int:pk>/cancel/", activity_cancel, name="cancel"),
-    path("<int:pk>/attendance/<int:attendance_pk>/", attendance_update, name="attendance"),
-    path("<int:pk>/attachments/", attachment_upload, name="attachment_upload"),
-    path("attachments/<int:pk>/", attachment_download, name="attachment"),
-    path("calendar/<int:unit_pk>/<int:year>/<int:month>/", activity_calendar, name="calendar"),
+    path("<id:pk>/", activity_detail, name="detail"),
+    path("<id:pk>/edit/", activity_edit, name="edit"),
+    path("<id:pk>/cancel/", activity_cancel, name="cancel"),
+    path("<id:pk>/attendance/<id:attendance_pk>/", attendance_update, name="attendance"),
+    path("<id:pk>/attachments/", attachment_upload, name="attachment_upload"),
+    path("attachments/<id:pk>/", attachment_download, name="attachment"),
+    path("calendar/<id:unit_pk>/<year:year>/<month:month>/", activity_calendar, name="calendar"),
 ]

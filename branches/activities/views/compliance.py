@@ -14,6 +14,7 @@ from django.urls import path
 from django.utils import timezone
 
 from branches.access import get_unit_for_user, user_scope
+from branches.converters import FIRST_YEAR, year_in_range  # importing registers the path converters
 from branches.models import OrgUnit
 from branches.selectors import is_tracked, tracked_from_of, unit_ancestors
 
@@ -21,7 +22,6 @@ from .. import compliance
 from ..compliance import BranchEntry
 
 BRANCHES_PER_PAGE = 50
-FIRST_YEAR = 2000
 
 
 def _unit(request, pk: int, *, branch_only: bool = False) -> OrgUnit:
@@ -86,7 +86,7 @@ def compliance_matrix(request, unit_pk: int):
 @login_required
 def compliance_month(request, branch_pk: int, year: int, month: int):
     branch = _unit(request, branch_pk, branch_only=True)
-    if not (FIRST_YEAR <= year <= 9998 and 1 <= month <= 12):
+    if not (year_in_range(year) and 1 <= month <= 12):
         raise Http404
     today = timezone.localdate()
     first = datetime.date(year, month, 1)
@@ -140,7 +140,7 @@ def training_hours(request, unit_pk: int):
 
 
 urlpatterns = [
-    path("compliance/<int:unit_pk>/", compliance_matrix, name="compliance_matrix"),
-    path("compliance/<int:branch_pk>/<int:year>/<int:month>/", compliance_month, name="compliance_month"),
-    path("training/<int:unit_pk>/", training_hours, name="training_hours"),
+    path("compliance/<id:unit_pk>/", compliance_matrix, name="compliance_matrix"),
+    path("compliance/<id:branch_pk>/<year:year>/<month:month>/", compliance_month, name="compliance_month"),
+    path("training/<id:unit_pk>/", training_hours, name="training_hours"),
 ]

@@ -15,6 +15,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from branches.converters import FIRST_YEAR  # importing registers the path converters
 from branches.forms import CrispyForm
 from branches.pages import service_form_page
 
@@ -22,7 +23,6 @@ from .. import annual as year_grading
 from ..access import can_manage_grading, get_committee_for_user
 from ..models import AnnualGrade
 
-FIRST_YEAR = 2000
 MEMBERS_PER_PAGE = 50
 
 
@@ -161,7 +161,7 @@ def annual_members(request, committee_pk: int, year: int):
 
 
 urlpatterns = [
-    path("<int:committee_pk>/year/<int:year>/", annual, name="annual"),
-    path("<int:committee_pk>/year/<int:year>/members/", annual_members, name="annual_members"),
-    path("annual/<int:grade_pk>/confirm/", annual_confirm, name="annual_confirm"),
+    path("<id:committee_pk>/year/<year:year>/", annual, name="annual"),
+    path("<id:committee_pk>/year/<year:year>/members/", annual_members, name="annual_members"),
+    path("annual/<id:grade_pk>/confirm/", annual_confirm, name="annual_confirm"),
 ]

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+import branches.converters  # noqa: F401  (registers the <id:>, <year:> and <month:> converters)
 from branches.access import user_scope
 from branches.models import OrgUnit
 from branches.selectors import is_tracked, tracked_from_of
@@ -217,7 +218,7 @@ def screen(request, committee_pk: int, branch_pk: int):
 
 
 urlpatterns = [
-    path("<int:committee_pk>/<int:year>/<int:month>/", board, name="board"),
-    path("<int:committee_pk>/<int:year>/<int:month>/branches/<int:branch_pk>/", explain_branch, name="explain_branch"),
-    path("<int:committee_pk>/screen/<int:branch_pk>/", screen, name="screen"),
+    path("<id:committee_pk>/<year:year>/<month:month>/", board, name="board"),
+    path("<id:committee_pk>/<year:year>/<month:month>/branches/<id:branch_pk>/", explain_branch, name="explain_branch"),
+    path("<id:committee_pk>/screen/<id:branch_pk>/", screen, name="screen"),
 ]

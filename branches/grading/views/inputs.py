@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
+import branches.converters  # noqa: F401  (registers the <id:>, <year:> and <month:> converters)
 from branches.models import OrgUnit
 from branches.selectors import committee_for, month_is_closed
 
@@ -154,10 +155,10 @@ def input_history(request: HttpRequest, branch_pk: int, year: int, month: int, d
 
 
 urlpatterns = [
-    path("<int:committee_pk>/<int:year>/<int:month>/inputs/", inputs, name="inputs"),
-    path("inputs/<int:branch_pk>/<int:year>/<int:month>/<str:dimension>/", input_cell, name="input_cell"),
+    path("<id:committee_pk>/<year:year>/<month:month>/inputs/", inputs, name="inputs"),
+    path("inputs/<id:branch_pk>/<year:year>/<month:month>/<str:dimension>/", input_cell, name="input_cell"),
     path(
-        "inputs/<int:branch_pk>/<int:year>/<int:month>/<str:dimension>/history/",
+        "inputs/<id:branch_pk>/<year:year>/<month:month>/<str:dimension>/history/",
         input_history,
         name="input_history",
     ),

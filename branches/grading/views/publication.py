@@ -11,6 +11,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+import branches.converters  # noqa: F401  (registers the <id:>, <year:> and <month:> converters)
 from branches.forms import call_service
 from branches.models import OrgUnit
 from branches.pages import service_form_page
@@ -155,8 +156,8 @@ def talks(request: HttpRequest, committee_pk: int) -> HttpResponse:
 
 
 urlpatterns = [
-    path("<int:committee_pk>/<int:year>/<int:month>/publish/", publish, name="publish"),
-    path("publications/<int:pk>/changes/", publication_changes, name="publication_changes"),
-    path("<int:committee_pk>/<int:year>/<int:month>/talks/<int:branch_pk>/new/", talk_create, name="talk_create"),
-    path("<int:committee_pk>/talks/", talks, name="talks"),
+    path("<id:committee_pk>/<year:year>/<month:month>/publish/", publish, name="publish"),
+    path("publications/<id:pk>/changes/", publication_changes, name="publication_changes"),
+    path("<id:committee_pk>/<year:year>/<month:month>/talks/<id:branch_pk>/new/", talk_create, name="talk_create"),
+    path("<id:committee_pk>/talks/", talks, name="talks"),
 ]

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+import branches.converters  # noqa: F401  (registers the <id:>, <year:> and <month:> converters)
 from branches.forms import CrispyForm, MonthField, call_service
 from branches.models import OrgUnit
 
@@ -105,7 +106,7 @@ def run_progress(request, pk: int):
 
 
 urlpatterns = [
-    path("<int:committee_pk>/runs/", runs, name="runs"),
-    path("runs/<int:pk>/", run_detail, name="run_detail"),
-    path("runs/<int:pk>/progress/", run_progress, name="run_progress"),
+    path("<id:committee_pk>/runs/", runs, name="runs"),
+    path("runs/<id:pk>/", run_detail, name="run_detail"),
+    path("runs/<id:pk>/progress/", run_progress, name="run_progress"),
 ]

@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
+import branches.converters  # noqa: F401  (registers the <id:>, <year:> and <month:> converters)
 from branches.downloads import stored_file_response
 from branches.forms import CrispyForm, call_service
 from branches.grading.access import get_committee_for_user
@@ -87,8 +88,8 @@ def download(request, pk: int):
 
 
 urlpatterns = [
-    path("<int:committee_pk>/", exports, name="exports"),
-    path("files/<int:pk>/", file, name="file"),
-    path("files/<int:pk>/progress/", file_progress, name="file_progress"),
-    path("files/<int:pk>/download/", download, name="download"),
+    path("<id:committee_pk>/", exports, name="exports"),
+    path("files/<id:pk>/", file, name="file"),
+    path("files/<id:pk>/progress/", file_progress, name="file_progress"),
+    path("files/<id:pk>/download/", download, name="download"),
 ]

@@ -15,6 +15,7 @@ from django.http import Http404, HttpResponse
 from django.urls import path
 from django.utils.translation import gettext as _
 
+import branches.converters  # noqa: F401  (registers the <id:>, <year:> and <month:> converters)
 from branches.access import user_scope
 from branches.downloads import file_response
 from branches.grading.access import can_manage_grading, get_committee_for_user
@@ -70,6 +71,6 @@ def dossier_pdf(request, committee_pk: int, branch_pk: int, year: int):
 
 
 urlpatterns = [
-    path("<int:committee_pk>/board/<int:year>/<int:month>.pdf", board_pdf, name="board_pdf"),
-    path("<int:committee_pk>/dossier/<int:branch_pk>/<int:year>.pdf", dossier_pdf, name="dossier_pdf"),
+    path("<id:committee_pk>/board/<year:year>/<month:month>.pdf", board_pdf, name="board_pdf"),
+    path("<id:committee_pk>/dossier/<id:branch_pk>/<year:year>.pdf", dossier_pdf, name="dossier_pdf"),
 ]

@@ -22,6 +22,7 @@ from branches.access import can_write_unit, get_unit_for_user, user_scope
 # The app above the ledger: only the views reach up, to link attendance to its activity
 # and to serve evidence with the same content types activities accept.
 from branches.activities.models import Attendance
+from branches.converters import FIRST_YEAR  # importing registers the path converters
 from branches.forms import call_service
 from branches.pages import stored_file_response
 from branches.selectors import unit_ancestors
@@ -42,7 +43,7 @@ def _year(value: str | None) -> int:
         year = int(value or "")
     except ValueError:
         return today.year
-    return year if 2000 <= year <= today.year else today.year
+    return year if FIRST_YEAR <= year <= today.year else today.year
 
 
 def member_ledger_url(member_pk: int, month: datetime.date) -> str:
@@ -85,7 +86,7 @@ def member_ledger(request, pk: int):
         {
             "member": member,
             "year": year,
-            "years": [y for y in (year - 1, year + 1) if 2000 <= y <= timezone.localdate().year],
+            "years": [y for y in (year - 1, year + 1) if FIRST_YEAR <= y <= timezone.localdate().year],
             "sections": [(totals, by_month.get(totals.month, [])) for totals in months],
             "months": months,
             "year_total": months[-1].running if months else selectors.ZERO,
@@ -276,11 +277,11 @@ def evidence(request, pk: int):
 
 
 urlpatterns = [
-    path("members/<int:pk>/", member_ledger, name="member_ledger"),
-    path("members/<int:pk>/record/", record, name="record"),
-    path("branches/<int:unit_pk>/", branch_month_current, name="branch_month_current"),
-    path("branches/<int:unit_pk>/<int:year>/<int:month>/", branch_month, name="branch_month"),
+    path("members/<id:pk>/", member_ledger, name="member_ledger"),
+    path("members/<id:pk>/record/", record, name="record"),
+    path("branches/<id:unit_pk>/", branch_month_current, name="branch_month_current"),
+    path("branches/<id:unit_pk>/<year:year>/<month:month>/", branch_month, name="branch_month"),
     path("entries/", entry_list, name="entries"),
-    path("entries/<int:pk>/reverse/", entry_reverse, name="reverse"),
-    path("entries/<int:pk>/evidence/", evidence, name="evidence"),
+    path("entries/<id:pk>/reverse/", entry_reverse, name="reverse"),
+    path("entries/<id:pk>/evidence/", evidence, name="evidence"),
 ]

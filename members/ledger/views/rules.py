@@ -11,6 +11,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+import branches.converters  # noqa: F401  (registers the <id:>, <year:> and <month:> converters)
 from branches.access import user_scope
 from branches.forms import call_service
 from branches.services import month_label
@@ -155,7 +156,7 @@ def ruleset_customise(request, committee_pk: int):
 
 urlpatterns = [
     path("rules/", ruleset_list, name="ruleset_list"),
-    path("rules/<int:pk>/", ruleset_detail, name="ruleset_detail"),
-    path("rules/<int:pk>/new-version/", ruleset_version_create, name="ruleset_version_create"),
-    path("rules/customise/<int:committee_pk>/", ruleset_customise, name="ruleset_customise"),
+    path("rules/<id:pk>/", ruleset_detail, name="ruleset_detail"),
+    path("rules/<id:pk>/new-version/", ruleset_version_create, name="ruleset_version_create"),
+    path("rules/customise/<id:committee_pk>/", ruleset_customise, name="ruleset_customise"),
 ]
