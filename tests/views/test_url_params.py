@@ -221,6 +221,7 @@ def valid_values(name: str, params: list[str], world) -> dict[str, str]:
     namespace = name.split(":")[0]
     pk_by_url = {
         "branches": tree.branch_a.pk,
+        "branches:tracking": tree.plant.pk,
         "members": world.member.pk,
         "activities": world.activity.pk,
         "activities:attachment": world.attachment.pk,
