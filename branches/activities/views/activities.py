@@ -222,6 +222,7 @@ def attendance_update(request, pk: int, attendance_pk: int):
         error = None
     except ValidationError as exc:
         error = " ".join(exc.messages)
+        activity.refresh_from_db()
     if not request.htmx:
         if error:
             messages.error(request, error)
@@ -234,7 +235,9 @@ def attendance_update(request, pk: int, attendance_pk: int):
             "activity": activity,
             "attendance": attendance,
             "statuses": AttendanceStatus.choices,
-            "editable": True,
+            # Refused because the month closed (or the activity was cancelled) meanwhile:
+            # the row shows why and stops offering the buttons.
+            "editable": error is None or (_month_open(activity) and not activity.is_cancelled),
             "counts": selectors.attendance_counts(activity=activity),
             "error": error,
             "oob": True,
