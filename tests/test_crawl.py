@@ -22,6 +22,7 @@ from django.urls import Resolver404, resolve
 from branches.activities import services as activities
 from branches.grading import publishing, services
 from members.ledger.services import ledger_entry_record, rule_version_for
+from members.services import member_transfer
 
 from . import factories as f
 
@@ -142,6 +143,14 @@ def published_month(tree, users, member_a, member_x, settings, tmp_path, monkeyp
         run = services.grading_run_request(committee=committee, month=APRIL)
         services.grading_run_execute(run_id=run.pk)
         publishing.board_publish(committee=committee, month=APRIL, user=users.admin)
+    # Then a member of OTHER moves to PLANT, bringing entries from activities PLANT's
+    # staff may not open.
+    f.MemberFactory(branch=tree.branch_x, group=tree.group_x1, name="周转")
+    moved = f.MemberFactory(branch=tree.branch_x, group=tree.group_x1, name="孙迁")
+    activities.activity_create(
+        branch=tree.branch_x, kind="themed_day", title="五月主题党日", date=datetime.date(2025, 5, 21), user=None
+    )
+    member_transfer(member=moved, to_branch=tree.branch_b, on_date=datetime.date(2025, 5, 25))
 
 
 @pytest.mark.parametrize("role", ROLES)

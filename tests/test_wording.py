@@ -101,3 +101,17 @@ def test_the_breadcrumb_is_labelled_in_the_pages_language(tree, users, login):
     assert 'aria-label="当前位置"' in html and 'aria-label="breadcrumb"' not in html
     client.cookies["django_language"] = "en"
     assert 'aria-label="Breadcrumb"' in client.get(tree.branch_a.get_absolute_url()).content.decode()
+
+
+def test_a_recorded_award_is_confirmed_with_the_month_in_chinese(tree, users, member_a, login):
+    from members.ledger.models import Rule
+
+    rule = Rule.objects.get(version__rule_set__committee__isnull=True, code="study_task")
+    client = login(users.secretary)
+    response = client.post(
+        reverse("ledger:record", args=[member_a.pk]),
+        {"month": "2025-03", "rule": rule.pk, "points": "3", "reason": "学习任务"},
+        follow=True,
+    )
+    messages = [str(m) for m in response.context["messages"]]
+    assert len(messages) == 1 and "2025年3月" in messages[0] and "2025-03" not in messages[0]
