@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from .models import BranchTerm, BranchTitle, CommitteeMonth, MonthEvent, OrgUnit, RoleBinding
@@ -252,7 +253,8 @@ def role_binding_create(*, user: AbstractBaseUser, role: str, unit: OrgUnit | No
 
 
 def month_label(month: datetime.date) -> str:
-    return f"{month:%Y-%m}"
+    """A month as the active language writes it: "2026年9月", "September 2026"."""
+    return date_format(month, "YEAR_MONTH_FORMAT")
 
 
 MONTH_LOCK_NAMESPACE = 0x3A0E  # the first key of the month-state advisory locks

@@ -28,6 +28,7 @@ from .forms import (
 )
 from .models import BranchTitle, OrgUnit
 from .pages import service_form_page
+from .services import month_label
 
 
 @login_required
@@ -253,7 +254,7 @@ def committee_months(request, pk: int):
                 messages.success(
                     request,
                     _("%(month)s is now %(state)s.")
-                    % {"month": f"{row.month:%Y-%m}", "state": row.get_state_display()},
+                    % {"month": month_label(row.month), "state": row.get_state_display()},
                 )
                 return redirect("branches:months", pk=committee.pk)
     return render(

@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from branches.activities.compliance import ComplianceItem, Status, branch_month_compliance
-from branches.models import OrgUnit
+from branches.models import CommitteeMonth, OrgUnit
 from members.ledger.models import RuleSetVersion
 from members.ledger.selectors import add_months
 
@@ -101,6 +101,19 @@ def latest_publication(*, committee: OrgUnit) -> Publication | None:
         Publication.objects.filter(committee=committee)
         .select_related("run__rule_version__rule_set", "published_by")
         .order_by("-month", "-version")
+        .first()
+    )
+
+
+def current_draft_month(*, committee: OrgUnit) -> datetime.date | None:
+    """The newest month whose draft is still open (graded, and not published or
+    reopened since): what committee staff are working on. One query."""
+    closed = CommitteeMonth.objects.filter(committee=committee, state=CommitteeMonth.State.CLOSED).values("month")
+    return (
+        BranchScore.objects.filter(committee=committee)
+        .exclude(month__in=closed)
+        .order_by("-month")
+        .values_list("month", flat=True)
         .first()
     )
 

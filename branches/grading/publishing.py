@@ -445,6 +445,69 @@ def talk_board(committee: OrgUnit, today: datetime.date, *, month: datetime.date
     return board
 
 
+@dataclass
+class TalkToBe:
+    """A bottom-three branch of the draft: publishing makes its talk due by ``due_on``."""
+
+    branch: OrgUnit
+    rank: int
+    total: object
+    due_on: datetime.date
+
+
+@dataclass
+class PublishPreview:
+    """What publishing the draft now would do, for the confirmation page."""
+
+    committee: OrgUnit
+    month: datetime.date
+    version: int  # the version it would become
+    branches: int  # on the board, and seeing it
+    talks: list[TalkToBe]
+
+    @property
+    def due_dates(self) -> list[datetime.date]:
+        return sorted({t.due_on for t in self.talks})
+
+
+def publish_preview(committee: OrgUnit, month: datetime.date, today: datetime.date) -> PublishPreview:
+    """The draft's bottom three and the day each talk would be due, as ``talk_board``
+    will count it after publication: from the first publication of the month that
+    flagged the branch (today for a branch flagged for the first time). A branch whose
+    talk for the month is already recorded owes none. Four queries."""
+    month = month.replace(day=1)
+    rows = BranchScore.objects.filter(committee=committee, month=month)
+    flagged = list(rows.filter(bottom_three=True).select_related("branch").order_by("rank", "branch__name"))
+    first_flagged = {
+        branch_id: timezone.localtime(first).date()
+        for branch_id, first in PublishedBranchScore.objects.filter(
+            publication__committee=committee, publication__month=month, bottom_three=True
+        )
+        .values("branch_id")
+        .annotate(first=models.Min("publication__published_at"))
+        .values_list("branch_id", "first")
+    }
+    talked = set(Talk.objects.filter(committee=committee, month=month).values_list("branch_id", flat=True))
+    days = datetime.timedelta(days=talk_due_days())
+    last = Publication.objects.filter(committee=committee, month=month).aggregate(v=Max("version"))["v"] or 0
+    return PublishPreview(
+        committee=committee,
+        month=month,
+        version=last + 1,
+        branches=rows.count(),
+        talks=[
+            TalkToBe(
+                branch=row.branch,
+                rank=row.rank,
+                total=row.total,
+                due_on=first_flagged.get(row.branch_id, today) + days,
+            )
+            for row in flagged
+            if row.branch_id not in talked
+        ],
+    )
+
+
 def overdue_talks(committee: OrgUnit, today: datetime.date) -> list[TalkDue]:
     """Flagged branches of published months without a talk whose due date has passed."""
     return [t for t in talk_board(committee, today) if t.overdue]

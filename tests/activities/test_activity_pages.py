@@ -86,11 +86,31 @@ def test_the_grid_refuses_changes_in_a_closed_month_with_the_months_name(tree, u
         {"status": "absent"},
         headers={"hx-request": "true"},
     )
-    assert "2025-03" in response.content.decode()
+    assert "2025年3月" in response.content.decode()
     attendance.refresh_from_db()
     assert attendance.status == "present"
     page = client.get(activity.get_absolute_url()).content.decode()
     assert "hx-post" not in page
+
+
+def test_a_click_refused_because_the_month_closed_meanwhile_says_so_in_the_row(tree, users, activity, people, client):
+    client.force_login(users.secretary)
+    attendance = Attendance.objects.get(activity=activity, member=people[0])
+    month_close(committee=tree.plant, month=DAY)  # after the page was opened
+    response = client.post(
+        reverse("activities:attendance", args=[activity.pk, attendance.pk]),
+        {"status": "absent"},
+        headers={"hx-request": "true"},
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 200 and f'<tr id="att-{attendance.pk}"' in html
+    alert = html.split('role="alert"')[1].split("</div>")[0]
+    assert "2025年3月" in alert and "未保存任何内容" in alert
+    # The row shows the status that stands, and no buttons that cannot work.
+    assert "hx-post" not in html and "<td>出席</td>" in html
+    attendance.refresh_from_db()
+    assert attendance.status == "present"
 
 
 def test_the_attendance_grid_stays_quick_for_a_branch_of_150(tree, users, client):

@@ -113,7 +113,7 @@ def test_writes_to_a_closed_month_are_refused_naming_the_month(tree, people, use
         lambda: services.attendance_set(attendance=attendance, status="absent", user=None),
         lambda: services.activity_cancel(activity=activity, reason="x", user=None),
     ):
-        with pytest.raises(ValidationError, match="2025-03"):
+        with pytest.raises(ValidationError, match="2025年3月"):
             attempt()
     assert LedgerEntry.objects.count() == 4
     month_reopen(committee=tree.plant, month=MARCH, reason="更正考勤", user=users.committee)

@@ -43,6 +43,10 @@ def test_committee_staff_grade_and_publish_and_a_secretary_drills_into_basic_wor
 
     page.goto(f"{base}/2025/4/publish/")
     page.click("form:has(input[value=publish]) button[type=submit]")
+    # First what publishing does: the month closes, the board is shown, talks fall due.
+    page.wait_for_selector("#publish-consequences")
+    assert not Publication.objects.exists()
+    page.click("#confirm-publish")
     page.wait_for_load_state()
     assert Publication.objects.filter(committee=tree.plant, month="2025-04-01").count() == 1
 

@@ -191,7 +191,7 @@ def test_the_print_layout_has_no_navigation_and_a_title_with_version_and_date(tr
         and "css/print-sheet.css" in content
         and 'class="print-mode print-landscape"' in content
     )
-    assert 'class="print-title"' in content and tree.plant.name in content and "2025-04" in content
+    assert 'class="print-title"' in content and tree.plant.name in content and "2025年4月" in content
     assert f"{published.published_at:%Y-%m-%d}" in content
     assert "88.50" in content and "echarts" not in content
     # The explanation prints too.

@@ -186,7 +186,9 @@ def test_the_weighted_total_is_shown_with_its_numbers_and_the_reweighting(tree, 
     content = response.content.decode()
     assert 'id="total-formula">5475 ÷ 75 = 73.00<' in content and 'id="reweighting"' in content
     version = x.run.rule_version
-    assert str(version) in content and f"{version.rule_set.get_absolute_url()}?version={version.number}" in content
+    assert f"{version.rule_set.get_absolute_url()}?version={version.number}" in content
+    # The rule set by its name, the installation's version as "from the start", not 2000-01.
+    assert f"{version.rule_set.name}（第{version.number}版，系统启用起）" in content and "2000-01" not in content
 
 
 def test_the_explanation_charts_the_branchs_last_twelve_published_months(tree, users, graded, login):
@@ -196,7 +198,7 @@ def test_the_explanation_charts_the_branchs_last_twelve_published_months(tree, u
     content = response.content.decode()
     assert 'data-chart="history"' in content and "vendor/echarts/echarts.min.js" in content
     data = json.loads(content.split('<script id="history-data" type="application/json">')[1].split("</script>")[0])
-    assert data["months"][0] == "2024-05" and data["months"][-1] == "2025-04"
+    assert data["months"][0] == "2024年5月" and data["months"][-1] == "2025年4月"
     assert data["totals"][-2:] == ["61.50", "73.00"] and data["ranks"][-2:] == [2, 1]
     assert data["totals"][:-2] == [None] * 10
 

@@ -186,9 +186,34 @@ def test_a_cell_with_a_bad_score_comes_back_with_the_error_and_saves_nothing(tre
     response = login(users.committee).post(cell_url(tree.branch_a), {"score": score}, headers={"HX-Request": "true"})
 
     html = response.content.decode()
-    assert response.status_code == 200 and error in html and "Saved" not in html
+    assert response.status_code == 200 and error in html and 'role="status"' not in html
     assert f'value="{score}"' in html  # what was typed stays in the box
     assert ScoreInput.objects.get().score == Decimal("50.00")
+
+
+def test_120_comes_back_in_the_cell_with_the_message_beside_the_saved_value(tree, users, login, english):
+    enter(tree.branch_a, score="85", user=users.committee)
+    response = login(users.committee).post(cell_url(tree.branch_a), {"score": "120"}, headers={"HX-Request": "true"})
+
+    html = response.content.decode()
+    assert response.status_code == 200  # htmx swaps 2xx answers only
+    assert html.lstrip().startswith(f'<form id="cell-{tree.branch_a.pk}-production"')
+    # What was typed stays, marked invalid and pointing at the message…
+    assert 'value="120"' in html and "is-invalid" in html and 'aria-invalid="true"' in html
+    assert f'aria-describedby="error-{tree.branch_a.pk}-production"' in html
+    assert "A score runs from 0 to 100 with at most two decimals. Nothing was saved." in html
+    # …and what is saved is said in words.
+    assert "Saved value: 85.00" in html
+    row = ScoreInput.objects.get()
+    assert row.score == Decimal("85.00") and row.changes.count() == 1
+
+
+def test_the_cell_leaves_judging_the_number_to_the_server(tree, users, login):
+    """htmx checks a form's constraints (max=100) before it sends; an invalid form is
+    not sent and nothing says why. The cell's form is novalidate: the server answers."""
+    html = login(users.committee).get(grid_url(tree.plant)).content.decode()
+    form = html.split(f'<form id="cell-{tree.branch_a.pk}-production"')[1].split(">")[0]
+    assert "novalidate" in form and "hx-post" in form
 
 
 def test_a_computed_dimension_posted_to_a_cell_is_refused(tree, users, login, english):
@@ -211,7 +236,7 @@ def test_a_closed_month_shows_a_read_only_grid_and_refuses_a_posted_cell(tree, u
     html = client.get(grid_url(tree.plant)).content.decode()
     assert "is closed" in html and "hx-post" not in html and " disabled" in html
     response = client.post(cell_url(tree.branch_a), {"score": "10"}, headers={"HX-Request": "true"})
-    assert "closed" in response.content.decode() and "Saved" not in response.content.decode()
+    assert "closed" in response.content.decode() and 'role="status"' not in response.content.decode()
     assert ScoreInput.objects.get().score == Decimal("80.00")
 
 

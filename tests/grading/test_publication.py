@@ -13,7 +13,7 @@ from django.db import connection
 from django.forms.models import model_to_dict
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from branches.grading import publishing, services
 from branches.grading.models import (
@@ -325,18 +325,96 @@ def test_the_publish_page_shows_the_draft_status_with_links_to_the_missing_cells
     assert "Nothing published yet." in html
 
 
+def confirm(client, committee, run, note=""):
+    """The second step: the confirmation page's form, naming the draft's run."""
+    return client.post(
+        publish_url(committee), {"action": "publish", "confirmed": "1", "run": run.pk, "publish-note": note}
+    )
+
+
 def test_the_publish_page_publishes_and_then_offers_to_reopen(board, users, login, english):
-    grade(board.committee)
+    run = grade(board.committee)
     client = login(users.committee)
 
-    response = client.post(publish_url(board.committee), {"action": "publish", "publish-note": "四月"})
+    asked = client.post(publish_url(board.committee), {"action": "publish", "publish-note": "四月"})
+    assert asked.status_code == 200 and not Publication.objects.exists()
+    response = confirm(client, board.committee, run, note="四月")
 
     assert response.status_code == 302 and response.url == publish_url(board.committee)
     publication = Publication.objects.get()
     assert (publication.version, publication.note, publication.published_by) == (1, "四月", users.committee)
     html = client.get(publish_url(board.committee)).content.decode()
-    assert "Version 1 of 2025-04 is published" in html
+    assert "Version 1 of April 2025 is published" in html
     assert "Reopen with a reason" in html and changes_url(publication) in html
+
+
+def test_publish_without_the_confirmation_only_says_what_would_happen(board, users, login, english):
+    grade(board.committee)
+
+    response = login(users.committee).post(publish_url(board.committee), {"action": "publish", "publish-note": "四月"})
+
+    assert response.status_code == 200 and not Publication.objects.exists()
+    assert not month_is_closed(committee=board.committee, month=APRIL)
+    html = response.content.decode()
+    assert "April 2025 closes." in html and "visible to every branch under the committee" in html
+    assert 'name="confirmed" value="1"' in html and 'name="publish-note" value="四月"' in html
+
+
+def test_the_confirmation_names_the_talks_that_become_due_and_by_when(board, users, login, english, settings):
+    settings.GRADING_TALK_DUE_DAYS = 15
+    grade(board.committee)
+    today = timezone.localdate()
+
+    html = login(users.committee).post(publish_url(board.committee), {"action": "publish"}).content.decode()
+
+    # BRC, BRD and BRE are the bottom three: three talks, each due 15 days from today.
+    assert "<strong>3 talks (谈话帮扶) become due</strong>" in html
+    talks = html.split('id="talks-due"')[1].split("</ul>")[0]
+    due = f"due by {today + datetime.timedelta(days=15):%Y-%m-%d}"
+    for branch in (board.c, board.d, board.e):
+        assert f'data-branch="{branch.pk}"' in talks and branch.name in talks
+    assert talks.count(due) == 3
+    assert board.a.name not in talks and board.b.name not in talks
+    assert "as version 1 of the board, with 5 branches ranked" in html
+
+
+def test_the_confirmation_counts_from_the_first_flag_and_leaves_out_talks_already_held(board, users, login, english):
+    run = grade(board.committee)
+    client = login(users.committee)
+    confirm(client, board.committee, run)
+    first = Publication.objects.get()
+    publishing.talk_record(
+        committee=board.committee,
+        month=APRIL,
+        branch=board.c,
+        held_on=timezone.localdate(),
+        talked_by="书记",
+        talked_with="支部书记",
+        notes="谈话",
+        actions="整改",
+        user=users.committee,
+    )
+    month_reopen(committee=board.committee, month=APRIL, reason="更正", user=users.committee)
+    grade(board.committee)
+
+    preview = publishing.publish_preview(board.committee, APRIL, timezone.localdate() + datetime.timedelta(days=5))
+
+    flagged_on = timezone.localtime(first.published_at).date()
+    assert preview.version == 2
+    assert [(t.branch, t.due_on) for t in preview.talks] == [
+        (board.d, flagged_on + datetime.timedelta(days=publishing.talk_due_days())),
+        (board.e, flagged_on + datetime.timedelta(days=publishing.talk_due_days())),
+    ]
+
+
+def test_a_confirmation_for_a_draft_graded_again_since_asks_again(board, users, login, english):
+    run = grade(board.committee)
+    grade(board.committee)  # a newer run: the draft the page showed is not the one now
+
+    response = confirm(login(users.committee), board.committee, run)
+
+    assert response.status_code == 200 and not Publication.objects.exists()
+    assert "graded again since" in response.content.decode() and 'name="confirmed"' in response.content.decode()
 
 
 def test_the_publish_page_shows_why_it_refuses(board, users, login, english):

@@ -20,6 +20,7 @@ from branches.activities.models import Attendance
 from branches.grading import services, tasks
 from branches.grading.models import BranchScore, GradingRun, MemberScore
 from branches.models import OrgUnit
+from branches.services import month_label
 from members.ledger.models import Rule
 from members.ledger.services import ledger_entry_record, rule_version_for
 from members.services import member_transfer
@@ -174,7 +175,7 @@ def test_a_run_that_fails_mid_way_leaves_the_previous_draft_exactly_as_it_was(tr
 
 
 def test_a_run_for_a_month_that_has_not_begun_is_refused(tree):
-    with pytest.raises(ValidationError, match=f"{next_month():%Y-%m}"):
+    with pytest.raises(ValidationError, match=month_label(next_month())):
         services.grading_run_request(committee=tree.plant, month=next_month())
     assert not GradingRun.objects.exists()
     # This month may be graded so far.
@@ -231,7 +232,7 @@ def test_the_runs_page_lists_runs_and_offers_last_month(tree, users, month, clie
     last = (timezone.localdate().replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
     assert response.status_code == 200
     assert f'value="{last:%Y-%m}"' in html
-    assert reverse("grading:run_detail", args=[run.pk]) in html and "2025-04" in html
+    assert reverse("grading:run_detail", args=[run.pk]) in html and "2025年4月" in html
     assert response.context["page"].object_list[0] == run
 
 
@@ -266,7 +267,7 @@ def test_a_month_that_has_not_begun_cannot_be_started_from_the_page(tree, users,
     client.force_login(users.committee)
     response = client.post(reverse("grading:runs", args=[tree.plant.pk]), {"month": f"{next_month():%Y-%m}"})
     assert response.status_code == 200
-    assert f"{next_month():%Y-%m}" in str(response.context["form"].errors)
+    assert month_label(next_month()) in str(response.context["form"].errors)
     assert not GradingRun.objects.exists()
 
 

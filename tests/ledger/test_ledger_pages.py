@@ -380,7 +380,7 @@ def test_the_record_form_refuses_past_the_cap_and_in_a_closed_month(tree, member
     assert capped.status_code == 200 and "at most 0.00 more" in capped.content.decode()
     month_close(committee=tree.plant, month=datetime.date(2025, 2, 1), user=users.committee)
     closed = english.post(url, post | {"month": "2025-02"})
-    assert closed.status_code == 200 and "2025-02 is closed" in closed.content.decode()
+    assert closed.status_code == 200 and "February 2025 is closed" in closed.content.decode()
     assert LedgerEntry.objects.count() == 1
     english.post(url, post | {"month": "2025-04"})
     assert LedgerEntry.objects.count() == 2
@@ -452,7 +452,7 @@ def test_reversing_in_a_closed_month_names_the_month(tree, ledger, users, englis
     month_close(committee=tree.plant, month=MARCH, user=users.committee)
     english.force_login(users.secretary)
     response = english.post(reverse("ledger:reverse", args=[ledger.exemplary.pk]), {"reason": "重复录入"})
-    assert response.status_code == 200 and "2025-03 is closed" in response.content.decode()
+    assert response.status_code == 200 and "March 2025 is closed" in response.content.decode()
     assert not LedgerEntry.objects.filter(reverses=ledger.exemplary).exists()
 
 

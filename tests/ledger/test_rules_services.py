@@ -122,7 +122,7 @@ def test_versions_only_move_forward(default):
     for month in (MAY, JUNE):
         with pytest.raises(ValidationError) as excinfo:
             new_version(default, month=month)
-        assert "2025-06" in errors_of(excinfo)["effective_month"][0]
+        assert "2025年6月" in errors_of(excinfo)["effective_month"][0]
 
 
 def test_a_version_starts_on_the_first_of_a_month(default):
@@ -137,7 +137,7 @@ def test_a_version_cannot_take_effect_in_a_month_a_committee_has_closed(default,
         with pytest.raises(ValidationError) as excinfo:
             new_version(default, month=month)
         message = errors_of(excinfo)["effective_month"][0]
-        assert "2025-05" in message and tree.plant.name in message
+        assert "2025年5月" in message and tree.plant.name in message
     # The month after the last closed one is fine.
     assert new_version(default, month=JUNE).number == 2
 

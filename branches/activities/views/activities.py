@@ -25,6 +25,7 @@ from branches.forms import call_service
 from branches.models import OrgUnit
 from branches.pages import service_form_page, stored_file_response
 from branches.selectors import committee_for, month_is_closed
+from members.access import visible_members
 from members.ledger.models import LedgerEntry, Source
 
 from .. import selectors, services
@@ -139,6 +140,13 @@ def _month_open(activity) -> bool:
     return committee is None or not month_is_closed(committee=committee, month=activity.date)
 
 
+def _linked_members(user, attendances: list[Attendance]) -> set[int]:
+    """The attendees whose page the user may open: one who has since transferred out
+    of the user's scope is listed by name only. One query."""
+    ids = [a.member_id for a in attendances]
+    return set(visible_members(user).filter(pk__in=ids).values_list("pk", flat=True))
+
+
 @login_required
 def activity_detail(request, pk: int):
     activity = get_activity_for_user(request.user, pk)
@@ -168,6 +176,7 @@ def activity_detail(request, pk: int):
             "month_open": month_open,
             "editable": can_write and month_open and not activity.is_cancelled,
             "can_write": can_write,
+            "linked_members": _linked_members(request.user, attendances),
         },
     )
 
@@ -223,6 +232,7 @@ def attendance_update(request, pk: int, attendance_pk: int):
         error = None
     except ValidationError as exc:
         error = " ".join(exc.messages)
+        activity.refresh_from_db()
     if not request.htmx:
         if error:
             messages.error(request, error)
@@ -235,10 +245,13 @@ def attendance_update(request, pk: int, attendance_pk: int):
             "activity": activity,
             "attendance": attendance,
             "statuses": AttendanceStatus.choices,
-            "editable": True,
+            # Refused because the month closed (or the activity was cancelled) meanwhile:
+            # the row shows why and stops offering the buttons.
+            "editable": error is None or (_month_open(activity) and not activity.is_cancelled),
             "counts": selectors.attendance_counts(activity=activity),
             "error": error,
             "oob": True,
+            "linked_members": _linked_members(request.user, [attendance]),
         },
     )
 

@@ -12,7 +12,7 @@ import datetime
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -22,6 +22,8 @@ import branches.converters  # noqa: F401  (registers the <id:>, <year:> and <mon
 from branches.access import user_scope
 from branches.models import OrgUnit
 from branches.selectors import is_tracked, tracked_from_of
+from branches.services import month_label
+from members.access import visible_members
 from members.ledger.selectors import add_months
 
 from .. import boards
@@ -105,11 +107,14 @@ def board(request, committee_pk: int, year: int, month: int):
         "print_mode": print_mode,
         "base_template": _base(print_mode),
     }
+    if manage:
+        context["draft_month"] = boards.current_draft_month(committee=committee)
     if result.source is None:
         tracked_from = tracked_from_of(unit=committee)
         context["draft_exists"] = manage and boards.draft_exists(committee=committee, month=month_date)
         context["tracked_from"] = tracked_from
         context["tracked"] = is_tracked(tracked_from=tracked_from, month=month_date)
+        context["latest"] = boards.latest_publication(committee=committee)
         return render(request, "grading/board_unpublished.html", context)
     source = result.source
     top = boards.top_members(source, per_branch=TOP_MEMBERS)
@@ -136,6 +141,28 @@ def board(request, committee_pk: int, year: int, month: int):
 
 
 @login_required
+def latest_board(request, committee_pk: int):
+    """Where 排名榜 in the navigation goes: the committee's latest published board. Until
+    something is published, a page that says so and where to go instead; committee
+    staff also get the draft they are working on."""
+    committee = get_committee_for_user(request.user, committee_pk)
+    latest = boards.latest_publication(committee=committee)
+    if latest is not None:
+        return redirect("grading:board", committee.pk, latest.month.year, latest.month.month)
+    manage = can_manage_grading(request.user, committee)
+    return render(
+        request,
+        "grading/board_none.html",
+        {
+            "committee": committee,
+            "manage": manage,
+            "draft_month": boards.current_draft_month(committee=committee) if manage else None,
+            "work_month": add_months(timezone.localdate().replace(day=1), -1),
+        },
+    )
+
+
+@login_required
 def explain_branch(request, committee_pk: int, year: int, month: int, branch_pk: int):
     committee = get_committee_for_user(request.user, committee_pk)
     month_date = _month(year, month)
@@ -155,6 +182,17 @@ def explain_branch(request, committee_pk: int, year: int, month: int, branch_pk:
     # Ledgers and activities open for those whose scope holds the branch; others (a
     # secretary of another branch under the committee) see the numbers only.
     records_visible = user_scope(request.user).contains(branch)
+    # A member's ledger page follows the member: one who has since moved out of the
+    # user's scope is reached through the entries of this branch only.
+    ledger_members = (
+        set(
+            visible_members(request.user)
+            .filter(pk__in=[m.member_id for m in explanation.members])
+            .values_list("pk", flat=True)
+        )
+        if records_visible
+        else set()
+    )
     return render(
         request,
         "grading/explain_branch.html",
@@ -171,13 +209,14 @@ def explain_branch(request, committee_pk: int, year: int, month: int, branch_pk:
             + "?"
             + _source_query(source),
             "records_visible": records_visible,
+            "ledger_members": ledger_members,
             "print_mode": print_mode,
             "base_template": _base(print_mode),
             "basics_label": Dimension.BASICS.label,
             "membership_label": Dimension.MEMBERSHIP.label,
             "history": history,
             "history_data": {
-                "months": [f"{p.month:%Y-%m}" for p in history],
+                "months": [month_label(p.month) for p in history],
                 "totals": [p.total for p in history],
                 "ranks": [p.rank for p in history],
                 "total_label": _("Total"),
@@ -218,6 +257,7 @@ def screen(request, committee_pk: int, branch_pk: int):
 
 
 urlpatterns = [
+    path("<id:committee_pk>/board/", latest_board, name="latest_board"),
     path("<id:committee_pk>/<year:year>/<month:month>/", board, name="board"),
     path("<id:committee_pk>/<year:year>/<month:month>/branches/<id:branch_pk>/", explain_branch, name="explain_branch"),
     path("<id:committee_pk>/screen/<id:branch_pk>/", screen, name="screen"),

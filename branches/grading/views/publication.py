@@ -37,7 +37,28 @@ def publish(request: HttpRequest, committee_pk: int, year: int, month: int) -> H
     reopen_form = PublicationReopenForm(request.POST if action == "reopen" else None, prefix="reopen")
     here = reverse("grading:publish", args=[committee.pk, day.year, day.month])
     if action == "publish" and publish_form.is_valid():
-        publication = call_service(
+        # Publishing closes the month and makes talks due: the first POST only shows
+        # what will happen; the confirmation names the draft (its run) it was shown, so
+        # a draft graded again in between is not published unseen.
+        status = publishing.draft_status(committee, day)
+        confirmed = request.POST.get("confirmed") == "1"
+        if confirmed and status.run is not None and request.POST.get("run") != str(status.run.pk):
+            messages.warning(request, _("The draft has been graded again since. Check what publishing does now."))
+            confirmed = False
+        if not confirmed and status.ready:
+            return render(
+                request,
+                "grading/publication_confirm.html",
+                {
+                    "committee": committee,
+                    "month": day,
+                    "status": status,
+                    "preview": publishing.publish_preview(committee, day, timezone.localdate()),
+                    "note": publish_form.cleaned_data["note"],
+                },
+            )
+        # Not ready: the page below says why. Confirmed: the service checks again.
+        publication = confirmed and call_service(
             publish_form,
             publishing.board_publish,
             committee=committee,

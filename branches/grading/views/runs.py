@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 import branches.converters  # noqa: F401  (registers the <id:>, <year:> and <month:> converters)
 from branches.forms import CrispyForm, MonthField, call_service
 from branches.models import OrgUnit
+from branches.services import month_label
 
 from .. import services, tasks
 from ..access import get_committee_for_user
@@ -73,7 +74,7 @@ def runs(request, committee_pk: int):
         )
         if run is not None:
             tasks.grade_run.delay_on_commit(run.pk)
-            messages.success(request, _("Grading of %(month)s has started.") % {"month": f"{run.month:%Y-%m}"})
+            messages.success(request, _("Grading of %(month)s has started.") % {"month": month_label(run.month)})
             return redirect("grading:run_detail", pk=run.pk)
     page = Paginator(committee_runs(committee=committee), PAGE_SIZE).get_page(request.GET.get("page"))
     for run in page:

@@ -21,11 +21,13 @@ from branches.access import can_write_unit, get_unit_for_user, user_scope
 
 # The app above the ledger: only the views reach up, to link attendance to its activity
 # and to serve evidence with the same content types activities accept.
+from branches.activities.access import visible_activities
 from branches.activities.models import Attendance
 from branches.converters import FIRST_YEAR  # importing registers the path converters
 from branches.forms import call_service
 from branches.pages import stored_file_response
 from branches.selectors import unit_ancestors
+from branches.services import month_label
 from branches.uploads import content_type_for
 from members.access import can_write_member, get_member_for_user
 
@@ -71,9 +73,15 @@ def member_ledger(request, pk: int):
     year = _year(request.GET.get("year"))
     months = selectors.member_month_totals(member=member, year=year)
     entries = list(selectors.member_entries(member=member, year=year))
-    # Attendance entries link to their activity: the activity of every one in one query.
+    # Attendance entries link to their activity: the activity of every one in one query,
+    # for the activities the user may open (a member who transferred in brings entries
+    # from a branch outside the user's scope; those show without a link).
     attendance_ids = {e.source_id for e in entries if e.source == Source.ATTENDANCE and e.source_id}
-    activity_of = dict(Attendance.objects.filter(pk__in=attendance_ids).order_by().values_list("pk", "activity_id"))
+    activity_of = dict(
+        Attendance.objects.filter(pk__in=attendance_ids, activity__in=visible_activities(request.user))
+        .order_by()
+        .values_list("pk", "activity_id")
+    )
     by_month: dict[datetime.date, list[LedgerEntry]] = {}
     for entry in entries:
         if entry.source == Source.ATTENDANCE:
@@ -213,7 +221,7 @@ def record(request, pk: int):
                     "points": f"{entry.points:+.2f}",
                     "member": member.name,
                     "rule": entry.rule.name,
-                    "month": f"{entry.month:%Y-%m}",
+                    "month": month_label(entry.month),
                 },
             )
             return redirect(member_ledger_url(member.pk, entry.month))
