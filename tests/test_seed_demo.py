@@ -32,6 +32,7 @@ from branches.choices import MEETING_KINDS, ActivityKind
 from branches.grading.models import BranchScore, Publication, Talk
 from branches.models import CommitteeMonth, OrgUnit
 from branches.selectors import tracked_from_of
+from branches.services import month_label
 from members.ledger.defaults import install_default_rules
 from members.ledger.models import LedgerEntry, Rule, RuleSet, RuleSetVersion, Source
 from members.ledger.services import ledger_entry_record
@@ -291,7 +292,7 @@ class TestTheDefaultDemo:
         assert event.action == "close" and event.reason and event.user.username == "admin"
         member = Member.objects.filter(branch__path__startswith=committee.path, left_on__isnull=True).first()
         rule = Rule.objects.get(version__rule_set__committee__isnull=True, code="study_task")
-        label = f"{oldest:%Y-%m}"
+        label = month_label(oldest)
         with pytest.raises(ValidationError, match=label):
             ledger_entry_record(member=member, rule=rule, month=oldest, points=Decimal("3"), reason="补录", user=None)
         attendance = Attendance.objects.filter(
