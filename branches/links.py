@@ -165,3 +165,9 @@ def _months(user, *, pk, **_kwargs) -> bool:
 def _titles(user, *, pk, **_kwargs) -> bool:
     branch = granted(get_unit_for_user, user, pk)
     return branch is not None and branch.is_branch and can_manage_structure(user, branch)
+
+
+@rule("branches:tracking")
+def _tracking(user, *, pk, **_kwargs) -> bool:
+    committee = granted(get_unit_for_user, user, pk)
+    return committee is not None and committee.is_committee and user_scope(user).is_admin

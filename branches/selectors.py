@@ -97,23 +97,28 @@ def committees_for(*, units: list[OrgUnit]) -> dict[int, OrgUnit | None]:
     return result
 
 
+TRACKED_CACHE = "_partybuild_tracked_from"
+
+
 def tracked_from_for(*, units: list[OrgUnit]) -> dict[int, datetime.date | None]:
     """The first tracked month of each unit: the nearest ``tracked_from`` set at or above
     it (None: no committee above it set one, so every month is tracked). One query for
     the ancestors, none when every unit is a committee that set its own."""
-    wanted = {i for unit in units if unit.tracked_from is None for i in unit.ancestor_ids()}
+    # The answer is kept on each unit object (it lives for one request or task), so the
+    # pages and reports that ask about the same committee again ask the database once.
+    unknown = [unit for unit in units if TRACKED_CACHE not in unit.__dict__]
+    wanted = {i for unit in unknown if unit.tracked_from is None for i in unit.ancestor_ids()}
     starts = dict(
         OrgUnit.objects.filter(pk__in=wanted, tracked_from__isnull=False).values_list("pk", "tracked_from")
         if wanted
         else []
     )
-    result: dict[int, datetime.date | None] = {}
-    for unit in units:
+    for unit in unknown:
         if unit.tracked_from is not None:
-            result[unit.pk] = unit.tracked_from
-            continue
-        result[unit.pk] = next((starts[i] for i in reversed(unit.ancestor_ids()) if i in starts), None)
-    return result
+            unit.__dict__[TRACKED_CACHE] = unit.tracked_from
+        else:
+            unit.__dict__[TRACKED_CACHE] = next((starts[i] for i in reversed(unit.ancestor_ids()) if i in starts), None)
+    return {unit.pk: unit.__dict__[TRACKED_CACHE] for unit in units}
 
 
 def tracked_from_of(*, unit: OrgUnit) -> datetime.date | None:

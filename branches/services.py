@@ -12,6 +12,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from .models import BranchTerm, BranchTitle, CommitteeMonth, MonthEvent, OrgUnit, RoleBinding
+from .selectors import TRACKED_CACHE, tracked_from_of
 
 
 def add_years(day: datetime.date, years: int) -> datetime.date:
@@ -125,6 +126,7 @@ def committee_tracking_set(*, committee: OrgUnit, tracked_from: datetime.date | 
         raise ValidationError(_("Only a party committee has a first tracked month."))
     tracked_from = tracked_from.replace(day=1) if tracked_from else None
     committee.tracked_from = tracked_from
+    committee.__dict__.pop(TRACKED_CACHE, None)
     # Committees below that set their own month do not inherit, nor does anything under them.
     own = list(
         OrgUnit.objects.filter(path__startswith=committee.path, tracked_from__isnull=False)
@@ -138,8 +140,6 @@ def committee_tracking_set(*, committee: OrgUnit, tracked_from: datetime.date | 
     ]
     effective = tracked_from
     if effective is None:
-        from .selectors import tracked_from_of  # the value from above once this one is cleared
-
         effective = tracked_from_of(unit=committee)
     if effective is not None:
         closed = (

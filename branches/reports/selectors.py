@@ -27,7 +27,7 @@ from branches.grading import annual
 from branches.grading.engine import half_up
 from branches.grading.models import AnnualGrade, Publication, PublishedBranchScore
 from branches.models import OrgUnit
-from branches.selectors import committee_for
+from branches.selectors import committee_for, tracked_from_for
 from members.ledger.models import RuleSetVersion
 
 ZERO = Decimal("0")
@@ -109,6 +109,7 @@ def year_selection(*, committee: OrgUnit, year: int, branch: OrgUnit | None = No
     """The branches of ``committee``'s year-end report with their published months,
     annual sums and grades. With ``branch``, that branch alone (a dossier)."""
     committees = list(year_committees(committee=committee, year=year))
+    tracked_from_for(units=committees)  # one query for all; each committee keeps its answer
     publication_ids: list[int] = []
     months: set[datetime.date] = set()
     totals: dict[int, list] = {}  # branch id → [months, total sum, bottom]

@@ -54,7 +54,7 @@ def test_tracking_cannot_begin_after_a_published_month(tree):
     CommitteeMonth.objects.create(committee=tree.plant, month=datetime.date(2025, 8, 1), state="closed")
     with pytest.raises(ValidationError) as error:
         track(tree.root, datetime.date(2025, 9, 1))  # the plant inherits it
-    assert "2025-08" in str(error.value) and tree.plant.name in str(error.value)
+    assert "2025年8月" in str(error.value) and tree.plant.name in str(error.value)
     track(tree.root, datetime.date(2025, 8, 1))  # from the published month on is fine
     track(tree.other, datetime.date(2025, 10, 1))  # another subtree is not affected
 
@@ -86,7 +86,7 @@ def test_grading_an_untracked_month_is_refused_and_records_nothing(tree):
     track(tree.root, JULY)
     with pytest.raises(ValidationError) as error:
         services.grading_run_request(committee=tree.plant, month=datetime.date(2025, 6, 1))
-    assert "2025-06" in str(error.value) and "2025-07" in str(error.value)
+    assert "2025年6月" in str(error.value) and "2025年7月" in str(error.value)
     assert not GradingRun.objects.exists()
 
 
@@ -143,7 +143,7 @@ def test_only_an_administrator_sets_the_first_tracked_month(tree, users, login):
     tree.plant.refresh_from_db()
     assert tree.plant.tracked_from == JULY
     detail = login(users.admin).get(reverse("branches:unit_detail", args=[tree.branch_a.pk])).content.decode()
-    assert 'id="tracked-from"' in detail and "2025-07" in detail
+    assert 'id="tracked-from"' in detail and "2025年7月" in detail
     # Cleared: it inherits again (here: nothing above sets one).
     login(users.admin).post(url, {"tracked_from": ""})
     tree.plant.refresh_from_db()

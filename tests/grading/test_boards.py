@@ -215,7 +215,7 @@ def test_without_a_published_previous_month_there_is_no_movement():
     assert [row.movement for row in boards.board(committee, APRIL, draft=False)] == [None, None]
 
 
-def test_talk_status_is_shown_for_the_bottom_three_only():
+def test_talk_status_is_shown_for_the_bottom_three_only(time_machine):
     committee = f.committee()
     a, b, c, d, e = branches_of(committee, 5)
     draft(committee, APRIL, {a: "90", b: "80", c: "70", d: "60", e: "50"})
@@ -241,13 +241,13 @@ def test_talk_status_is_shown_for_the_bottom_three_only():
     ]
     # Past the days allowed after the first publication that flagged them, a missing talk
     # is overdue — a republication does not restart the clock.
-    Publication.objects.filter(pk=publication.pk).update(
-        published_at=publication.published_at - datetime.timedelta(days=16)
-    )
+    # (Publications are append-only: the second one is made sixteen days later.)
+    time_machine.move_to(publication.published_at + datetime.timedelta(days=16))
     publish(committee, APRIL)
-    overdue = {row.branch: row.talk_overdue for row in boards.board(committee, APRIL, draft=False, today=published_on)}
+    later = published_on + datetime.timedelta(days=16)
+    overdue = {row.branch: row.talk_overdue for row in boards.board(committee, APRIL, draft=False, today=later)}
     assert overdue == {a: False, b: False, c: True, d: False, e: True}
-    on_time = boards.board(committee, APRIL, draft=False, today=published_on - datetime.timedelta(days=1))
+    on_time = boards.board(committee, APRIL, draft=False, today=later - datetime.timedelta(days=1))
     assert [row.talk_overdue for row in on_time] == [False] * 5
 
 
