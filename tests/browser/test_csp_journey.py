@@ -70,8 +70,8 @@ def test_charts_htmx_styles_and_the_admin_work_under_the_policy(page, log_in, li
     assert page.input_value("#id_points") == fixed.get_attribute("data-points")
 
     # The language switcher submits itself (partybuild.js, not onchange=).
-    page.select_option("select[name=language]", "en")
-    page.wait_for_load_state()
+    with page.expect_navigation():  # the submit comes after the change event: wait for it
+        page.select_option("select[name=language]", "en")
     assert page.locator("html").get_attribute("lang") == "en"
 
     # The Django admin, including django-celery-beat's periodic-task form.
