@@ -41,3 +41,19 @@ class AttendanceStatus(models.TextChoices):
 
 
 ATTENDED = (AttendanceStatus.PRESENT, AttendanceStatus.LATE)
+
+
+class Dimension(models.TextChoices):
+    """The five dimensions of a branch's monthly score (PRODUCT.md appendix). Rule-set
+    versions weigh them and may split an entered one into scored sub-items."""
+
+    BASICS = "basics", _("Basic work")
+    COMMITTEE_WORK = "committee_work", _("Committee work")
+    PRODUCTION = "production", _("Production and operations")
+    MEMBERSHIP = "membership", _("Membership building")
+    OTHER = "other", _("Other work")
+
+
+# Dimensions that only the committee can score; the other two are computed unless a
+# version says the committee enters them too (``basics_entered``, ``membership_entered``).
+ALWAYS_ENTERED = (Dimension.COMMITTEE_WORK, Dimension.PRODUCTION, Dimension.OTHER)

@@ -263,7 +263,7 @@ def insert_score_inputs(*, month: datetime.date, user_id: int | None) -> int:
                    d.dimension = 'production' AND b.id %% 50 = 0, %(user)s, now()
             FROM branches_orgunit b CROSS JOIN (VALUES {dimensions}) AS d(dimension, n)
             WHERE b.kind = 'branch' AND {_branch_exists_sql("b")}
-            ON CONFLICT (branch_id, month, dimension) DO NOTHING
+            ON CONFLICT (branch_id, month, dimension) WHERE item_id IS NULL DO NOTHING
             """,
             {"month": month, "end": end, "user": user_id},
         )

@@ -13,30 +13,33 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from branches.choices import ALWAYS_ENTERED, Dimension
 from branches.models import OrgUnit
-from members.ledger.models import RuleSetVersion
+from members.ledger.models import RuleSetVersion, ScoreItem
 from members.models import Member
 
-
-class Dimension(models.TextChoices):
-    BASICS = "basics", _("Basic work")
-    COMMITTEE_WORK = "committee_work", _("Committee work")
-    PRODUCTION = "production", _("Production and operations")
-    MEMBERSHIP = "membership", _("Membership building")
-    OTHER = "other", _("Other work")
-
-
-# The dimensions a committee enters by hand; the others are computed.
-ENTERED_DIMENSIONS = (Dimension.COMMITTEE_WORK, Dimension.PRODUCTION, Dimension.OTHER)
+# The dimensions a committee always enters by hand (a version may add basics and
+# membership: ``RuleSetVersion.entered_dimensions``).
+ENTERED_DIMENSIONS = ALWAYS_ENTERED
 
 
 class ScoreInput(models.Model):
     """A committee's score for one branch, month and entered dimension (0–100), or
-    "not assessed", which shares the dimension's weight out over the others."""
+    "not assessed", which shares the dimension's weight out over the others. Where the
+    version splits the dimension into scored sub-items (``ScoreItem``), one row per item
+    (0 to the item's maximum) and the dimension is their sum."""
 
     branch = models.ForeignKey(OrgUnit, verbose_name=_("branch"), on_delete=models.PROTECT, related_name="score_inputs")
     month = models.DateField(_("month"))
     dimension = models.CharField(_("dimension"), max_length=20, choices=Dimension.choices)
+    item = models.ForeignKey(
+        ScoreItem,
+        verbose_name=_("scored item"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="inputs",
+    )
     score = models.DecimalField(_("score"), max_digits=5, decimal_places=2, null=True, blank=True)
     not_assessed = models.BooleanField(_("not assessed"), default=False)
     entered_by = models.ForeignKey(
@@ -48,9 +51,11 @@ class ScoreInput(models.Model):
         verbose_name = _("entered score")
         verbose_name_plural = _("entered scores")
         constraints = [
-            models.UniqueConstraint(fields=["branch", "month", "dimension"], name="scoreinput_unique"),
-            models.CheckConstraint(
-                condition=Q(dimension__in=["committee_work", "production", "other"]), name="scoreinput_entered_only"
+            models.UniqueConstraint(
+                fields=["branch", "month", "dimension"], condition=Q(item__isnull=True), name="scoreinput_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["branch", "month", "item"], condition=Q(item__isnull=False), name="scoreinput_unique_item"
             ),
             models.CheckConstraint(
                 condition=(
@@ -62,7 +67,7 @@ class ScoreInput(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.branch} {self.month:%Y-%m} {self.dimension}"
+        return f"{self.branch} {self.month:%Y-%m} {self.dimension}{f' {self.item.code}' if self.item_id else ''}"
 
 
 class ScoreInputChange(models.Model):
@@ -141,10 +146,11 @@ class GradingRun(models.Model):
 class ScoreColumns(models.Model):
     """The numbers of one branch in one month: the five dimensions and what they came from."""
 
-    basics = models.DecimalField(_("basic work"), max_digits=5, decimal_places=2)
+    # None: a dimension the committee enters and marked "not assessed".
+    basics = models.DecimalField(_("basic work"), max_digits=5, decimal_places=2, null=True, blank=True)
     committee_work = models.DecimalField(_("committee work"), max_digits=5, decimal_places=2, null=True, blank=True)
     production = models.DecimalField(_("production"), max_digits=5, decimal_places=2, null=True, blank=True)
-    membership = models.DecimalField(_("membership building"), max_digits=5, decimal_places=2)
+    membership = models.DecimalField(_("membership building"), max_digits=5, decimal_places=2, null=True, blank=True)
     other = models.DecimalField(_("other work"), max_digits=5, decimal_places=2, null=True, blank=True)
     total = models.DecimalField(_("total"), max_digits=5, decimal_places=2)
     rank = models.PositiveIntegerField(_("rank"), default=0)
@@ -276,6 +282,60 @@ class PublishedMemberScore(MemberColumns):
 
     def __str__(self) -> str:
         return f"{self.publication} {self.member_id}"
+
+
+class GroupColumns(models.Model):
+    """A party group's month (星级党小组, seed 003): its members' mean points against the
+    best group of the committee, and its party-group meetings and their attendance,
+    weighted by the version; stars by the version's group bands."""
+
+    members = models.PositiveIntegerField(default=0)
+    member_mean = models.DecimalField(max_digits=9, decimal_places=4, default=Decimal("0"))
+    max_mean = models.DecimalField(max_digits=9, decimal_places=4, default=Decimal("0"))
+    points_part = models.DecimalField(max_digits=9, decimal_places=4, default=Decimal("0"))
+    meetings_required = models.PositiveSmallIntegerField(default=0)
+    meetings_held = models.PositiveSmallIntegerField(default=0)
+    expected = models.PositiveIntegerField(default=0)
+    attended = models.PositiveIntegerField(default=0)
+    meetings_part = models.DecimalField(max_digits=9, decimal_places=4, default=Decimal("0"))
+    score = models.DecimalField(_("score"), max_digits=5, decimal_places=2, default=Decimal("0"))
+    stars = models.PositiveSmallIntegerField(_("stars"), default=1)
+    rank = models.PositiveIntegerField(_("rank"), default=0)
+
+    class Meta:
+        abstract = True
+
+
+class GroupScore(GroupColumns):
+    """The draft: one row per (committee, month, party group), written by every run."""
+
+    committee = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
+    month = models.DateField()
+    group = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="group_scores")
+    branch = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
+    run = models.ForeignKey(GradingRun, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["rank", "group__name"]
+        constraints = [models.UniqueConstraint(fields=["committee", "month", "group"], name="groupscore_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.group} {self.month:%Y-%m} {self.score}"
+
+
+class PublishedGroupScore(GroupColumns):
+    publication = models.ForeignKey("Publication", on_delete=models.PROTECT, related_name="group_scores")
+    group = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="published_group_scores")
+    branch = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["rank", "group__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["publication", "group"], name="publishedgroupscore_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.group} v{self.publication_id} {self.score}"
 
 
 class Talk(models.Model):

@@ -86,6 +86,30 @@ DEFAULT_RULES = [
 ]
 
 
+# kind, frequency, once per party group, due month (yearly): the appendix's 三会一课 and
+# 主题党日, and the yearly 组织生活会 and 民主评议党员 (seed 003), due by December.
+DEFAULT_REQUIREMENTS = [
+    ("committee_meeting", "monthly", False, None),
+    ("group_meeting", "monthly", True, None),
+    ("themed_day", "monthly", False, None),
+    ("general_meeting", "quarterly", False, None),
+    ("party_lecture", "quarterly", False, None),
+    ("org_life_meeting", "yearly", False, 12),
+    ("democratic_review", "yearly", False, 12),
+]
+
+
+def install_default_requirements(apps, version) -> None:
+    """The default meeting requirements for ``version`` (one without any)."""
+    MeetingRequirement = apps.get_model("ledger", "MeetingRequirement")
+    MeetingRequirement.objects.bulk_create(
+        MeetingRequirement(
+            version_id=version.pk, kind=kind, frequency=frequency, per_group=per_group, due_month=due, sort_order=i
+        )
+        for i, (kind, frequency, per_group, due) in enumerate(DEFAULT_REQUIREMENTS)
+    )
+
+
 def install_default_rules(apps) -> None:
     """Create the default rule set; ``apps`` is a migration's app registry or the real one."""
     RuleSet = apps.get_model("ledger", "RuleSet")
@@ -119,3 +143,8 @@ def install_default_rules(apps) -> None:
             DEFAULT_RULES
         )
     )
+    try:
+        apps.get_model("ledger", "MeetingRequirement")
+    except LookupError:
+        return  # migration 0002's state: 0005 adds the requirements to every version
+    install_default_requirements(apps, version)

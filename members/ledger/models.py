@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from branches.choices import ActivityKind, AttendanceStatus
+from branches.choices import ALWAYS_ENTERED, ActivityKind, AttendanceStatus, Dimension
 from branches.models import OrgUnit
 from members.models import Member
 
@@ -103,6 +103,73 @@ class RuleSetVersion(models.Model):
         _("up to standard from"), max_digits=5, decimal_places=2, default=Decimal("75")
     )
     bottom_three_limit = models.PositiveSmallIntegerField(_("bottom-three months allowed for advanced"), default=3)
+    # The committee's own scheme (细则), all versioned with the rest.
+    bottom_three_count = models.PositiveSmallIntegerField(
+        _("branches in the bottom three"),
+        default=3,
+        help_text=_("How many of the lowest branches are flagged each month (the bottom three)."),
+    )
+    basics_entered = models.BooleanField(
+        _("basic work entered by the committee"),
+        default=False,
+        help_text=_("Otherwise computed from the required activities held."),
+    )
+    membership_entered = models.BooleanField(
+        _("membership building entered by the committee"),
+        default=False,
+        help_text=_("Otherwise computed from attendance and member points."),
+    )
+    # Member star bands for a year; empty: twelve times the month's.
+    year_star5_from = models.DecimalField(
+        _("five stars a year from"), max_digits=8, decimal_places=2, null=True, blank=True
+    )
+    year_star4_from = models.DecimalField(
+        _("four stars a year from"), max_digits=8, decimal_places=2, null=True, blank=True
+    )
+    year_star3_from = models.DecimalField(
+        _("three stars a year from"), max_digits=8, decimal_places=2, null=True, blank=True
+    )
+    year_star2_from = models.DecimalField(
+        _("two stars a year from"), max_digits=8, decimal_places=2, null=True, blank=True
+    )
+    # 主题党日 (seed 004: the 21st of every month).
+    themed_day = models.PositiveSmallIntegerField(
+        _("themed Party day of the month"),
+        default=21,
+        help_text=_("In a shorter month, its last day."),
+    )
+    themed_day_elsewhere_counts = models.BooleanField(
+        _("a themed Party day on another day counts"),
+        default=True,
+        help_text=_("It counts and the board shows it was not on the day; otherwise it does not count."),
+    )
+    cadre_training_hours = models.DecimalField(
+        _("required training hours a year for secretaries and committee members"),
+        max_digits=6,
+        decimal_places=1,
+        default=Decimal("56"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    # 星级党小组 (seed 003): a group's monthly score from its members' mean points and
+    # its party-group meetings, weighted; stars by these bands.
+    group_weight_points = models.DecimalField(
+        _("group weight: member points"), max_digits=5, decimal_places=2, default=Decimal("50")
+    )
+    group_weight_meetings = models.DecimalField(
+        _("group weight: meetings and attendance"), max_digits=5, decimal_places=2, default=Decimal("50")
+    )
+    group_star5_from = models.DecimalField(
+        _("group five stars from"), max_digits=5, decimal_places=2, default=Decimal("90")
+    )
+    group_star4_from = models.DecimalField(
+        _("group four stars from"), max_digits=5, decimal_places=2, default=Decimal("80")
+    )
+    group_star3_from = models.DecimalField(
+        _("group three stars from"), max_digits=5, decimal_places=2, default=Decimal("70")
+    )
+    group_star2_from = models.DecimalField(
+        _("group two stars from"), max_digits=5, decimal_places=2, default=Decimal("60")
+    )
     note = models.CharField(_("note"), max_length=300, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -122,6 +189,22 @@ class RuleSetVersion(models.Model):
         "grade_advanced_from",
         "grade_standard_from",
         "bottom_three_limit",
+        "bottom_three_count",
+        "basics_entered",
+        "membership_entered",
+        "year_star5_from",
+        "year_star4_from",
+        "year_star3_from",
+        "year_star2_from",
+        "themed_day",
+        "themed_day_elsewhere_counts",
+        "cadre_training_hours",
+        "group_weight_points",
+        "group_weight_meetings",
+        "group_star5_from",
+        "group_star4_from",
+        "group_star3_from",
+        "group_star2_from",
     )
 
     class Meta:
@@ -132,10 +215,113 @@ class RuleSetVersion(models.Model):
             models.UniqueConstraint(fields=["rule_set", "number"], name="rulesetversion_unique_number"),
             models.UniqueConstraint(fields=["rule_set", "effective_month"], name="rulesetversion_unique_month"),
             models.CheckConstraint(condition=Q(effective_month__day=1), name="rulesetversion_first_day"),
+            models.CheckConstraint(
+                condition=Q(themed_day__gte=1, themed_day__lte=31), name="rulesetversion_themed_day"
+            ),
+            models.CheckConstraint(condition=Q(bottom_three_count__gte=1), name="rulesetversion_bottom_count"),
         ]
 
     def __str__(self) -> str:
         return f"{self.rule_set} v{self.number} ({self.effective_month:%Y-%m})"
+
+    @property
+    def weights(self) -> dict[str, Decimal]:
+        """Dimension → weight in percent."""
+        return {
+            Dimension.BASICS: self.weight_basics,
+            Dimension.COMMITTEE_WORK: self.weight_committee_work,
+            Dimension.PRODUCTION: self.weight_production,
+            Dimension.MEMBERSHIP: self.weight_membership,
+            Dimension.OTHER: self.weight_other,
+        }
+
+    @property
+    def entered_dimensions(self) -> tuple[str, ...]:
+        """The dimensions the committee scores by hand in this version, in board order."""
+        entered = set(ALWAYS_ENTERED)
+        if self.basics_entered:
+            entered.add(Dimension.BASICS)
+        if self.membership_entered:
+            entered.add(Dimension.MEMBERSHIP)
+        return tuple(d for d in Dimension.values if d in entered)
+
+    def year_bands(self) -> list[tuple[int, Decimal]]:
+        """(stars, from) for a year's total: the version's own, or twelve times the month's."""
+        month = [(5, self.star5_from), (4, self.star4_from), (3, self.star3_from), (2, self.star2_from)]
+        own = [self.year_star5_from, self.year_star4_from, self.year_star3_from, self.year_star2_from]
+        return [
+            (stars, year if year is not None else band * 12) for (stars, band), year in zip(month, own, strict=True)
+        ]
+
+
+class Frequency(models.TextChoices):
+    MONTHLY = "monthly", _("Every month")
+    QUARTERLY = "quarterly", _("Every quarter")
+    YEARLY = "yearly", _("Every year")
+
+
+class MeetingRequirement(models.Model):
+    """What a branch must hold, per version (三会一课, 主题党日, 组织生活会 …): an
+    activity kind, how often, once per party group or once for the branch, and for a
+    yearly requirement the month by which it is due. A quarterly requirement is due in
+    the last month of the quarter and a yearly one in its due month; each counts in the
+    基础工作 of the month it is due, met by an activity held at any time in its period."""
+
+    version = models.ForeignKey(
+        RuleSetVersion, verbose_name=_("version"), on_delete=models.PROTECT, related_name="requirements"
+    )
+    kind = models.CharField(_("activity kind"), max_length=30, choices=ActivityKind.choices)
+    frequency = models.CharField(_("how often"), max_length=10, choices=Frequency.choices)
+    per_group = models.BooleanField(
+        _("once per party group"), default=False, help_text=_("Otherwise once for the whole branch.")
+    )
+    due_month = models.PositiveSmallIntegerField(
+        _("due by month"), null=True, blank=True, help_text=_("For a yearly requirement: 1 to 12.")
+    )
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
+
+    class Meta:
+        verbose_name = _("meeting requirement")
+        verbose_name_plural = _("meeting requirements")
+        ordering = ["version", "sort_order", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "kind"], name="meetingrequirement_unique_kind"),
+            models.CheckConstraint(
+                condition=(Q(frequency="yearly", due_month__gte=1, due_month__lte=12) | ~Q(frequency="yearly"))
+                & (Q(frequency="yearly") | Q(due_month__isnull=True)),
+                name="meetingrequirement_due_month_yearly",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.get_frequency_display()}"
+
+
+class ScoreItem(models.Model):
+    """A scored sub-item (细则) of a dimension the committee enters: each branch is
+    scored on each item up to its maximum, and the dimension is the sum of the items.
+    A dimension's items add up to 100 (``rule_set_version_create`` checks it)."""
+
+    version = models.ForeignKey(
+        RuleSetVersion, verbose_name=_("version"), on_delete=models.PROTECT, related_name="score_items"
+    )
+    dimension = models.CharField(_("dimension"), max_length=20, choices=Dimension.choices)
+    code = models.SlugField(_("code"), max_length=40)
+    name = models.CharField(_("name"), max_length=200)
+    max_score = models.DecimalField(_("maximum score"), max_digits=5, decimal_places=2)
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
+
+    class Meta:
+        verbose_name = _("scored item")
+        verbose_name_plural = _("scored items")
+        ordering = ["version", "dimension", "sort_order", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "code"], name="scoreitem_unique_code"),
+            models.CheckConstraint(condition=Q(max_score__gt=0, max_score__lte=100), name="scoreitem_max_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_dimension_display()} · {self.name} ({self.max_score})"
 
 
 class Rule(models.Model):

@@ -23,7 +23,7 @@ from branches.converters import FIRST_MONTH, LAST_MONTH, month_in_range
 from branches.models import CommitteeMonth, OrgUnit
 from branches.services import month_label
 
-from .models import Category, Rule, RuleSet, RuleSetVersion, Source
+from .models import Category, MeetingRequirement, Rule, RuleSet, RuleSetVersion, ScoreItem, Source
 from .services import first_of_month, rule_version_for
 
 # Tests switch the row lock off to show the race it prevents, and use the hook (called
@@ -339,6 +339,29 @@ def rule_set_version_create(
     for rule in new_rules:
         rule.version = version
     Rule.objects.bulk_create(new_rules)
+    # The rest of the scheme carries over from the version the new one follows.
+    MeetingRequirement.objects.bulk_create(
+        MeetingRequirement(
+            version=version,
+            kind=r.kind,
+            frequency=r.frequency,
+            per_group=r.per_group,
+            due_month=r.due_month,
+            sort_order=r.sort_order,
+        )
+        for r in base.requirements.all()
+    )
+    ScoreItem.objects.bulk_create(
+        ScoreItem(
+            version=version,
+            dimension=item.dimension,
+            code=item.code,
+            name=item.name,
+            max_score=item.max_score,
+            sort_order=item.sort_order,
+        )
+        for item in base.score_items.all()
+    )
     return version
 
 

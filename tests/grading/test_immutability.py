@@ -139,3 +139,28 @@ def test_the_admin_shows_a_versions_numbers_read_only_and_saves_only_the_note(gr
     # The roll-up still grades by the version's own limits.
     grades = annual.annual_rollup(committee=tree.plant, year=2025, user=None)
     assert all(g.proposed_grade != "advanced" for g in grades if g.mean_total < Decimal("90"))
+
+
+def test_a_graded_versions_requirements_and_items_are_frozen_with_it(graded_version):
+    from members.ledger.models import MeetingRequirement, ScoreItem
+
+    requires_postgres()
+    requirement = MeetingRequirement.objects.filter(version=graded_version).first()
+    requirement.per_group = not requirement.per_group
+    assert "graded a month" in str(refused(requirement.save))
+    refused(lambda: MeetingRequirement.objects.filter(version=graded_version).delete())
+    refused(
+        lambda: ScoreItem.objects.create(
+            version=graded_version, dimension="committee_work", code="x", name="班子团结", max_score=Decimal("50")
+        )
+    )
+    assert MeetingRequirement.objects.filter(version=graded_version).count() == 7
+
+
+def test_published_group_scores_are_append_only(db):
+    requires_postgres()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = 'grading_publishedgroupscore'::regclass AND NOT tgisinternal"
+        )
+        assert [row[0] for row in cursor.fetchall()] == ["grading_publishedgroupscore_append_only"]

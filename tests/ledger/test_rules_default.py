@@ -151,3 +151,21 @@ def test_the_migrations_own_step_installs_this_set():
     test_a_fresh_installation_has_exactly_one_rule_set_the_default_with_one_version()
     test_the_default_rules_are_the_appendix_rule_by_rule()
     test_the_caps_are_10_3_and_9_and_nothing_else_is_capped()
+
+
+def test_the_default_requirements_are_the_appendix_and_the_yearly_meetings_by_december():
+    version = RuleSet.objects.get(committee__isnull=True).versions.get()
+    rows = [(r.kind, r.frequency, r.per_group, r.due_month) for r in version.requirements.all()]
+    assert rows == [
+        ("committee_meeting", "monthly", False, None),
+        ("group_meeting", "monthly", True, None),
+        ("themed_day", "monthly", False, None),
+        ("general_meeting", "quarterly", False, None),
+        ("party_lecture", "quarterly", False, None),
+        ("org_life_meeting", "yearly", False, 12),
+        ("democratic_review", "yearly", False, 12),
+    ]
+    assert (version.themed_day, version.themed_day_elsewhere_counts, version.bottom_three_count) == (21, True, 3)
+    assert (version.cadre_training_hours, version.group_weight_points, version.group_star5_from) == (56, 50, 90)
+    assert version.entered_dimensions == ("committee_work", "production", "other")
+    assert version.year_bands() == [(5, 360), (4, 288), (3, 216), (2, 144)]

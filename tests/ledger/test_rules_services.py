@@ -386,3 +386,21 @@ def test_committee_staff_customise_their_own_committee_and_admins_any(tree, user
     assert not customisable_committees(users.secretary).exists()
     new_version(committee=tree.plant)
     assert not customisable_committees(users.committee).exists()
+
+
+def test_a_new_version_carries_over_the_requirements_the_items_and_the_scheme(default):
+    from members.ledger.models import ScoreItem
+
+    v1 = default.versions.get()
+    ScoreItem.objects.create(version=v1, dimension="committee_work", code="unity", name="班子团结", max_score=60)
+    ScoreItem.objects.create(version=v1, dimension="committee_work", code="rules", name="制度执行", max_score=40)
+    type(v1).objects.filter(pk=v1.pk).update(themed_day=15, group_star5_from=95)
+    v2 = new_version(default)
+    assert [(r.kind, r.frequency, r.per_group, r.due_month) for r in v2.requirements.all()] == [
+        (r.kind, r.frequency, r.per_group, r.due_month) for r in v1.requirements.all()
+    ]
+    assert [(i.code, i.name, i.max_score) for i in v2.score_items.all()] == [
+        ("unity", "班子团结", 60),
+        ("rules", "制度执行", 40),
+    ]
+    assert (v2.themed_day, v2.group_star5_from) == (15, 95)

@@ -42,6 +42,11 @@ def remove_default_rules(apps, schema_editor):
     Rule = apps.get_model("ledger", "Rule")
     RuleSetVersion = apps.get_model("ledger", "RuleSetVersion")
     Rule.objects.filter(version__rule_set__committee__isnull=True).delete()
+    for later in ("MeetingRequirement", "ScoreItem"):  # models of later migrations, when present
+        try:
+            apps.get_model("ledger", later).objects.filter(version__rule_set__committee__isnull=True).delete()
+        except LookupError:
+            pass
     RuleSetVersion.objects.filter(rule_set__committee__isnull=True).delete()
     RuleSet.objects.filter(committee__isnull=True).delete()
 

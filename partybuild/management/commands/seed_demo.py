@@ -61,7 +61,7 @@ from branches.services import (
     role_binding_create,
 )
 from members.demo import Plan, plan_demo
-from members.ledger.models import LedgerEntry, Rule, RuleSet, RuleSetVersion, Source
+from members.ledger.models import LedgerEntry, MeetingRequirement, Rule, RuleSet, RuleSetVersion, ScoreItem, Source
 from members.ledger.services import ledger_entry_record, ledger_entry_reverse, rule_version_for
 from members.models import Member, MemberHonour, MemberRole, Membership
 
@@ -1026,6 +1026,8 @@ def _clear_committee_rule_sets() -> list[str]:
     The installation's default rule set (no committee) is never touched."""
     own = RuleSet.objects.filter(committee__isnull=False)
     rules, _ = Rule.objects.filter(version__rule_set__in=own).delete()
+    MeetingRequirement.objects.filter(version__rule_set__in=own).delete()
+    ScoreItem.objects.filter(version__rule_set__in=own).delete()
     versions, _ = RuleSetVersion.objects.filter(rule_set__in=own).delete()
     sets, _ = own.delete()
     return [f"committee rule sets ({sets} sets, {versions} versions, {rules} rules)"]
