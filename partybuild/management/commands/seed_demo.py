@@ -588,6 +588,9 @@ class ServiceLifeWriter:
         members = Member.objects.select_related("branch").in_bulk([row.pk for row in self.w.members])
         branch_of = {self.w.units[b].pk: b for b in plan.branches}
         for month in life.months:
+            # Fresh statistics as the tables grow (see below): without them PostgreSQL
+            # planned each attendance click's row lock as a scan of the whole table.
+            analyze()
             activities = life.activities_in(month)
             self._activities(activities)
             entries = life.entries_in(month)
@@ -603,7 +606,10 @@ class ServiceLifeWriter:
             stage(f"wrote {month:%Y-%m}: {len(activities)} activities, {len(entries)} manual entries")
         # The monthly loop, as the committees run it: scores entered, graded, published
         # (which closes the month) with talks for the bottom three; the latest complete
-        # month stays a draft.
+        # month stays a draft. Statistics first: the rows written above are still
+        # uncommitted, autovacuum cannot see them, and the grading's joins planned for
+        # empty tables took seconds each (ANALYZE counts this transaction's own rows).
+        analyze()
         counts = seed_grading(
             committees=grading_committees(plan, self.w.units),
             months=life.months,
