@@ -29,7 +29,9 @@ from branches.models import CommitteeMonth, OrgUnit
 from branches.services import month_label
 
 from .models import MeetingRequirement, Rule, RuleSet, RuleSetVersion, ScoreItem
-from .rule_scheme import (
+
+# The form and the tests read the field lists and keys from here, with the service.
+from .rule_scheme import (  # noqa: F401
     COPIED_FIELDS,
     EDITABLE_FIELDS,
     ITEM_FIELDS,
@@ -46,15 +48,6 @@ from .rule_scheme import (
     to_decimal,
 )
 from .services import first_of_month, rule_version_for
-
-__all__ = [
-    "COPIED_FIELDS",
-    "EDITABLE_FIELDS",
-    "ITEM_FIELDS",
-    "NEW_RULE_FIELDS",
-    "REQUIREMENT_FIELDS",
-    "rule_field_key",
-]
 
 # Tests switch the row lock off to show the race it prevents, and use the hook (called
 # between reading the newest version and writing the new one) to line the race up
@@ -245,19 +238,23 @@ def _used_codes(model: type[Rule] | type[ScoreItem], rule_set_ids: set[int]) -> 
     return set(model.objects.filter(version__rule_set_id__in=rule_set_ids).values_list("code", flat=True).distinct())
 
 
-def _prepare_version(
+def rule_set_version_prepare(
     *,
     rule_set: RuleSet | None,
     committee: OrgUnit | None,
     effective_month: datetime.date,
     note: str,
     user: AbstractBaseUser | None,
-    yearly_training_hours: Any,
-    parameters: Mapping[str, Any] | None,
-    rules: Sequence[Mapping[str, Any]],
-    requirements: Sequence[Mapping[str, Any]] | None,
-    score_items: Sequence[Mapping[str, Any]] | None,
+    yearly_training_hours: Decimal | str | None = None,
+    parameters: Mapping[str, Any] | None = None,
+    rules: Sequence[Mapping[str, Any]] = (),
+    requirements: Sequence[Mapping[str, Any]] | None = None,
+    score_items: Sequence[Mapping[str, Any]] | None = None,
 ) -> PreparedVersion:
+    """Check and build what ``rule_set_version_create`` would write (same arguments),
+    writing nothing; ``ValidationError`` with every problem. Runs inside the caller's
+    transaction: it locks the rule set (or the committee being customised) so that the
+    version it follows stays the newest until the caller is done."""
     if (rule_set is None) == (committee is None):
         raise ValueError("Pass either rule_set (a new version) or committee (customising), not both.")
     if not isinstance(effective_month, datetime.date):
@@ -393,7 +390,7 @@ def rule_set_version_create(
     Each list item may carry a ``key`` for its errors (its position by default). Every
     problem is raised at once in one ``ValidationError`` keyed by field (see
     ``rule_scheme``); nothing is written then."""
-    prepared = _prepare_version(
+    prepared = rule_set_version_prepare(
         rule_set=rule_set,
         committee=committee,
         effective_month=effective_month,

@@ -519,3 +519,31 @@ def test_scored_items_of_a_graded_version_are_untouched_by_a_new_version(tree, d
     item.refresh_from_db()
     assert (item.name, item.max_score, item.version) == ("班子团结", D(60), v2)
     assert v3.score_items.get().pk != item.pk
+
+
+def test_the_form_query_count_does_not_grow_with_items_requirements_or_rules(two_versions, default, users, login):
+    client = login(users.admin)
+    _v2, v3 = two_versions
+    few = count_queries(client, new_version_url(default))
+    ScoreItem.objects.bulk_create(
+        ScoreItem(version=v3, dimension="other", code=f"other_{i}", name=f"其他{i}", max_score=D(10), sort_order=i)
+        for i in range(10)
+    )
+    MeetingRequirement.objects.bulk_create(
+        MeetingRequirement(version=v3, kind=kind, frequency="yearly", due_month=3, sort_order=50)
+        for kind in ("democratic_review", "volunteer", "other")
+    )
+    Rule.objects.bulk_create(
+        Rule(
+            version=v3,
+            code=f"extra_{i}",
+            name=f"附加规则{i}",
+            category="duty",
+            source="manual",
+            points_min=D(1),
+            points_max=D(1),
+            sort_order=100 + i,
+        )
+        for i in range(10)
+    )
+    assert count_queries(client, new_version_url(default)) == few
