@@ -296,7 +296,7 @@ class RuleVersionForm(forms.Form):
     )
 
     # Errors that are about a section rather than one value.
-    SECTION_KEYS = ("weights", "group_weights", "rules", "requirements", "items")
+    SECTION_KEYS = ("weights", "group_weights", "rules", "requirements", "score_items")
 
     def __init__(
         self,

@@ -11,7 +11,8 @@ once and the form shows each next to its value:
 * a rule by ``rules-<code>-<field>`` (``rules-<key>-<field>`` for a new one), the list by
   ``rules``;
 * a requirement by ``requirements-<key>-<field>``, the list by ``requirements``;
-* a scored item by ``items-<key>-<field>``, a dimension's items by ``items-<dimension>``.
+* a scored item by ``items-<key>-<field>``, a dimension's items by ``items-<dimension>``,
+  the list by ``score_items``.
 
 Codes are generated here, never typed: ``<category>_<n>`` for rules and
 ``<dimension>_<n>`` for items, skipping every code the rule set ever used, so the entries
@@ -474,7 +475,7 @@ def scheme_items(
         if code:
             base = by_code.get(code)
             if base is None or code in kept:
-                add_error(errors, "items", _("There is no scored item %(code)s to keep.") % {"code": code})
+                add_error(errors, "score_items", _("There is no scored item %(code)s to keep.") % {"code": code})
                 continue
             kept.add(code)
             if dimension and dimension != base.dimension:

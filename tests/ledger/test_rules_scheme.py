@@ -356,7 +356,9 @@ def test_an_item_has_a_name_and_a_maximum_above_0_up_to_100(default):
 
 def test_an_item_code_must_be_one_of_the_base_versions_and_keeps_its_dimension(default):
     create(default, score_items=ITEMS)
-    assert "items" in refused(default, month=JUNE, score_items=[{"code": "made_up", "name": "x", "max_score": "100"}])
+    assert "score_items" in refused(
+        default, month=JUNE, score_items=[{"code": "made_up", "name": "x", "max_score": "100"}]
+    )
     errors = refused(
         default,
         month=JUNE,

@@ -476,6 +476,21 @@ def test_an_invalid_scheme_shows_each_error_by_its_value_and_saves_nothing(defau
     assert default.versions.count() == 1
     # What was typed stays in the form.
     assert 'value="35"' in html and 'value="台账规范"' in html
+    assert "('weights'" not in html  # each section shows its own messages, not the lot
+
+
+def test_an_item_code_the_base_never_had_is_refused_on_the_items_section(default, users, login):
+    create(default, score_items=ITEMS)
+    client = login(users.admin)
+    data = read_form(client, new_version_url(default))
+    data["items-0-code"] = "made_up"
+    response = client.post(new_version_url(default), data)
+    assert response.status_code == 200
+    assert list(response.context["form"].section_errors) == ["score_items", "items-committee_work"]
+    html = response.content.decode()
+    section = html.split('data-section-error="score_items"')[1].split("</div>")[0]
+    assert "made_up" in section
+    assert default.versions.count() == 2
 
 
 def test_the_customise_form_edits_the_inherited_scheme_and_makes_version_1(tree, default, users, login):
