@@ -15,7 +15,7 @@ def _ruleset_list(user, **_kwargs) -> bool:
     return not user_scope(user).is_empty
 
 
-@rule("ledger:ruleset_detail")
+@rule("ledger:ruleset_detail", "ledger:ruleset_changes")
 def _ruleset_detail(user, *, pk, **_kwargs) -> bool:
     return passes(get_rule_set_for_user, user, pk)
 

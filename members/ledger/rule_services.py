@@ -5,12 +5,16 @@ version it already has. Ledger entries name the version they were recorded under
 new version rewrites nothing; and because a version may not take effect in a month that
 a committee using the set has already closed, no graded month changes its rules.
 
-Who may read or write is decided in ``members.ledger.rule_access``.
+A version holds the committee's whole scheme (细则): the member rules, the grading
+parameters, the meeting requirements and the scored sub-items. What each may be is
+checked in ``members.ledger.rule_scheme``; who may read or write is decided in
+``members.ledger.rule_access``; how two versions differ is ``members.ledger.rule_diff``.
 """
 
 import datetime
-from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -19,11 +23,30 @@ from django.db import transaction
 from django.db.models import Count, F, Min, OuterRef, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
+from branches.choices import Dimension
 from branches.converters import FIRST_MONTH, LAST_MONTH, month_in_range
 from branches.models import CommitteeMonth, OrgUnit
 from branches.services import month_label
 
-from .models import Category, MeetingRequirement, Rule, RuleSet, RuleSetVersion, ScoreItem, Source
+from .models import MeetingRequirement, Rule, RuleSet, RuleSetVersion, ScoreItem
+
+# The form and the tests read the field lists and keys from here, with the service.
+from .rule_scheme import (  # noqa: F401
+    COPIED_FIELDS,
+    EDITABLE_FIELDS,
+    ITEM_FIELDS,
+    NEW_RULE_FIELDS,
+    REQUIREMENT_FIELDS,
+    Errors,
+    add_error,
+    entered_dimensions,
+    rule_field_key,
+    scheme_items,
+    scheme_parameters,
+    scheme_requirements,
+    scheme_rules,
+    to_decimal,
+)
 from .services import first_of_month, rule_version_for
 
 # Tests switch the row lock off to show the race it prevents, and use the hook (called
@@ -31,23 +54,6 @@ from .services import first_of_month, rule_version_for
 # (tests/ledger/test_rules_concurrency.py).
 LOCKING = True
 _after_newest_read: Callable[[], None] | None = None
-
-# What a new version may change per rule; everything else is copied unchanged.
-EDITABLE_FIELDS = ("name", "points_min", "points_max", "monthly_cap", "evidence_required")
-COPIED_FIELDS = (
-    "code",
-    "category",
-    "source",
-    "activity_kinds",
-    "attendance_statuses",
-    "per_class_hour",
-    "sort_order",
-)
-
-
-def rule_field_key(code: str, field: str) -> str:
-    """The key of a rule's value in forms and in ``ValidationError``: ``rules-<code>-<field>``."""
-    return f"rules-{code}-{field}"
 
 
 def next_month(day: datetime.date) -> datetime.date:
@@ -93,6 +99,48 @@ def version_rules(*, version: RuleSetVersion) -> list[Rule]:
     return list(version.rules.order_by("sort_order", "code"))
 
 
+def version_requirements(*, version: RuleSetVersion) -> list[MeetingRequirement]:
+    return list(version.requirements.order_by("sort_order", "pk"))
+
+
+def version_items(*, version: RuleSetVersion) -> list[ScoreItem]:
+    """The version's scored sub-items, by dimension in board order, then their order."""
+    order = {dimension: i for i, dimension in enumerate(Dimension.values)}
+    return sorted(version.score_items.all(), key=lambda item: (order.get(item.dimension, 99), item.sort_order, item.pk))
+
+
+@dataclass
+class DimensionRow:
+    """A dimension of the branch score as a version holds it: weight, whether the
+    committee enters it, and its scored sub-items (if any)."""
+
+    dimension: str
+    label: str
+    weight: Decimal
+    entered: bool
+    items: list[ScoreItem]
+
+    @property
+    def items_total(self) -> Decimal:
+        return sum((item.max_score for item in self.items), Decimal("0"))
+
+
+def version_dimensions(*, version: RuleSetVersion, items: list[ScoreItem]) -> list[DimensionRow]:
+    """The five dimensions of ``version`` in board order, with ``items`` (its scored
+    sub-items, as ``version_items`` reads them); no query."""
+    entered = version.entered_dimensions
+    return [
+        DimensionRow(
+            dimension=dimension,
+            label=str(label),
+            weight=version.weights[dimension],
+            entered=dimension in entered,
+            items=[item for item in items if item.dimension == dimension],
+        )
+        for dimension, label in Dimension.choices
+    ]
+
+
 def customise_base_version(*, committee: OrgUnit, month: datetime.date) -> RuleSetVersion:
     """What a committee without rules of its own inherits in ``month``: the version its
     first own version is copied from."""
@@ -102,17 +150,6 @@ def customise_base_version(*, committee: OrgUnit, month: datetime.date) -> RuleS
 # ---------------------------------------------------------------------------------------
 # Writes
 # ---------------------------------------------------------------------------------------
-
-
-def _decimal(value: Any) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, Decimal):
-        return value
-    try:
-        return Decimal(str(value))
-    except InvalidOperation as exc:
-        raise ValueError(value) from exc
 
 
 def _effective_month_errors(
@@ -181,86 +218,43 @@ def _first_closed_month_following(
     return None
 
 
-def _edited_rule(base: Rule, edit: dict[str, Any], errors: dict[str, list[str]]) -> Rule:
-    """A copy of ``base`` with ``edit``'s values; problems are added to ``errors``."""
-    code = base.code
+@dataclass
+class PreparedVersion:
+    """A new version checked and built, nothing written yet: the version, its rules,
+    requirements and items (unsaved), and for a customisation the committee whose rule
+    set is still to be created. ``rule_set_version_create`` writes it."""
 
-    def add(field: str, message: str) -> None:
-        errors.setdefault(rule_field_key(code, field), []).append(message)
-
-    values: dict[str, Any] = {field: getattr(base, field) for field in EDITABLE_FIELDS}
-    for field in EDITABLE_FIELDS:
-        if field not in edit:
-            continue
-        value = edit[field]
-        if field in ("points_min", "points_max", "monthly_cap"):
-            try:
-                value = _decimal(value)
-            except ValueError:
-                add(field, _("Enter a number."))
-                continue
-        elif field == "name":
-            value = (value or "").strip()
-        elif field == "evidence_required":
-            value = bool(value)
-        values[field] = value
-    rule = Rule(**{field: getattr(base, field) for field in COPIED_FIELDS}, **values)
-    label = rule.name or code
-
-    if not rule.name:
-        add("name", _("Give the rule a name."))
-    if rule.points_min is None:
-        add("points_min", _("Enter the lowest points."))
-    if rule.points_max is None:
-        add("points_max", _("Enter the highest points."))
-    if rule.points_min is not None and rule.points_max is not None:
-        if rule.points_min > rule.points_max:
-            add("points_max", _("%(rule)s: the highest points cannot be below the lowest.") % {"rule": label})
-        elif rule.source == Source.ATTENDANCE and rule.points_min != rule.points_max:
-            add(
-                "points_max",
-                _("%(rule)s is posted from attendance, so its points are fixed: enter the same number twice.")
-                % {"rule": label},
-            )
-        if rule.category == Category.DEDUCTION and rule.points_max > 0:
-            add("points_max", _("%(rule)s is a deduction: its points cannot be above 0.") % {"rule": label})
-        if rule.category != Category.DEDUCTION and rule.points_min < 0:
-            add(
-                "points_min",
-                _("%(rule)s is not a deduction: its points cannot be below 0.") % {"rule": label},
-            )
-    if rule.monthly_cap is not None and rule.monthly_cap <= 0:
-        add("monthly_cap", _("A monthly cap must be above 0; leave it empty for no cap."))
-    # Lengths and digits as the database stores them.
-    try:
-        rule.clean_fields(exclude=["version", *(f for f in EDITABLE_FIELDS if rule_field_key(code, f) in errors)])
-    except ValidationError as exc:
-        for field, messages in exc.message_dict.items():
-            for message in messages:
-                add(field, message)
-    return rule
+    version: RuleSetVersion
+    rules: list[Rule]
+    requirements: list[MeetingRequirement]
+    items: list[ScoreItem]
+    base: RuleSetVersion
+    rule_set: RuleSet | None
+    committee: OrgUnit | None
 
 
-@transaction.atomic
-def rule_set_version_create(
+def _used_codes(model: type[Rule] | type[ScoreItem], rule_set_ids: set[int]) -> set[str]:
+    """Every code ``model`` ever had in these rule sets (any version)."""
+    return set(model.objects.filter(version__rule_set_id__in=rule_set_ids).values_list("code", flat=True).distinct())
+
+
+def rule_set_version_prepare(
     *,
     rule_set: RuleSet | None,
     committee: OrgUnit | None,
     effective_month: datetime.date,
-    yearly_training_hours: Decimal,
     note: str,
-    rules: list[dict[str, Any]],
     user: AbstractBaseUser | None,
-) -> RuleSetVersion:
-    """A new version of ``rule_set`` taking effect in ``effective_month``; or, with
-    ``committee`` instead, the committee's own rule set with version 1 (customising).
-
-    The rules are those of the version the new one follows (the newest of the set; for a
-    customisation, the version the committee inherits in ``effective_month``), with the
-    names, points, caps and evidence flags edited by ``rules``: dicts keyed by ``code``
-    with any of ``EDITABLE_FIELDS``. Codes, categories, what a rule applies to and the
-    per-class-hour flag never change. Problems raise ``ValidationError`` keyed by field
-    (``effective_month``, ``yearly_training_hours``, ``rules-<code>-<field>``)."""
+    yearly_training_hours: Decimal | str | None = None,
+    parameters: Mapping[str, Any] | None = None,
+    rules: Sequence[Mapping[str, Any]] = (),
+    requirements: Sequence[Mapping[str, Any]] | None = None,
+    score_items: Sequence[Mapping[str, Any]] | None = None,
+) -> PreparedVersion:
+    """Check and build what ``rule_set_version_create`` would write (same arguments),
+    writing nothing; ``ValidationError`` with every problem. Runs inside the caller's
+    transaction: it locks the rule set (or the committee being customised) so that the
+    version it follows stays the newest until the caller is done."""
     if (rule_set is None) == (committee is None):
         raise ValueError("Pass either rule_set (a new version) or committee (customising), not both.")
     if not isinstance(effective_month, datetime.date):
@@ -293,41 +287,127 @@ def rule_set_version_create(
         base = customise_base_version(committee=committee, month=first_of_month(effective_month))
 
     # Every problem at once, so the form shows them all.
-    errors: dict[str, list[str]] = {"effective_month": month_errors} if month_errors else {}
-    edits: dict[str, dict[str, Any]] = {}
-    for edit in rules:
-        code = edit.get("code")
-        if code in edits:
-            errors.setdefault("rules", []).append(_("The rule %(code)s is given twice.") % {"code": code})
-        edits[code] = edit
-    base_rules = version_rules(version=base)
-    unknown = set(edits) - {rule.code for rule in base_rules}
-    if unknown:
-        errors.setdefault("rules", []).append(
-            _("There is no rule %(code)s to change.") % {"code": ", ".join(sorted(map(str, unknown)))}
-        )
-    new_rules = [_edited_rule(rule, edits.get(rule.code, {}), errors) for rule in base_rules]
+    errors: Errors = {"effective_month": month_errors} if month_errors else {}
+    # New codes skip every code the set ever used, and for a customisation every code of
+    # the set it starts from, so an entry's rule code always means one rule.
+    rule_set_ids = {base.rule_set_id} | ({rule_set.pk} if rule_set is not None else set())
+    new_rules = scheme_rules(
+        base_rules=version_rules(version=base),
+        rows=rules,
+        used_codes=_used_codes(Rule, rule_set_ids),
+        errors=errors,
+    )
+    values = scheme_parameters(base=base, values=parameters, errors=errors)
+    if requirements is None:
+        requirements = [
+            {"kind": r.kind, "frequency": r.frequency, "per_group": r.per_group, "due_month": r.due_month}
+            for r in version_requirements(version=base)
+        ]
+    new_requirements = scheme_requirements(rows=requirements, errors=errors)
+    base_items = version_items(version=base)
+    if score_items is None:
+        score_items = [
+            {"code": i.code, "dimension": i.dimension, "name": i.name, "max_score": i.max_score} for i in base_items
+        ]
+    new_items = scheme_items(
+        rows=score_items,
+        base_items=base_items,
+        entered=entered_dimensions(values),
+        used_codes=_used_codes(ScoreItem, rule_set_ids),
+        errors=errors,
+    )
 
+    if yearly_training_hours is None:
+        hours = base.yearly_training_hours
+    else:
+        try:
+            hours = to_decimal(yearly_training_hours)
+        except ValueError:
+            add_error(errors, "yearly_training_hours", _("Enter a number."))
+            hours = None
+        else:
+            if hours is None:
+                add_error(errors, "yearly_training_hours", _("This field is required."))
+            elif hours < 0:
+                add_error(errors, "yearly_training_hours", _("Enter 0 or more hours."))
     version = RuleSetVersion(
         number=1,
-        # Grading parameters carry over unchanged from the version the new one replaces.
-        **{field: getattr(base, field) for field in RuleSetVersion.GRADING_FIELDS},
+        **values,
         effective_month=effective_month,
-        yearly_training_hours=yearly_training_hours,
+        yearly_training_hours=hours,
         note=(note or "").strip(),
         created_by=user,
     )
     try:
-        version.clean_fields(exclude=["rule_set", "number", "created_by"])
+        # Lengths and digits as the database stores them, for what is not already wrong.
+        version.clean_fields(exclude=["rule_set", "number", "created_by", *errors])
     except ValidationError as exc:
         for field, messages in exc.message_dict.items():
             errors.setdefault(field, []).extend(messages)
     if errors:
         raise ValidationError(errors)
+    return PreparedVersion(
+        version=version,
+        rules=new_rules,
+        requirements=new_requirements,
+        items=new_items,
+        base=base,
+        rule_set=rule_set,
+        committee=committee,
+    )
+
+
+@transaction.atomic
+def rule_set_version_create(
+    *,
+    rule_set: RuleSet | None,
+    committee: OrgUnit | None,
+    effective_month: datetime.date,
+    note: str,
+    user: AbstractBaseUser | None,
+    yearly_training_hours: Decimal | str | None = None,
+    parameters: Mapping[str, Any] | None = None,
+    rules: Sequence[Mapping[str, Any]] = (),
+    requirements: Sequence[Mapping[str, Any]] | None = None,
+    score_items: Sequence[Mapping[str, Any]] | None = None,
+) -> RuleSetVersion:
+    """A new version of ``rule_set`` taking effect in ``effective_month``; or, with
+    ``committee`` instead, the committee's own rule set with version 1 (customising).
+
+    The new version starts as a copy of the one it follows (the newest of the set; for a
+    customisation, the version the committee inherits in ``effective_month``) and takes,
+    where given:
+
+    * ``yearly_training_hours`` and ``parameters``: any of ``RuleSetVersion.GRADING_FIELDS``;
+    * ``rules``: dicts with the ``code`` of a rule to change (any of ``EDITABLE_FIELDS``)
+      or to retire (``"retire": True``), and dicts without a code to add a rule
+      (``NEW_RULE_FIELDS``; an optional ``key`` names its errors, ``new<i>`` by default).
+      A rule's code, category, source and activities never change; new rules get codes;
+    * ``requirements``: the whole list of meeting requirements (``REQUIREMENT_FIELDS``);
+    * ``score_items``: the whole list of scored sub-items (``ITEM_FIELDS``, with the
+      ``code`` of an item kept from the base version).
+
+    Each list item may carry a ``key`` for its errors (its position by default). Every
+    problem is raised at once in one ``ValidationError`` keyed by field (see
+    ``rule_scheme``); nothing is written then."""
+    prepared = rule_set_version_prepare(
+        rule_set=rule_set,
+        committee=committee,
+        effective_month=effective_month,
+        note=note,
+        user=user,
+        yearly_training_hours=yearly_training_hours,
+        parameters=parameters,
+        rules=rules,
+        requirements=requirements,
+        score_items=score_items,
+    )
     if _after_newest_read is not None:
         _after_newest_read()
 
+    version, rule_set = prepared.version, prepared.rule_set
     if rule_set is None:
+        committee = prepared.committee
         rule_set = RuleSet.objects.create(
             committee=committee, name=_("%(committee)s points rules") % {"committee": committee.name}
         )
@@ -336,32 +416,11 @@ def rule_set_version_create(
         version.number = (last or 0) + 1
     version.rule_set = rule_set
     version.save(force_insert=True)
-    for rule in new_rules:
-        rule.version = version
-    Rule.objects.bulk_create(new_rules)
-    # The rest of the scheme carries over from the version the new one follows.
-    MeetingRequirement.objects.bulk_create(
-        MeetingRequirement(
-            version=version,
-            kind=r.kind,
-            frequency=r.frequency,
-            per_group=r.per_group,
-            due_month=r.due_month,
-            sort_order=r.sort_order,
-        )
-        for r in base.requirements.all()
-    )
-    ScoreItem.objects.bulk_create(
-        ScoreItem(
-            version=version,
-            dimension=item.dimension,
-            code=item.code,
-            name=item.name,
-            max_score=item.max_score,
-            sort_order=item.sort_order,
-        )
-        for item in base.score_items.all()
-    )
+    for row in (*prepared.rules, *prepared.requirements, *prepared.items):
+        row.version = version
+    Rule.objects.bulk_create(prepared.rules)
+    MeetingRequirement.objects.bulk_create(prepared.requirements)
+    ScoreItem.objects.bulk_create(prepared.items)
     return version
 
 

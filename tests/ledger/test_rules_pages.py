@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from branches.choices import ActivityKind, AttendanceStatus
-from members.ledger.models import Category, Rule, RuleSet, Source
+from members.ledger.models import Category, Rule, RuleSet, RuleSetVersion, Source
 from members.ledger.rule_services import rule_set_version_create
 
 from .. import factories as f
@@ -63,11 +63,19 @@ def customise_url(committee) -> str:
 
 
 def form_data(rule_set_or_version, **overrides) -> dict[str, str]:
-    """A full POST of the new-version form, the rules as the version has them."""
+    """A full POST of the new-version form as a browser sends it: the version's
+    parameters, rules, requirements and scored items as they are."""
     version = rule_set_or_version
     if isinstance(version, RuleSet):
         version = version.versions.order_by("-effective_month").first()
     data = {"effective_month": "2025-06", "yearly_training_hours": "40", "note": "调整"}
+    for name in RuleSetVersion.GRADING_FIELDS:
+        value = getattr(version, name)
+        if isinstance(value, bool):
+            if value:
+                data[name] = "on"
+        else:
+            data[name] = "" if value is None else str(value)
     for rule in version.rules.all():
         prefix = f"rules-{rule.code}-"
         data[prefix + "name"] = rule.name
@@ -76,6 +84,17 @@ def form_data(rule_set_or_version, **overrides) -> dict[str, str]:
         data[prefix + "monthly_cap"] = "" if rule.monthly_cap is None else str(rule.monthly_cap)
         if rule.evidence_required:
             data[prefix + "evidence_required"] = "on"
+    for i, r in enumerate(version.requirements.all()):
+        data[f"requirements-{i}-kind"] = r.kind
+        data[f"requirements-{i}-frequency"] = r.frequency
+        data[f"requirements-{i}-due_month"] = "" if r.due_month is None else str(r.due_month)
+        if r.per_group:
+            data[f"requirements-{i}-per_group"] = "on"
+    for i, item in enumerate(version.score_items.all()):
+        data[f"items-{i}-code"] = item.code
+        data[f"items-{i}-dimension"] = item.dimension
+        data[f"items-{i}-name"] = item.name
+        data[f"items-{i}-max_score"] = str(item.max_score)
     data.update(overrides)
     return data
 

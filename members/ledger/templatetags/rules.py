@@ -3,6 +3,7 @@ installation's default version as what it is ("系统默认规则", in force "�
 rather than its stored note and placeholder month (2000-01)."""
 
 from django import template
+from django.utils.dates import MONTHS
 from django.utils.translation import gettext as _
 
 from branches.services import month_label
@@ -37,3 +38,9 @@ def version_label(version) -> str:
         "number": version.number,
         "month": effective_from(version),
     }
+
+
+@register.filter
+def month_name(number) -> str:
+    """A month of the year by its number (a yearly requirement's due month): 十二月."""
+    return str(MONTHS.get(number, "—"))

@@ -1,5 +1,5 @@
-"""Rule-set pages: the list, a rule set with the rules of one version, a new version,
-and a committee customising the rules it inherits. Thin: access (``rule_access``) →
+"""Rule-set pages: the list, a rule set with everything one version holds, what a
+version changed, a new version, and a committee customising the rules it inherits. Thin: access (``rule_access``) →
 reads and writes (``rule_services``) → template."""
 
 from django.contrib import messages
@@ -13,11 +13,10 @@ from django.utils.translation import gettext as _
 
 import branches.converters  # noqa: F401  (registers the <id:>, <year:> and <month:> converters)
 from branches.access import user_scope
-from branches.forms import call_service
 from branches.services import month_label
 
-from .. import rule_services
-from ..models import RuleSet
+from .. import rule_diff, rule_services
+from ..models import RuleSet, RuleSetVersion
 from ..rule_access import (
     can_create_rule_version,
     customisable_committees,
@@ -25,7 +24,7 @@ from ..rule_access import (
     get_rule_set_for_user,
     visible_rule_sets,
 )
-from ..rule_forms import RuleVersionForm
+from ..rule_forms import RowTemplates, RuleVersionForm
 
 
 @login_required
@@ -45,12 +44,10 @@ def ruleset_list(request):
     )
 
 
-@login_required
-def ruleset_detail(request, pk: int):
-    rule_set = get_rule_set_for_user(request.user, pk)
-    today = timezone.localdate()
-    versions = rule_services.rule_set_versions(rule_set=rule_set)
-    current = rule_services.version_in_force(versions, today)
+def _selected_version(request, versions: list[RuleSetVersion]) -> tuple[RuleSetVersion | None, RuleSetVersion | None]:
+    """(the version in force today, the one the page shows: ``?version=<number>`` or the
+    one in force); 404 for a number the rule set does not have."""
+    current = rule_services.version_in_force(versions, timezone.localdate())
     selected = current or (versions[-1] if versions else None)
     if request.GET.get("version"):
         try:
@@ -60,6 +57,15 @@ def ruleset_detail(request, pk: int):
         selected = next((v for v in versions if v.number == number), None)
         if selected is None:
             raise Http404
+    return current, selected
+
+
+@login_required
+def ruleset_detail(request, pk: int):
+    rule_set = get_rule_set_for_user(request.user, pk)
+    versions = rule_services.rule_set_versions(rule_set=rule_set)
+    current, selected = _selected_version(request, versions)
+    items = rule_services.version_items(version=selected) if selected else []
     return render(
         request,
         "ledger/rules_detail.html",
@@ -68,23 +74,58 @@ def ruleset_detail(request, pk: int):
             "versions": versions,
             "current": current,
             "selected": selected,
+            "previous": rule_diff.previous_version(versions, selected) if selected else None,
             "rules": rule_services.version_rules(version=selected) if selected else [],
+            "requirements": rule_services.version_requirements(version=selected) if selected else [],
+            "dimensions": rule_services.version_dimensions(version=selected, items=items) if selected else [],
             "can_create": can_create_rule_version(request.user, rule_set),
-            "month": rule_services.first_of_month(today),
+            "month": rule_services.first_of_month(timezone.localdate()),
         },
+    )
+
+
+@login_required
+def ruleset_changes(request, pk: int):
+    """What a version changed from the one before it."""
+    rule_set = get_rule_set_for_user(request.user, pk)
+    versions = rule_services.rule_set_versions(rule_set=rule_set)
+    _current, selected = _selected_version(request, versions)
+    if selected is None:
+        raise Http404
+    previous = rule_diff.previous_version(versions, selected)
+    return render(
+        request,
+        "ledger/rules_changes.html",
+        {
+            "rule_set": rule_set,
+            "version": selected,
+            "previous": previous,
+            "changes": rule_diff.version_changes(version=selected, previous=previous),
+            "title": _("Changes in version %(number)s") % {"number": selected.number},
+        },
+    )
+
+
+def _version_form(request, *, base: RuleSetVersion, effective_month) -> RuleVersionForm:
+    return RuleVersionForm(
+        request.POST or None,
+        base=base,
+        rules=rule_services.version_rules(version=base),
+        requirements=rule_services.version_requirements(version=base),
+        items=rule_services.version_items(version=base),
+        effective_month=effective_month,
     )
 
 
 def _version_form_page(request, *, form: RuleVersionForm, service_kwargs: dict, context: dict):
     if request.method == "POST" and form.is_valid():
-        version = call_service(
-            form,
-            rule_services.rule_set_version_create,
-            **form.service_kwargs(),
-            **service_kwargs,
-            user=request.user,
-        )
-        if version is not None:
+        try:
+            version = rule_services.rule_set_version_create(
+                **form.service_kwargs(), **service_kwargs, user=request.user
+            )
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
             messages.success(
                 request,
                 _("Version %(number)s of %(rules)s takes effect in %(month)s.")
@@ -95,7 +136,7 @@ def _version_form_page(request, *, form: RuleVersionForm, service_kwargs: dict, 
                 },
             )
             return redirect(f"{version.rule_set.get_absolute_url()}?version={version.number}")
-    return render(request, "ledger/rules_version_form.html", context | {"form": form})
+    return render(request, "ledger/rules_version_form.html", context | {"form": form, "templates": RowTemplates()})
 
 
 @login_required
@@ -107,9 +148,7 @@ def ruleset_version_create(request, pk: int):
     base = versions[0]
     today = timezone.localdate()
     month = max(rule_services.next_month(today), rule_services.next_month(base.effective_month))
-    form = RuleVersionForm(
-        request.POST or None, base=base, rules=rule_services.version_rules(version=base), effective_month=month
-    )
+    form = _version_form(request, base=base, effective_month=month)
     return _version_form_page(
         request,
         form=form,
@@ -137,9 +176,7 @@ def ruleset_customise(request, committee_pk: int):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("ledger:ruleset_list")
-    form = RuleVersionForm(
-        request.POST or None, base=base, rules=rule_services.version_rules(version=base), effective_month=month
-    )
+    form = _version_form(request, base=base, effective_month=month)
     return _version_form_page(
         request,
         form=form,
@@ -157,6 +194,7 @@ def ruleset_customise(request, committee_pk: int):
 urlpatterns = [
     path("rules/", ruleset_list, name="ruleset_list"),
     path("rules/<id:pk>/", ruleset_detail, name="ruleset_detail"),
+    path("rules/<id:pk>/changes/", ruleset_changes, name="ruleset_changes"),
     path("rules/<id:pk>/new-version/", ruleset_version_create, name="ruleset_version_create"),
     path("rules/customise/<id:committee_pk>/", ruleset_customise, name="ruleset_customise"),
 ]
