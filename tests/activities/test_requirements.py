@@ -273,13 +273,21 @@ def test_in_a_shorter_month_the_themed_day_is_its_last_day(tree):
     assert themed_item(tree.branch_b, APRIL).status == Status.MET
 
 
-def test_the_month_page_shows_the_themed_day_held_on_another_day(tree, users, login):
+def test_the_month_page_and_the_matrix_show_the_themed_day_held_on_another_day(tree, users, login):
     scheme(tree.plant, 1, JANUARY, MONTHLY)
     log(tree.branch_b, "themed_day", D(2025, 10, 18), title="十月主题党日")
-    url = reverse("activities:compliance_month", args=[tree.branch_b.pk, 2025, 10])
-    html = login(users.committee).get(url).content.decode()
+    client = login(users.committee)
+    html = client.get(reverse("activities:compliance_month", args=[tree.branch_b.pk, 2025, 10])).content.decode()
     assert 'class="requirement-met" data-kind="themed_day"' in html
     assert "held-off-day" in html and "10月18日举行（规定为21日）" in html
+    matrix = client.get(reverse("activities:compliance_matrix", args=[tree.branch_b.pk]) + "?year=2025").content
+    row = matrix.decode().split(f'data-branch="{tree.branch_b.pk}"')[1].split("</tr>")[0]
+    [october] = [td for td in row.split("<td")[1:] if "/2025/10/" in td]
+    assert 'data-off-day="1"' in october and "未在规定日期举行: 主题党日" in october
+    assert '<span class="off-day-mark">*</span>' in october
+    # September's, on the 21st, is not marked.
+    log(tree.branch_b, "themed_day", D(2025, 9, 21))
+    assert not cell(tree.branch_b, D(2025, 9, 1)).off_day_requirements
 
 
 def test_the_month_page_lists_the_themed_day_that_does_not_count_with_the_reason(tree, users, login):
@@ -400,10 +408,13 @@ def test_the_matrix_agrees_with_the_branch_month_detail_under_versions(tree):
             found = cells[(branch.pk, month)]
             assert [found.met, found.missing, found.not_due] == counted, (branch, month)
             assert found.required == len(items)
+            assert len(found.off_day_requirements) == sum(1 for i in items if i.only_off_day), (branch, month)
     # Branch B: February's on the 21st counts, March's on the 20th does not; August's
     # on the 11th counts under version 2 (another day counts again, the 10th set).
     b = [cells[(tree.branch_b.pk, m)].met for m in (FEBRUARY, MARCH, D(2025, 8, 1), D(2025, 9, 1))]
     assert b == [1, 1, 1, 1]  # March: the 组织生活会; September: the quarter's 党员大会
+    august = cells[(tree.branch_b.pk, D(2025, 8, 1))]
+    assert august.off_day_labels == ["主题党日"]
 
 
 def test_the_matrix_query_count_stays_fixed_with_versions_branches_and_months(tree):

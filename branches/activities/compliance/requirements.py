@@ -325,15 +325,25 @@ class Held:
             if day is not None:
                 self.days[(kind, group, month)].add(day)
 
+    def _on_day(self, kind: str, group_id: int | None, held: datetime.date, day: int) -> bool:
+        return set_day_in(held, day) in self.days.get((kind, group_id, held), ())
+
     def met(self, due: Due, month: datetime.date, scheme: Scheme) -> bool:
         spec, group_id, start = due
         strict = scheme.strict_day(spec.kind)
         for held in self.months.get((spec.kind, group_id), ()):
-            if start <= held <= month and (
-                strict is None or set_day_in(held, strict) in self.days.get((spec.kind, group_id, held), ())
-            ):
+            if start <= held <= month and (strict is None or self._on_day(spec.kind, group_id, held, strict)):
                 return True
         return False
+
+    def only_off_day(self, due: Due, month: datetime.date, scheme: Scheme) -> bool:
+        """Whether a met requirement of a kind held on a set day was met only on other
+        days (which count under ``scheme``): the pages say so."""
+        spec, group_id, start = due
+        if spec.kind not in DAY_RULED_KINDS:
+            return False
+        held = [m for m in self.months.get((spec.kind, group_id), ()) if start <= m <= month]
+        return not any(self._on_day(spec.kind, group_id, m, scheme.themed_day) for m in held)
 
 
 NOTHING_HELD = Held()
@@ -414,6 +424,12 @@ class ComplianceItem:
     @property
     def not_counting(self) -> list[HeldActivity]:
         return [h for h in self.held if not h.counts]
+
+    @property
+    def only_off_day(self) -> bool:
+        """Met, but only by activities held on another day than the set one."""
+        counting = [h for h in self.held if h.counts]
+        return bool(counting) and all(h.off_day for h in counting)
 
     @property
     def label(self) -> str:
@@ -505,6 +521,8 @@ class MatrixCell:
     not_due: int = 0
     missing_requirements: list[Requirement] = field(default_factory=list)
     tracked: bool = True
+    # Met, but only by an activity held on another day than the set one (which counts).
+    off_day_requirements: list[Requirement] = field(default_factory=list)
 
     @property
     def missing(self) -> int:
@@ -513,6 +531,10 @@ class MatrixCell:
     @property
     def missing_labels(self) -> list[str]:
         return [requirement.label for requirement in self.missing_requirements]
+
+    @property
+    def off_day_labels(self) -> list[str]:
+        return [requirement.label for requirement in self.off_day_requirements]
 
     @property
     def state(self) -> str:
@@ -583,10 +605,14 @@ def compliance_matrix(
             scheme = schemes[(branch.pk, month)]
             for requirement in _branch_due(branch, scheme, month, last_day, spans):
                 cell.required += 1
+                spec, group_id, start = requirement
                 if branch_held.met(requirement, month, scheme):
                     cell.met += 1
+                    if branch_held.only_off_day(requirement, month, scheme):
+                        cell.off_day_requirements.append(
+                            _requirement(spec, month, group_by_id.get(group_id), start, scheme)
+                        )
                 elif due:
-                    spec, group_id, start = requirement
                     cell.missing_requirements.append(
                         _requirement(spec, month, group_by_id.get(group_id), start, scheme)
                     )
