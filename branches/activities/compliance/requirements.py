@@ -353,7 +353,7 @@ def _held_rows(*, schemes: Iterable[tuple[Scheme | None, datetime.date]], end: d
     """The distinct (branch, group, kind, month, set-day day) of held activities that
     could meet a requirement of ``schemes`` (each with a month it is in force in): one
     aggregate, each kind read from the earliest month any of its requirements reaches
-    back to. ``where`` narrows it to branches or groups. None when nothing is required."""
+    back to. ``where`` narrows it to branches or groups; no rows when nothing is required."""
     starts: dict[str, datetime.date] = {}
     for scheme, month in schemes:
         for spec in scheme.specs if scheme else ():
