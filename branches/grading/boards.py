@@ -569,8 +569,9 @@ def branch_explanation(source: Source, branch: OrgUnit) -> Explanation | None:
     month = source.month
     run = score.run if isinstance(source, Draft) else source.run
     version = run.rule_version
+    # Judged by the version the run graded with (its requirements, its themed day).
     compliance = branch_month_compliance(
-        branch=branch, month=month, today=month_end(month) + datetime.timedelta(days=1)
+        branch=branch, month=month, today=month_end(month) + datetime.timedelta(days=1), version=version
     )
     highest = branch_scores(source).select_related("branch").order_by("-member_mean", "branch__name").first()
     members = list(

@@ -76,19 +76,43 @@ def rule_versions_for(*, units: list[OrgUnit], month: datetime.date) -> dict[int
     by then wins; a committee whose own rules start later falls back to the rules above
     it, and finally to the installation default. None where nothing is in force."""
     month = first_of_month(month)
+    by_month = rule_versions_by_month(units=units, months=[month])
+    return {unit.pk: by_month[(unit.pk, month)] for unit in units}
+
+
+def rule_versions_by_month(
+    *, units: list[OrgUnit], months: list[datetime.date]
+) -> dict[tuple[int, datetime.date], RuleSetVersion | None]:
+    """``(unit id, month) → the version in force`` (as ``rule_versions_for``) for every
+    unit and month, still in two queries however many units and months: a year's
+    compliance matrix asks for twelve months at once."""
+    months = sorted({first_of_month(m) for m in months})
+    if not units or not months:
+        return {}
     ids = {i for unit in units for i in [*unit.ancestor_ids(), unit.pk]}
     rule_sets = list(RuleSet.objects.filter(Q(committee_id__in=ids) | Q(committee__isnull=True)))
-    latest: dict[int, RuleSetVersion] = {}
-    versions = RuleSetVersion.objects.filter(rule_set__in=rule_sets, effective_month__lte=month)
+    # Each rule set's versions in effective order: the one in force in a month is the
+    # last that took effect by then.
+    history: dict[int, list[RuleSetVersion]] = defaultdict(list)
+    versions = RuleSetVersion.objects.filter(rule_set__in=rule_sets, effective_month__lte=months[-1])
     for version in versions.order_by("rule_set_id", "effective_month"):
-        latest[version.rule_set_id] = version
+        history[version.rule_set_id].append(version)
+    in_force: dict[tuple[int, datetime.date], RuleSetVersion] = {}
+    for rule_set_id, chain in history.items():
+        for month in months:
+            current = next((v for v in reversed(chain) if v.effective_month <= month), None)
+            if current is not None:
+                in_force[(rule_set_id, month)] = current
     by_committee = {rs.committee_id: rs for rs in rule_sets if rs.committee_id is not None}
     default = [rs for rs in rule_sets if rs.committee_id is None]
-    result: dict[int, RuleSetVersion | None] = {}
+    result: dict[tuple[int, datetime.date], RuleSetVersion | None] = {}
     for unit in units:
         chain = [*unit.ancestor_ids(), unit.pk]
         candidates = [by_committee[i] for i in reversed(chain) if i in by_committee] + default
-        result[unit.pk] = next((latest[rs.pk] for rs in candidates if rs.pk in latest), None)
+        for month in months:
+            result[(unit.pk, month)] = next(
+                (in_force[(rs.pk, month)] for rs in candidates if (rs.pk, month) in in_force), None
+            )
     return result
 
 

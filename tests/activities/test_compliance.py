@@ -93,16 +93,21 @@ def test_a_party_lecture_held_in_the_last_days_of_a_quarter_counts_for_it(tree):
     assert (june[("party_lecture", None)], june[("general_meeting", None)]) == (Status.MISSING, Status.MET)
 
 
-def test_december_requires_the_fourth_quarter_meetings(tree):
+def test_december_requires_the_fourth_quarter_meetings_and_the_years_own(tree):
     log(tree.branch_b, "general_meeting", D(2025, 10, 20))
     log(tree.branch_b, "party_lecture", D(2025, 12, 2))
     held_monthly(tree.branch_b, D(2025, 12, 10))
+    # The default requirements also hold a 组织生活会 and a 民主评议党员 due by December
+    # (any time in the year): this branch held one of them in May.
+    log(tree.branch_b, "org_life_meeting", D(2025, 5, 6))
     december = statuses(tree.branch_b, D(2025, 12, 1), D(2026, 1, 5))
     assert december == {
         ("committee_meeting", None): Status.MET,
         ("themed_day", None): Status.MET,
         ("general_meeting", None): Status.MET,
         ("party_lecture", None): Status.MET,
+        ("org_life_meeting", None): Status.MET,
+        ("democratic_review", None): Status.MISSING,
     }
     # The third quarter knows nothing of October's general meeting.
     assert statuses(tree.branch_b, D(2025, 9, 1), D(2026, 1, 5))[("general_meeting", None)] == Status.MISSING
@@ -237,8 +242,9 @@ def test_the_matrix_agrees_with_the_branch_month_detail(tree):
             assert cell.required == len(items)
 
 
-def test_the_matrix_reads_three_queries_however_many_branches_and_months(tree):
-    # Held activities, party groups and the first tracked months of the committees above.
+def test_the_matrix_reads_six_queries_however_many_branches_and_months(tree):
+    # The rule sets, their versions and the versions' requirements; held activities,
+    # party groups and the first tracked months of the committees above.
     def queries(branches, months):
         with CaptureQueriesContext(connection) as ctx:
             compliance_matrix(branches=branches, months=months, today=D(2025, 7, 1))
@@ -249,7 +255,7 @@ def test_the_matrix_reads_three_queries_however_many_branches_and_months(tree):
     for i, branch in enumerate(many_branches[:5]):
         f.group(branch, code=f"MG{i}")
         held_monthly(branch, D(2025, 1, 5 + i))
-    assert queries([tree.branch_a, tree.branch_b, *many_branches], year_months(2024) + year_months(2025)) == few == 3
+    assert queries([tree.branch_a, tree.branch_b, *many_branches], year_months(2024) + year_months(2025)) == few == 6
 
 
 def test_branches_are_listed_under_their_nearest_committee(tree):

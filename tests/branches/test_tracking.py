@@ -67,8 +67,9 @@ def test_months_before_tracking_require_nothing_and_fail_nothing(tree):
     assert (june.state, june.required, june.missing, june.is_compliant) == ("not_tracked", 0, 0, True)
     # July: 支委会, two party groups' meetings, 主题党日 — all missing.
     assert (july.state, july.required, july.missing) == ("missing", 4, 4)
-    # The year's ratio counts July to December only: 6 months × 4 + 2 quarter ends × 2.
-    assert sum(cells[(tree.branch_a.pk, m)].required for m in months) == 6 * 4 + 2 * 2
+    # The year's ratio counts July to December only: 6 months × 4 + 2 quarter ends × 2
+    # + December's yearly 组织生活会 and 民主评议党员 (met any time in the year).
+    assert sum(cells[(tree.branch_a.pk, m)].required for m in months) == 6 * 4 + 2 * 2 + 2
 
 
 def test_the_matrix_and_the_month_page_show_not_tracked(tree, users, login):
@@ -168,6 +169,8 @@ def test_the_year_end_files_mark_untracked_months_and_count_only_tracked_ones(tr
     row = {row[0]: row for row in sheet.iter_rows(values_only=True)}[tree.branch_a.code]
     assert list(row[2:8]) == ["未纳入"] * 6  # January to June
     assert row[8] == "0/4"  # July: 支委会, two party groups' meetings, 主题党日, none logged
-    assert row[-1] == 6 * 4 + 2 * 2  # required: July to December only
+    # Required: July to December only — six months of four, two quarter ends of two, and
+    # December's yearly 组织生活会 and 民主评议党员 (the default requirements).
+    assert row[-1] == 6 * 4 + 2 * 2 + 2
     text = "".join(page.extract_text() for page in PdfReader(tmp_path / "year.pdf").pages)
-    assert "0/28" in text and "未纳入" in text and "0/52" not in text
+    assert "0/30" in text and "未纳入" in text and "0/58" not in text

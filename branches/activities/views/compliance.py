@@ -101,8 +101,6 @@ def compliance_month(request, branch_pk: int, year: int, month: int):
         "ancestors": _ancestors(request, branch),
         "month": first,
         "items": items,
-        "is_quarter_end": compliance.is_quarter_end(first),
-        "quarter_start": compliance.quarter_start(first),
         "previous": previous if previous.year >= FIRST_YEAR else None,
         "following": following if following.year <= today.year + 1 else None,
         "missing": sum(1 for item in items if item.status == compliance.Status.MISSING),
