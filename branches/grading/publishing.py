@@ -33,9 +33,11 @@ from .models import (
     BranchScore,
     Dimension,
     GradingRun,
+    GroupScore,
     MemberScore,
     Publication,
     PublishedBranchScore,
+    PublishedGroupScore,
     PublishedMemberScore,
     ScoreInput,
     ScoreInputChange,
@@ -201,11 +203,13 @@ def _columns(model, *, exclude: tuple[str, ...]) -> list[str]:
 
 
 def _copy_draft(*, publication: Publication) -> tuple[int, int]:
-    """Copy the committee's draft into ``publication``: two set-based INSERT … SELECT
-    statements, whatever the number of members. Returns (branches, members) copied."""
+    """Copy the committee's draft into ``publication``: three set-based INSERT … SELECT
+    statements (branches, members, party groups), whatever the number of members.
+    Returns (branches, members) copied."""
     q = connection.ops.quote_name
     branch_cols = ", ".join(_columns(PublishedBranchScore, exclude=("publication", "branch")))
     member_cols = ", ".join(_columns(PublishedMemberScore, exclude=("publication", "member", "branch")))
+    group_cols = ", ".join(_columns(PublishedGroupScore, exclude=("publication", "group", "branch")))
     params = [publication.pk, publication.committee_id, publication.month]
     with connection.cursor() as cursor:
         cursor.execute(
@@ -223,6 +227,13 @@ def _copy_draft(*, publication: Publication) -> tuple[int, int]:
             params,
         )
         members = cursor.rowcount
+        cursor.execute(
+            f"""INSERT INTO {q(PublishedGroupScore._meta.db_table)}
+                    (publication_id, group_id, branch_id, {group_cols})
+                SELECT %s, group_id, branch_id, {group_cols} FROM {q(GroupScore._meta.db_table)}
+                WHERE committee_id = %s AND month = %s""",
+            params,
+        )
     return branches, members
 
 
