@@ -28,6 +28,7 @@ from branches.selectors import month_is_closed
 from branches.services import month_close, month_label
 
 from . import engine
+from .groups import graded_groups
 from .models import (
     ENTERED_DIMENSIONS,
     BranchScore,
@@ -180,6 +181,7 @@ def draft_status(committee: OrgUnit, month: datetime.date) -> DraftStatus:
             engine.watermark(committee=committee, month=month) != run.watermark
             or {branch_id for branch_id, _run in draft} != {b.pk for b in branches}
             or any(run_id != run.pk for _branch, run_id in draft)
+            or _groups_changed(committee=committee, month=month, branches=branches, run=run)
         )
     return DraftStatus(
         committee=committee,
@@ -192,6 +194,14 @@ def draft_status(committee: OrgUnit, month: datetime.date) -> DraftStatus:
         published=latest_publication(committee=committee, month=month),
         closed=month_is_closed(committee=committee, month=month),
     )
+
+
+def _groups_changed(*, committee: OrgUnit, month: datetime.date, branches: list[OrgUnit], run: GradingRun) -> bool:
+    """Whether the party groups to grade differ from the group draft (a group set up or
+    dissolved since the run, which no input's watermark shows). Two queries."""
+    draft = set(GroupScore.objects.filter(committee=committee, month=month).values_list("group_id", "run_id"))
+    graded = {g.pk for g in graded_groups(branches=branches, month=month)}
+    return {group_id for group_id, _run in draft} != graded or any(run_id != run.pk for _group, run_id in draft)
 
 
 def _columns(model, *, exclude: tuple[str, ...]) -> list[str]:

@@ -374,3 +374,17 @@ def test_members_without_a_group_count_for_no_group():
     # h (+10) is in branch Q but in no group: the highest group mean stays P2's 4.
     assert {r.max_mean for r in group_rows(w.committee).values()} == {Decimal("4.0000")}
     assert DAY.month == 4
+
+
+def test_a_group_set_up_after_the_run_makes_the_draft_stale():
+    w = build()
+    for branch in (w.p, w.q):
+        enter_all(branch, "80")
+    grade(w.committee)
+    assert publishing.draft_status(w.committee, APRIL).ready
+    f.group(w.q, name="Q3")
+    status = publishing.draft_status(w.committee, APRIL)
+    assert status.stale and not status.ready
+    grade(w.committee)
+    assert publishing.draft_status(w.committee, APRIL).ready
+    assert len(group_rows(w.committee)) == 5
