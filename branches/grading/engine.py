@@ -348,6 +348,10 @@ def grade(*, run: GradingRun, version: RuleSetVersion, progress=lambda pct: None
     BranchScore.objects.filter(committee=committee, month=month).exclude(run=run).delete()
     with connection.cursor() as cursor:
         cursor.execute(RANK_SQL, [committee.pk, month])
+    # 星级党小组 in the same run and transaction. Imported here: groups reads this module.
+    from .groups import grade_groups
+
+    grade_groups(run=run, version=version, branches=branches)
     progress(90)
     members = MemberScore.objects.filter(committee=committee, month=month).count()
     return len(rows), members

@@ -53,7 +53,7 @@ def _annual_confirm(user, *, grade_pk, **_kwargs) -> bool:
     return committee_pk is not None and _manages(user, committee_pk)
 
 
-@rule("grading:board", "grading:latest_board", "grading:annual_members")
+@rule("grading:board", "grading:latest_board", "grading:annual_members", "grading:group_board", "grading:group_year")
 def _board(user, *, committee_pk, query, **_kwargs) -> bool:
     return _sees(user, committee_pk, query)
 
@@ -67,3 +67,24 @@ def _branch_board(user, *, committee_pk, branch_pk, query, **_kwargs) -> bool:
 def _changes(user, *, pk, **_kwargs) -> bool:
     committee_pk = Publication.objects.filter(pk=pk).values_list("committee_id", flat=True).first()
     return committee_pk is not None and _sees(user, committee_pk)
+
+
+def _group_under(committee_pk, group_pk) -> bool:
+    committee = OrgUnit.objects.filter(pk=committee_pk).only("path").first()
+    return (
+        committee is not None
+        and OrgUnit.objects.filter(pk=group_pk, kind=OrgUnit.Kind.GROUP, path__startswith=committee.path).exists()
+    )
+
+
+@rule("grading:explain_group")
+def _group_board(user, *, committee_pk, group_pk, query, **_kwargs) -> bool:
+    return _sees(user, committee_pk, query) and _group_under(committee_pk, group_pk)
+
+
+@rule("grading:branch_groups")
+def _branch_groups(user, *, branch_pk, **_kwargs) -> bool:
+    """The branch's groups on its committee's published group board."""
+    branch = OrgUnit.objects.filter(pk=branch_pk, kind=OrgUnit.Kind.BRANCH).first()
+    committee = committee_for(unit=branch) if branch is not None else None
+    return committee is not None and _sees(user, committee.pk)

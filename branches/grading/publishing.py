@@ -28,14 +28,17 @@ from branches.selectors import month_is_closed
 from branches.services import month_close, month_label
 
 from . import engine
+from .groups import graded_groups
 from .models import (
     ENTERED_DIMENSIONS,
     BranchScore,
     Dimension,
     GradingRun,
+    GroupScore,
     MemberScore,
     Publication,
     PublishedBranchScore,
+    PublishedGroupScore,
     PublishedMemberScore,
     ScoreInput,
     ScoreInputChange,
@@ -178,6 +181,7 @@ def draft_status(committee: OrgUnit, month: datetime.date) -> DraftStatus:
             engine.watermark(committee=committee, month=month) != run.watermark
             or {branch_id for branch_id, _run in draft} != {b.pk for b in branches}
             or any(run_id != run.pk for _branch, run_id in draft)
+            or _groups_changed(committee=committee, month=month, branches=branches, run=run)
         )
     return DraftStatus(
         committee=committee,
@@ -192,6 +196,14 @@ def draft_status(committee: OrgUnit, month: datetime.date) -> DraftStatus:
     )
 
 
+def _groups_changed(*, committee: OrgUnit, month: datetime.date, branches: list[OrgUnit], run: GradingRun) -> bool:
+    """Whether the party groups to grade differ from the group draft (a group set up or
+    dissolved since the run, which no input's watermark shows). Two queries."""
+    draft = set(GroupScore.objects.filter(committee=committee, month=month).values_list("group_id", "run_id"))
+    graded = {g.pk for g in graded_groups(branches=branches, month=month)}
+    return {group_id for group_id, _run in draft} != graded or any(run_id != run.pk for _group, run_id in draft)
+
+
 def _columns(model, *, exclude: tuple[str, ...]) -> list[str]:
     return [
         connection.ops.quote_name(f.column)
@@ -201,11 +213,13 @@ def _columns(model, *, exclude: tuple[str, ...]) -> list[str]:
 
 
 def _copy_draft(*, publication: Publication) -> tuple[int, int]:
-    """Copy the committee's draft into ``publication``: two set-based INSERT … SELECT
-    statements, whatever the number of members. Returns (branches, members) copied."""
+    """Copy the committee's draft into ``publication``: three set-based INSERT … SELECT
+    statements (branches, members, party groups), whatever the number of members.
+    Returns (branches, members) copied."""
     q = connection.ops.quote_name
     branch_cols = ", ".join(_columns(PublishedBranchScore, exclude=("publication", "branch")))
     member_cols = ", ".join(_columns(PublishedMemberScore, exclude=("publication", "member", "branch")))
+    group_cols = ", ".join(_columns(PublishedGroupScore, exclude=("publication", "group", "branch")))
     params = [publication.pk, publication.committee_id, publication.month]
     with connection.cursor() as cursor:
         cursor.execute(
@@ -223,6 +237,13 @@ def _copy_draft(*, publication: Publication) -> tuple[int, int]:
             params,
         )
         members = cursor.rowcount
+        cursor.execute(
+            f"""INSERT INTO {q(PublishedGroupScore._meta.db_table)}
+                    (publication_id, group_id, branch_id, {group_cols})
+                SELECT %s, group_id, branch_id, {group_cols} FROM {q(GroupScore._meta.db_table)}
+                WHERE committee_id = %s AND month = %s""",
+            params,
+        )
     return branches, members
 
 

@@ -1,6 +1,6 @@
 """Each views module owns its own ``urlpatterns``; this joins them under one namespace."""
 
-from .views import annual, boards, inputs, publication, runs
+from .views import annual, boards, groups, inputs, publication, runs
 
 app_name = "grading"
 
@@ -10,4 +10,5 @@ urlpatterns = [
     *publication.urlpatterns,
     *boards.urlpatterns,
     *annual.urlpatterns,
+    *groups.urlpatterns,
 ]

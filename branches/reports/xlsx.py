@@ -1,5 +1,5 @@
 """The year-end workbook of a committee (年度报表): branch summary, 三会一课 compliance,
-members and talks — one sheet each.
+members, talks and the party groups' stars (党小组星级) — one sheet each.
 
 Written with XlsxWriter in constant-memory mode: each row is flushed as soon as the next
 one starts, so rows go out in order and memory stays flat however many members there
@@ -28,6 +28,7 @@ from django.utils.translation import pgettext
 
 from branches.activities.compliance import compliance_matrix, member_training_hours
 from branches.grading.annual import HALF_CENT, MONTHS_IN_YEAR
+from branches.grading.group_boards import group_year_rows
 from branches.grading.models import AnnualGrade, PublishedMemberScore, Talk
 from branches.models import OrgUnit
 from members.ledger.models import Category
@@ -43,7 +44,7 @@ CHUNK = 2000
 CATEGORIES = [c.value for c in Category]  # the columns of MemberColumns, in order
 
 # Progress (percent) at the start of each sheet; the members sheet is most of the work.
-STEPS = {"summary": 2, "compliance": 20, "members": 30, "talks": 95}
+STEPS = {"summary": 2, "compliance": 20, "members": 30, "talks": 95, "groups": 97}
 
 
 # --- selectors -------------------------------------------------------------------------
@@ -333,6 +334,34 @@ def _talks_sheet(workbook, formats, *, committee, year, title: str) -> None:
     sheet.finish()
 
 
+def _groups_sheet(workbook, formats, *, selection: YearSelection, title: str) -> None:
+    """党小组星级: each party group graded in the year's publications (any committee of
+    the subtree), its twelve monthly scores and stars, and its stars for the year — the
+    mean of its published monthly scores against the group bands of the version that
+    rates its committee's year (the year page's rule, ``group_boards``)."""
+    months = selection.months
+    columns = [(_("code"), 10), (_("party group"), 16), (_("branch"), 22)]
+    for month in months:
+        columns += [
+            (_("%(month)s score") % {"month": f"{month:%Y-%m}"}, 7),
+            (_("%(month)s stars") % {"month": f"{month:%Y-%m}"}, 5),
+        ]
+    columns += [(_("months published"), 6), (_("Mean score"), 8), (_("Year stars"), 6)]
+    sheet = Sheet(workbook, formats, _("Party group stars"), columns, title=title, freeze_cols=2)
+    committees = {c.pk: c for c in selection.committees}
+    rows = group_year_rows(
+        publication_ids=selection.publication_ids,
+        version_for=lambda committee_id: selection.star_version(committees.get(committee_id)),
+    )
+    for row in rows:
+        values: list = [row.group.code, row.group.name, row.branch.name]
+        for score in row.monthly(months):
+            values += [score.score, score.stars] if score else [None, None]
+        values += [row.months, row.mean, row.stars]
+        sheet.write(values)
+    sheet.finish()
+
+
 def write_year_xlsx(
     path, *, committee: OrgUnit, year: int, progress: Progress = lambda pct: None, today: datetime.date | None = None
 ) -> None:
@@ -350,6 +379,8 @@ def write_year_xlsx(
         _members_sheet(workbook, formats, selection=selection, title=title, progress=progress)
         progress(STEPS["talks"])
         _talks_sheet(workbook, formats, committee=committee, year=year, title=title)
+        progress(STEPS["groups"])
+        _groups_sheet(workbook, formats, selection=selection, title=title)
     finally:
         workbook.close()
     progress(100)

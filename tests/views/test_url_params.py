@@ -215,6 +215,7 @@ def valid_values(name: str, params: list[str], world) -> dict[str, str]:
         "title_pk": world.title.pk,
         "role_pk": world.role.pk,
         "grade_pk": world.grade.pk,
+        "group_pk": tree.group_a1.pk,
         "token": world.token,
         "dimension": "committee_work",
     }

@@ -1,0 +1,294 @@
+"""星级党小组 (the group half of 双评星, seed 003): every party group's monthly score,
+stars and rank, computed in the branch grading's run and transaction.
+
+The rules (written down here, shown on each group's explanation page):
+
+* **Which groups.** The party groups of the branches the committee grades
+  (``engine.graded_branches``) that existed at some time in the month.
+* **Points part** (0–100). The group's members are those whose membership period at the
+  month's end names the group; their totals are the month's ``MemberScore`` rows the
+  same run has just written. The group's mean is their sum ÷ their number (0 for a group
+  without members). Points part = 100 × the group's mean ÷ the highest group mean of the
+  committee, a negative mean counting as 0, and 0 everywhere when no mean is positive —
+  the branch's points half, among groups.
+* **Meetings part** (0–100). Two halves:
+  - *compliance*: 100 × held ÷ required. One 党小组会 is required of each group in a month
+    where the version's requirements hold a per-group 党小组会 requirement that is due:
+    every month for a monthly one, the quarter's last month for a quarterly one, the due
+    month for a yearly one; a 党小组会 of the group held at any time in that period meets
+    it, and it counts once however often it was met.
+  - *attendance*: 100 × (present + late) ÷ expected at the group's 党小组会 held in the
+    month, where expected = present + late + absent (excused is not expected), and 0 when
+    nothing was expected — the branch's attendance half.
+  When nothing is required of the group in the month (required = 0), the compliance half
+  is not counted and the meetings part is the attendance half alone.
+* **Score** = (w_points × points part + w_meetings × meetings part) ÷ (w_points +
+  w_meetings), with the version's group weights; computed exactly (``Fraction``) and
+  rounded once, half-up to two places. The parts stored with four places are for display.
+* **Stars** from the rounded score (what the board shows) by the version's group bands:
+  ★5 from ``group_star5_from`` (90), ★4 from 80, ★3 from 70, ★2 from 60, ★1 below.
+* **Rank** among the committee's groups of the month: highest score first, equal scores
+  share a rank and the next is skipped (``RANK()``).
+
+Set-based like the branch grading: one query each for the groups, the requirement, the
+members' totals per group, the meetings held and the attendance per group; Python over
+one row per group; one bulk upsert keyed (committee, month, group); the groups that no
+longer count deleted; ranks in one ``UPDATE`` with a window function.
+"""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+
+from django.db import connection
+from django.db.models import Q
+
+from branches.activities.models import Activity
+from branches.choices import ActivityKind, AttendanceStatus
+from branches.models import OrgUnit
+from members.ledger.models import Frequency, MeetingRequirement, RuleSetVersion
+
+from .engine import FOUR_PLACES, ZERO, exact_quantize, half_up, month_end
+from .models import GradingRun, GroupScore
+
+RANK_SQL = """
+    UPDATE grading_groupscore
+    SET rank = r.rank_desc
+    FROM (
+        SELECT id, RANK() OVER (ORDER BY score DESC) AS rank_desc
+        FROM grading_groupscore
+        WHERE committee_id = %s AND month = %s
+    ) AS r
+    WHERE grading_groupscore.id = r.id
+"""
+
+UPDATE_FIELDS = [
+    "branch",
+    "run",
+    "members",
+    "member_mean",
+    "max_mean",
+    "points_part",
+    "meetings_required",
+    "meetings_held",
+    "expected",
+    "attended",
+    "meetings_part",
+    "score",
+    "stars",
+]
+
+
+# --- the rules as functions (the explanation pages use them too) -----------------------
+
+
+def group_bands(version: RuleSetVersion) -> list[tuple[int, Decimal]]:
+    """(stars, from) of the version's group bands, highest first."""
+    return [
+        (5, version.group_star5_from),
+        (4, version.group_star4_from),
+        (3, version.group_star3_from),
+        (2, version.group_star2_from),
+    ]
+
+
+def group_stars(score: Decimal, version: RuleSetVersion) -> int:
+    return next((stars for stars, band in group_bands(version) if score >= band), 1)
+
+
+def compliance_half(required: int, held: int) -> Fraction | None:
+    """100 × held ÷ required; None when nothing is required (the half is not counted)."""
+    return Fraction(100 * min(held, required), required) if required else None
+
+
+def attendance_half(attended: int, expected: int) -> Fraction:
+    return Fraction(100 * attended, expected) if expected else Fraction(0)
+
+
+def meetings_part(*, required: int, held: int, attended: int, expected: int) -> Fraction:
+    attendance = attendance_half(attended, expected)
+    compliance = compliance_half(required, held)
+    return attendance if compliance is None else (compliance + attendance) / 2
+
+
+def points_part(mean: Fraction, max_mean: Fraction) -> Fraction:
+    return 100 * max(mean, Fraction(0)) / max_mean if max_mean > 0 else Fraction(0)
+
+
+def weighted_score(*, points: Fraction, meetings: Fraction, version: RuleSetVersion) -> Decimal:
+    weight_points, weight_meetings = Fraction(version.group_weight_points), Fraction(version.group_weight_meetings)
+    weights = weight_points + weight_meetings
+    if weights <= 0:
+        return ZERO.quantize(Decimal("0.01"))
+    return half_up((weight_points * points + weight_meetings * meetings) / weights)
+
+
+@dataclass(frozen=True)
+class GroupRequirement:
+    """The version's per-group 党小组会 requirement as it stands in one month."""
+
+    frequency: str | None  # None: the version requires no per-group 党小组会
+    due: bool  # one is required of every group this month
+    period_start: datetime.date  # a meeting from this day to the month's end meets it
+
+    @property
+    def frequency_label(self) -> str:
+        return Frequency(self.frequency).label if self.frequency else ""
+
+
+def group_requirement(*, version: RuleSetVersion, month: datetime.date) -> GroupRequirement:
+    """Whether the version requires a 党小组会 of every group in ``month``. One query."""
+    requirement = (
+        MeetingRequirement.objects.filter(version=version, kind=ActivityKind.GROUP_MEETING, per_group=True)
+        .only("frequency", "due_month")
+        .first()
+    )
+    if requirement is None:
+        return GroupRequirement(None, False, month)
+    if requirement.frequency == Frequency.QUARTERLY:
+        return GroupRequirement(
+            requirement.frequency, month.month % 3 == 0, month.replace(month=(month.month - 1) // 3 * 3 + 1)
+        )
+    if requirement.frequency == Frequency.YEARLY:
+        return GroupRequirement(requirement.frequency, month.month == requirement.due_month, month.replace(month=1))
+    return GroupRequirement(requirement.frequency, True, month)
+
+
+# --- the computation ---------------------------------------------------------------------
+
+
+def graded_groups(*, branches: list[OrgUnit], month: datetime.date) -> list[OrgUnit]:
+    """The party groups of ``branches`` that existed at some time in ``month``. One query."""
+    if not branches:
+        return []
+    return list(
+        OrgUnit.objects.filter(kind=OrgUnit.Kind.GROUP, parent_id__in=[b.pk for b in branches])
+        .filter(Q(dissolved_on__isnull=True) | Q(dissolved_on__gte=month))
+        .filter(Q(established_on__isnull=True) | Q(established_on__lte=month_end(month)))
+        .only("pk", "parent_id")
+        .order_by("pk")
+    )
+
+
+@dataclass
+class GroupInputs:
+    members: int = 0
+    points_sum: Decimal = ZERO
+    held: int = 0
+    attended: int = 0
+    expected: int = 0
+
+    @property
+    def mean(self) -> Fraction:
+        return Fraction(self.points_sum) / self.members if self.members else Fraction(0)
+
+
+def _in(ids: list[int]) -> str:
+    return ", ".join(["%s"] * len(ids))
+
+
+def _group_inputs(
+    *, committee: OrgUnit, month: datetime.date, ids: list[int], requirement: GroupRequirement
+) -> dict[int, GroupInputs]:
+    end = month_end(month)
+    inputs = {pk: GroupInputs() for pk in ids}
+    with connection.cursor() as cursor:
+        # The members of each group at the month's end, with the totals this run wrote.
+        # Sums as text keep SQLite's numbers exact on their way into Decimal.
+        cursor.execute(
+            f"""SELECT ms.group_id, COUNT(*), CAST(SUM(s.total) AS TEXT)
+                FROM grading_memberscore s
+                JOIN members_membership ms ON ms.member_id = s.member_id
+                 AND ms.started_on <= %s AND (ms.ended_on IS NULL OR ms.ended_on > %s)
+                WHERE s.committee_id = %s AND s.month = %s AND ms.group_id IN ({_in(ids)})
+                GROUP BY ms.group_id""",
+            [end, end, committee.pk, month, *ids],
+        )
+        for group_id, count, total in cursor.fetchall():
+            inputs[group_id].members = int(count)
+            inputs[group_id].points_sum = Decimal(str(total or 0))
+        # Attendance at the groups' meetings held in the month.
+        attended = ", ".join(f"'{s}'" for s in (AttendanceStatus.PRESENT, AttendanceStatus.LATE))
+        cursor.execute(
+            f"""SELECT a.group_id,
+                       SUM(CASE WHEN t.status IN ({attended}) THEN 1 ELSE 0 END),
+                       SUM(CASE WHEN t.status = '{AttendanceStatus.ABSENT}' THEN 1 ELSE 0 END)
+                FROM activities_attendance t JOIN activities_activity a ON a.id = t.activity_id
+                WHERE a.group_id IN ({_in(ids)}) AND a.kind = %s AND a.status = %s
+                  AND a.date >= %s AND a.date <= %s
+                GROUP BY a.group_id""",
+            [*ids, ActivityKind.GROUP_MEETING, Activity.Status.HELD, month, end],
+        )
+        for group_id, present_or_late, absent in cursor.fetchall():
+            inputs[group_id].attended = int(present_or_late or 0)
+            inputs[group_id].expected = int(present_or_late or 0) + int(absent or 0)
+    if requirement.due:
+        met = (
+            Activity.objects.filter(
+                group_id__in=ids,
+                kind=ActivityKind.GROUP_MEETING,
+                status=Activity.Status.HELD,
+                date__gte=requirement.period_start,
+                date__lte=end,
+            )
+            .values_list("group_id", flat=True)
+            .order_by()
+            .distinct()
+        )
+        for group_id in met:
+            inputs[group_id].held = 1
+    return inputs
+
+
+def grade_groups(*, run: GradingRun, version: RuleSetVersion, branches: list[OrgUnit]) -> int:
+    """Write the group draft of ``run.committee``'s ``run.month`` from the member draft
+    the same run has just written; the caller holds the transaction and the lock.
+    Returns the number of groups graded."""
+    committee, month = run.committee, run.month
+    groups = graded_groups(branches=branches, month=month)
+    ids = [g.pk for g in groups]
+    rows = []
+    if ids:
+        requirement = group_requirement(version=version, month=month)
+        required = 1 if requirement.due else 0
+        inputs = _group_inputs(committee=committee, month=month, ids=ids, requirement=requirement)
+        max_mean = max((max(row.mean, Fraction(0)) for row in inputs.values()), default=Fraction(0))
+        for group in groups:
+            row = inputs[group.pk]
+            points = points_part(row.mean, max_mean)
+            meetings = meetings_part(required=required, held=row.held, attended=row.attended, expected=row.expected)
+            score = weighted_score(points=points, meetings=meetings, version=version)
+            rows.append(
+                GroupScore(
+                    committee=committee,
+                    month=month,
+                    group_id=group.pk,
+                    branch_id=group.parent_id,
+                    run=run,
+                    members=row.members,
+                    member_mean=exact_quantize(row.mean, FOUR_PLACES),
+                    max_mean=exact_quantize(max_mean, FOUR_PLACES),
+                    points_part=exact_quantize(points, FOUR_PLACES),
+                    meetings_required=required,
+                    meetings_held=row.held,
+                    expected=row.expected,
+                    attended=row.attended,
+                    meetings_part=exact_quantize(meetings, FOUR_PLACES),
+                    score=score,
+                    stars=group_stars(score, version),
+                )
+            )
+        GroupScore.objects.bulk_create(
+            rows,
+            batch_size=500,
+            update_conflicts=True,
+            unique_fields=["committee", "month", "group"],
+            update_fields=UPDATE_FIELDS,
+        )
+    # Groups that no longer count (dissolved, moved under another committee) leave the draft.
+    GroupScore.objects.filter(committee=committee, month=month).exclude(run=run).delete()
+    if rows:
+        with connection.cursor() as cursor:
+            cursor.execute(RANK_SQL, [committee.pk, month])
+    return len(rows)
