@@ -559,7 +559,11 @@ class MatrixCell:
 
 
 def compliance_matrix(
-    *, branches: list[OrgUnit], months: list[datetime.date], today: datetime.date | None = None
+    *,
+    branches: list[OrgUnit],
+    months: list[datetime.date],
+    today: datetime.date | None = None,
+    version: RuleSetVersion | None = None,
 ) -> dict[tuple[int, datetime.date], MatrixCell]:
     """``(branch_id, month) → cell`` for every branch and month, in six queries however
     many there are: the versions in force (two) and their requirements, the distinct
@@ -567,14 +571,19 @@ def compliance_matrix(
     range, the branches' party groups and the first tracked month of their committees.
     The Python that follows is O(branches × months × requirements) set lookups, nothing
     per activity. A month before the branch's first tracked month requires nothing and
-    is marked not tracked."""
+    is marked not tracked. ``version`` judges every cell by that rule-set version instead
+    of the one in force (a grading run's, or a new version's impact preview)."""
     today = today or timezone.localdate()
     months = sorted({first_of_month(m) for m in months})
     branch_ids = [b.pk for b in branches]
     if not branch_ids or not months:
         return {}
     end = month_end(months[-1])
-    schemes = schemes_for(units=branches, months=months)
+    if version is not None:
+        scheme = scheme_of(version)
+        schemes = {(branch.pk, month): scheme for branch in branches for month in months}
+    else:
+        schemes = schemes_for(units=branches, months=months)
     in_play = {(scheme, month) for (_branch_id, month), scheme in schemes.items()}
     held: dict[int, Held] = defaultdict(Held)
     for branch_id, group_id, kind, month, day in _held_rows(schemes=in_play, end=end, branch_id__in=branch_ids):
