@@ -126,17 +126,16 @@ def member_annual_stars(
     *, committee: OrgUnit, year: int, branch: OrgUnit | None = None, version: RuleSetVersion | None = None
 ) -> QuerySet:
     """Per member: the sum of their published monthly totals in ``year`` (latest version
-    of each month), the months counted, and the stars by the year bands — twelve times
-    the month bands of the version in force (see ``rule_month``). One ``GROUP BY
+    of each month), the months counted, and the stars by the year bands of the version
+    in force (see ``rule_month``): its own, or twelve times its month bands. One ``GROUP BY
     member``, highest total first. ``branch`` keeps the members who had a published
     month in that branch; their total is still the whole year's."""
     version = version or annual_version(committee=committee, year=year)
     rows = PublishedMemberScore.objects.filter(publication__in=latest_publications(committee=committee, year=year))
     if branch is not None:
         rows = rows.filter(member_id__in=rows.filter(branch=branch).values("member_id"))
-    bands = [(5, version.star5_from), (4, version.star4_from), (3, version.star3_from), (2, version.star2_from)]
     stars = Case(
-        *[When(year_total__gte=band * MONTHS_IN_YEAR - HALF_CENT, then=Value(n)) for n, band in bands],
+        *[When(year_total__gte=band - HALF_CENT, then=Value(n)) for n, band in version.year_bands()],
         default=Value(1),
         output_field=IntegerField(),
     )

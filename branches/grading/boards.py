@@ -25,12 +25,11 @@ from django.utils.translation import gettext_lazy as _
 
 from branches.activities.compliance import ComplianceItem, Status, branch_month_compliance
 from branches.models import CommitteeMonth, OrgUnit
-from members.ledger.models import RuleSetVersion
+from members.ledger.models import RuleSetVersion, ScoreItem
 from members.ledger.selectors import add_months
 
-from .engine import ZERO, half_up, month_end
+from .engine import ZERO, half_up, month_end, scheme_of
 from .models import (
-    ENTERED_DIMENSIONS,
     BranchScore,
     Dimension,
     GradingRun,
@@ -48,6 +47,7 @@ from .publishing import talk_board
 DIMENSIONS = (Dimension.BASICS, Dimension.COMMITTEE_WORK, Dimension.PRODUCTION, Dimension.MEMBERSHIP, Dimension.OTHER)
 BUCKET_WIDTH = 10
 HISTORY_MONTHS = 12
+DEFAULT_BOTTOM_COUNT = 3  # a run recorded before versions were kept
 
 
 # --- sources ----------------------------------------------------------------------------
@@ -191,6 +191,12 @@ class Board:
     rows: list[BoardRow] = field(default_factory=list)
     versions: list[Publication] = field(default_factory=list)  # every published version, newest first
     previous: Publication | None = None  # the previous month's board compared against
+    rule_version: RuleSetVersion | None = None  # the version that graded the rows
+
+    @property
+    def bottom_count(self) -> int:
+        """How many branches the version flags at the bottom (the bottom three's N)."""
+        return self.rule_version.bottom_three_count if self.rule_version else DEFAULT_BOTTOM_COUNT
 
     def __iter__(self):
         return iter(self.rows)
@@ -235,9 +241,11 @@ def board(
     result = Board(committee, month, source, versions=versions)
     if source is None:
         return result
-    scores = list(branch_scores(source).select_related("branch").order_by("rank", "branch__name", "branch_id"))
+    related = ["branch", *(["run__rule_version"] if isinstance(source, Draft) else [])]
+    scores = list(branch_scores(source).select_related(*related).order_by("rank", "branch__name", "branch_id"))
     if not scores:
         return result
+    result.rule_version = scores[0].run.rule_version if isinstance(source, Draft) else source.run.rule_version
     result.previous = previous = (
         Publication.objects.filter(committee=committee, month=add_months(month, -1)).order_by("-version").first()
     )
@@ -474,34 +482,81 @@ class Formula:
 
 
 def formula(*, score, version: RuleSetVersion) -> Formula:
-    weights = {
-        Dimension.BASICS: version.weight_basics,
-        Dimension.COMMITTEE_WORK: version.weight_committee_work,
-        Dimension.PRODUCTION: version.weight_production,
-        Dimension.MEMBERSHIP: version.weight_membership,
-        Dimension.OTHER: version.weight_other,
-    }
+    weights = version.weights
     return Formula([WeightLine(d.value, weights[d], getattr(score, d.value)) for d in DIMENSIONS])
 
 
 @dataclass
+class ItemLine:
+    """A scored item (细则) of an entered dimension: its maximum, the score entered for
+    the branch, and who entered what when."""
+
+    item: ScoreItem
+    input: ScoreInput | None  # None: not entered (counted as 0 in a draft)
+    changes: list[ScoreInputChange]
+
+    @property
+    def score(self) -> Decimal | None:
+        return self.input.score if self.input is not None else None
+
+
+@dataclass
 class EnteredLine:
-    """A dimension the committee enters: the value graded, and who entered what when."""
+    """A dimension the committee enters: the value graded, and who entered what when —
+    for a dimension scored by items, each item and their sum."""
 
     dimension: str
     value: Decimal | None  # as graded; None: not assessed
-    input: ScoreInput | None  # None: nothing entered (counted as 0 in a draft)
+    input: ScoreInput | None  # the dimension's own row; None: nothing entered for it
     changes: list[ScoreInputChange]
     run_started: datetime.datetime | None
+    items: list[ItemLine] = field(default_factory=list)
 
     @property
     def label(self) -> str:
         return Dimension(self.dimension).label
 
     @property
+    def itemised(self) -> bool:
+        return bool(self.items)
+
+    @property
+    def not_assessed(self) -> bool:
+        return bool(self.input and self.input.not_assessed)
+
+    @property
+    def entered(self) -> bool:
+        """Whether anything was entered: the whole dimension's value or mark, or an item."""
+        if self.itemised:
+            return self.not_assessed or any(line.input for line in self.items)
+        return self.input is not None and (self.input.score is not None or self.input.not_assessed)
+
+    @property
+    def items_missing(self) -> list[ItemLine]:
+        return [] if self.not_assessed else [line for line in self.items if line.score is None]
+
+    @property
+    def item_max_sum(self) -> Decimal:
+        return sum((line.item.max_score for line in self.items), ZERO)
+
+    @property
+    def item_sum(self) -> Decimal:
+        """The exact sum of the items' scores as they stand (a missing item counts 0)."""
+        return sum((line.score for line in self.items if line.score is not None), ZERO)
+
+    @property
+    def item_terms(self) -> str:
+        """The sum written out: 35.50 + 28.00 + 30.00."""
+        return " + ".join(f"{line.score:.2f}" if line.score is not None else "0" for line in self.items)
+
+    @property
+    def _inputs(self) -> list[ScoreInput]:
+        return [i for i in [self.input, *(line.input for line in self.items)] if i is not None]
+
+    @property
     def changed_since_run(self) -> bool:
-        """Whether the input changed after the grading run read it."""
-        return bool(self.input and self.run_started and self.input.entered_at > self.run_started)
+        """Whether an input changed after the grading run read it."""
+        return bool(self.run_started and any(i.entered_at > self.run_started for i in self._inputs))
 
     def after_run(self, change: ScoreInputChange) -> bool:
         return bool(self.run_started and change.entered_at > self.run_started)
@@ -518,9 +573,41 @@ class Explanation:
     formula: Formula | None
     compliance: list[ComplianceItem]
     members: list
-    entered: list[EnteredLine]
+    entered: list[EnteredLine]  # every dimension the committee enters, in board order
     # The branch whose member mean is the committee's highest (the points half's 100).
     highest_mean_branch: OrgUnit | None = None
+
+    def entered_line(self, dimension: str) -> EnteredLine | None:
+        return next((line for line in self.entered if line.dimension == dimension), None)
+
+    @property
+    def basics_entered(self) -> EnteredLine | None:
+        """基础工作 as the committee entered it, where the version says so."""
+        return self.entered_line(Dimension.BASICS)
+
+    @property
+    def membership_entered(self) -> EnteredLine | None:
+        """党员队伍建设 as the committee entered it, where the version says so."""
+        return self.entered_line(Dimension.MEMBERSHIP)
+
+    @property
+    def entered_always(self) -> list[EnteredLine]:
+        """The entered dimensions other than basics and membership (shown in their own places)."""
+        return [line for line in self.entered if line.dimension not in (Dimension.BASICS, Dimension.MEMBERSHIP)]
+
+    @property
+    def computed_basics(self) -> Decimal:
+        """基础工作 as the activities would have made it (for reference where it was entered)."""
+        return half_up(Fraction(100 * self.score.held, self.score.required)) if self.score.required else ZERO
+
+    @property
+    def computed_membership(self) -> Decimal:
+        """党员队伍建设 as attendance and points would have made it (for reference)."""
+        return half_up((Fraction(self.score.attendance_half) + Fraction(self.score.points_half)) / 2)
+
+    @property
+    def bottom_count(self) -> int:
+        return self.rule_version.bottom_three_count if self.rule_version else DEFAULT_BOTTOM_COUNT
 
     @property
     def branch(self) -> OrgUnit:
@@ -577,22 +664,28 @@ def branch_explanation(source: Source, branch: OrgUnit) -> Explanation | None:
     members = list(
         member_scores(source).filter(branch=branch).select_related("member").order_by("-total", "member__name")
     )
-    inputs = {
-        i.dimension: i
-        for i in ScoreInput.objects.filter(branch=branch, month=month, dimension__in=ENTERED_DIMENSIONS)
+    scheme = scheme_of(version)
+    rows = list(
+        ScoreInput.objects.filter(branch=branch, month=month, dimension__in=scheme.entered)
         .select_related("entered_by")
         .prefetch_related(Prefetch("changes", queryset=ScoreInputChange.objects.select_related("entered_by")))
-    }
+    )
+    whole = {row.dimension: row for row in rows if row.item_id is None}
+    by_item = {row.item_id: row for row in rows if row.item_id is not None}
+
+    def changes(row: ScoreInput | None) -> list[ScoreInputChange]:
+        return list(row.changes.all()) if row is not None else []
+
     entered = [
         EnteredLine(
-            d.value,
-            getattr(score, d.value),
-            inputs.get(d.value),
-            list(inputs[d.value].changes.all()) if d.value in inputs else [],
+            d,
+            getattr(score, d),
+            whole.get(d),
+            changes(whole.get(d)),
             run.started_at,
+            items=[ItemLine(item, by_item.get(item.pk), changes(by_item.get(item.pk))) for item in scheme.items_of(d)],
         )
-        for d in DIMENSIONS
-        if d in ENTERED_DIMENSIONS
+        for d in scheme.entered
     ]
     return Explanation(
         committee=source.committee,

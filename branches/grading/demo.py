@@ -12,7 +12,7 @@ from django.utils import timezone
 from branches.models import OrgUnit
 
 from . import engine, publishing, services
-from .models import ENTERED_DIMENSIONS, Dimension
+from .models import Dimension
 
 TALK_NOTES = [
     "对照考核细则逐项分析失分原因，支部书记作表态发言。",
@@ -36,11 +36,25 @@ def seed_grading(
     for month in complete:
         publish = month != complete[-1]
         for committee in committees:
+            scheme = engine.scheme_for(unit=committee, month=month)
             for branch in engine.graded_branches(committee=committee, month=month):
-                for dimension in ENTERED_DIMENSIONS:
+                for dimension in scheme.entered:
+                    items = scheme.items_of(dimension)
                     # Now and then the committee does not assess production for a branch.
-                    not_assessed = dimension == Dimension.PRODUCTION and rng.random() < 0.05
+                    not_assessed = dimension == Dimension.PRODUCTION and not items and rng.random() < 0.05
                     score = None if not_assessed else Decimal(rng.randint(7000, 9900)) / 100
+                    for item in items:  # 70 % to 99 % of each item's maximum
+                        services.score_input_set(
+                            branch=branch,
+                            month=month,
+                            dimension=dimension,
+                            score=(item.max_score * rng.randint(70, 99) / 100).quantize(Decimal("0.01")),
+                            user=admin,
+                            item=item,
+                        )
+                        counts["inputs"] += 1
+                    if items:
+                        continue
                     services.score_input_set(
                         branch=branch,
                         month=month,

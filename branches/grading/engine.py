@@ -9,7 +9,8 @@ written for both PostgreSQL and SQLite (3.33+: upserts, window functions, UPDATE
 
 import calendar
 import datetime
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
@@ -18,9 +19,10 @@ from django.db.models import Count, Max, Q
 
 from branches.activities.compliance import compliance_matrix
 from branches.activities.models import Activity, Attendance
-from branches.choices import AttendanceStatus
+from branches.choices import ALWAYS_ENTERED, AttendanceStatus
 from branches.models import OrgUnit
-from members.ledger.models import Category, LedgerEntry, RuleSetVersion
+from members.ledger.models import Category, LedgerEntry, RuleSetVersion, ScoreItem
+from members.ledger.services import rule_versions_for
 from members.models import Membership
 
 from .models import BranchScore, Dimension, GradingRun, MemberScore, ScoreInput
@@ -66,6 +68,104 @@ def graded_branches(*, committee: OrgUnit, month: datetime.date) -> list[OrgUnit
     return [u for u in units if u.kind == OrgUnit.Kind.BRANCH and not any(u.path.startswith(p) for p in below)]
 
 
+# --- what the committee enters ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scheme:
+    """What a rule-set version asks the committee to enter for a month: the entered
+    dimensions (board order) and, per dimension, its scored items (细则) in order — a
+    dimension without items is scored as a whole, 0–100."""
+
+    version: RuleSetVersion | None
+    entered: tuple[str, ...]
+    items: dict[str, list[ScoreItem]] = field(default_factory=dict)
+
+    def items_of(self, dimension: str) -> list[ScoreItem]:
+        return self.items.get(dimension, [])
+
+    def item(self, pk: int) -> ScoreItem | None:
+        return next((i for items in self.items.values() for i in items if i.pk == pk), None)
+
+
+def scheme_of(version: RuleSetVersion | None) -> Scheme:
+    """The scheme of ``version``: one query for its items. Without a version (a run
+    recorded before versions were kept) the three dimensions always entered, whole."""
+    if version is None:
+        return Scheme(None, tuple(ALWAYS_ENTERED))
+    entered = version.entered_dimensions
+    items: dict[str, list[ScoreItem]] = defaultdict(list)
+    for item in ScoreItem.objects.filter(version=version, dimension__in=entered).order_by("sort_order", "pk"):
+        items[item.dimension].append(item)
+    return Scheme(version, entered, dict(items))
+
+
+def scheme_for(*, unit: OrgUnit, month: datetime.date) -> Scheme:
+    """The scheme of the version in force for ``unit`` in ``month``. Three queries."""
+    return scheme_of(rule_versions_for(units=[unit], month=month)[unit.pk])
+
+
+class EnteredScores:
+    """The committee's entered rows of some branches' month, read once: each
+    dimension's own row (its score, or its "not assessed" mark) and each item's row.
+    Rows are anything with ``branch_id``, ``dimension``, ``item_id``, ``score`` and
+    ``not_assessed`` (``ScoreInput`` objects or lighter tuples)."""
+
+    def __init__(self, rows) -> None:
+        self.whole: dict[tuple[int, str], object] = {}
+        self.by_item: dict[tuple[int, int], object] = {}
+        for row in rows:
+            if row.item_id is None:
+                self.whole[(row.branch_id, row.dimension)] = row
+            else:
+                self.by_item[(row.branch_id, row.item_id)] = row
+
+    def not_assessed(self, branch_id: int, dimension: str) -> bool:
+        row = self.whole.get((branch_id, dimension))
+        return bool(row is not None and row.not_assessed)
+
+    def item_score(self, branch_id: int, item: ScoreItem) -> Decimal | None:
+        row = self.by_item.get((branch_id, item.pk))
+        return None if row is None else row.score
+
+    def value(self, scheme: Scheme, branch_id: int, dimension: str) -> Decimal | None:
+        """The dimension's score as graded: None when not assessed; with items, their
+        exact sum; a missing score (or item) counts as 0 (a draft with missing cells
+        cannot be published). Rows of items another version defined are not read."""
+        if self.not_assessed(branch_id, dimension):
+            return None
+        items = scheme.items_of(dimension)
+        if items:
+            scores = (self.item_score(branch_id, item) for item in items)
+            return sum((s for s in scores if s is not None), ZERO)
+        row = self.whole.get((branch_id, dimension))
+        return row.score if row is not None and row.score is not None else ZERO
+
+    def missing(self, scheme: Scheme, branch_id: int) -> list[tuple[str, ScoreItem | None]]:
+        """(dimension, item) of every cell still to enter; item None for a dimension
+        scored as a whole. A dimension marked not assessed lacks nothing."""
+        cells: list[tuple[str, ScoreItem | None]] = []
+        for dimension in scheme.entered:
+            if self.not_assessed(branch_id, dimension):
+                continue
+            items = scheme.items_of(dimension)
+            if items:
+                cells += [(dimension, item) for item in items if self.item_score(branch_id, item) is None]
+            else:
+                row = self.whole.get((branch_id, dimension))
+                if row is None or row.score is None:
+                    cells.append((dimension, None))
+        return cells
+
+
+def entered_scores(*, branch_ids: list[int], month: datetime.date) -> EnteredScores:
+    """One query: the entered rows of ``branch_ids`` in ``month``, as light tuples."""
+    rows = ScoreInput.objects.filter(branch_id__in=branch_ids, month=month).values_list(
+        "branch_id", "dimension", "item_id", "score", "not_assessed", named=True
+    )
+    return EnteredScores(rows)
+
+
 def watermark(*, committee: OrgUnit, month: datetime.date) -> dict:
     """A fingerprint of the inputs of one committee's month: its branches' ledger entries,
     activities, attendance, entered scores and membership periods. A draft whose
@@ -86,7 +186,10 @@ def watermark(*, committee: OrgUnit, month: datetime.date) -> dict:
     def stamp(value):
         return value.isoformat() if value else None
 
+    # A new version taking effect in the month (other weights, items) changes the grading.
+    version = rule_versions_for(units=[committee], month=month)[committee.pk]
     return {
+        "version": version.pk if version else None,
         "branches": len(ids),
         "ledger": [entries["last"], entries["n"]],
         "inputs": stamp(inputs["last"]),
@@ -148,12 +251,13 @@ def _member_scores_sql(branch_ids: list[int]) -> str:
     """
 
 
-# The bottom three (PRODUCT.md appendix and rulings): fewer than three branches strictly
-# lower, never a branch ranked first (so when all tie, none), nobody where a committee
-# grades three branches or fewer.
+# The bottom three (PRODUCT.md appendix and rulings), N = the version's
+# ``bottom_three_count`` (default 3): fewer than N branches strictly lower, never a branch
+# ranked first (so when all tie, none), nobody where a committee grades N branches or
+# fewer. Parameters: N, N, committee, month.
 RANK_SQL = """
     UPDATE grading_branchscore
-    SET rank = r.rank_desc, bottom_three = (r.strictly_lower < 3 AND r.graded > 3 AND r.rank_desc > 1)
+    SET rank = r.rank_desc, bottom_three = (r.strictly_lower < %s AND r.graded > %s AND r.rank_desc > 1)
     FROM (
         SELECT id,
                RANK() OVER (ORDER BY total DESC) AS rank_desc,
@@ -164,6 +268,12 @@ RANK_SQL = """
     ) AS r
     WHERE grading_branchscore.id = r.id
 """
+
+
+def rank_branches(*, committee: OrgUnit, month: datetime.date, bottom_count: int) -> None:
+    """Rank a committee's draft of a month and flag its bottom ``bottom_count``: one UPDATE."""
+    with connection.cursor() as cursor:
+        cursor.execute(RANK_SQL, [bottom_count, bottom_count, committee.pk, month])
 
 
 @dataclass
@@ -224,13 +334,7 @@ def _branch_inputs(branches: list[OrgUnit], month: datetime.date, committee: Org
 def weighted_total(*, scores: dict[str, Decimal | None], version: RuleSetVersion) -> Decimal:
     """Weighted sum of the rounded dimensions; a dimension that is None is "not
     assessed" and its weight is shared out over the others in proportion."""
-    weights = {
-        Dimension.BASICS: version.weight_basics,
-        Dimension.COMMITTEE_WORK: version.weight_committee_work,
-        Dimension.PRODUCTION: version.weight_production,
-        Dimension.MEMBERSHIP: version.weight_membership,
-        Dimension.OTHER: version.weight_other,
-    }
+    weights = version.weights
     assessed = {d: score for d, score in scores.items() if score is not None}
     weight_sum = sum((Fraction(weights[d]) for d in assessed), Fraction(0))
     if weight_sum == 0:
@@ -276,31 +380,32 @@ def grade(*, run: GradingRun, version: RuleSetVersion, progress=lambda pct: None
         )
     progress(50)
     inputs = _branch_inputs(branches, month, committee)
-    entered = {(i.branch_id, i.dimension): i for i in ScoreInput.objects.filter(branch_id__in=ids, month=month)}
+    scheme = scheme_of(version)
+    entered = entered_scores(branch_ids=ids, month=month)
     # Every quantity below that is rounded is computed exactly (Fraction) and rounded
     # once; the stored four-place intermediates are for display only.
     max_mean = max((max(row.mean, Fraction(0)) for row in inputs.values()), default=Fraction(0))
     rows = []
     for branch in branches:
         row = inputs[branch.pk]
+        # Basics and membership are computed even where the version has the committee
+        # enter them: their inputs stay on the row for reference, the values are not used.
         basics = half_up(Fraction(100 * row.held, row.required)) if row.required else ZERO
         expected = row.present + row.late + row.absent
         attendance_half = Fraction(100 * (row.present + row.late), expected) if expected else Fraction(0)
         points_half = 100 * max(row.mean, Fraction(0)) / max_mean if max_mean > 0 else Fraction(0)
         membership = half_up((attendance_half + points_half) / 2)
         scores: dict[str, Decimal | None] = {Dimension.BASICS: basics, Dimension.MEMBERSHIP: membership}
-        for dimension in (Dimension.COMMITTEE_WORK, Dimension.PRODUCTION, Dimension.OTHER):
-            given = entered.get((branch.pk, dimension))
-            # Not yet entered counts as 0 in the draft (which cannot be published so).
-            scores[dimension] = None if given and given.not_assessed else (given.score if given else ZERO)
+        for dimension in scheme.entered:
+            scores[dimension] = entered.value(scheme, branch.pk, dimension)
         rows.append(
             BranchScore(
                 committee=committee,
                 month=month,
                 branch=branch,
                 run=run,
-                basics=basics,
-                membership=membership,
+                basics=scores[Dimension.BASICS],
+                membership=scores[Dimension.MEMBERSHIP],
                 committee_work=scores[Dimension.COMMITTEE_WORK],
                 production=scores[Dimension.PRODUCTION],
                 other=scores[Dimension.OTHER],
@@ -346,8 +451,7 @@ def grade(*, run: GradingRun, version: RuleSetVersion, progress=lambda pct: None
         update_fields=update_fields,
     )
     BranchScore.objects.filter(committee=committee, month=month).exclude(run=run).delete()
-    with connection.cursor() as cursor:
-        cursor.execute(RANK_SQL, [committee.pk, month])
+    rank_branches(committee=committee, month=month, bottom_count=version.bottom_three_count)
     # 星级党小组 in the same run and transaction. Imported here: groups reads this module.
     from .groups import grade_groups
 

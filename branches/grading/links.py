@@ -40,7 +40,7 @@ def _run(user, *, pk, **_kwargs) -> bool:
     return committee_pk is not None and _manages(user, committee_pk)
 
 
-@rule("grading:input_cell", "grading:input_history")
+@rule("grading:input_cell", "grading:input_history", "grading:input_item_cell", "grading:input_item_history")
 def _input(user, *, branch_pk, **_kwargs) -> bool:
     branch = OrgUnit.objects.filter(pk=branch_pk, kind=OrgUnit.Kind.BRANCH).first()
     committee = committee_for(unit=branch) if branch is not None else None

@@ -27,7 +27,9 @@ class ScoreInput(models.Model):
     """A committee's score for one branch, month and entered dimension (0–100), or
     "not assessed", which shares the dimension's weight out over the others. Where the
     version splits the dimension into scored sub-items (``ScoreItem``), one row per item
-    (0 to the item's maximum) and the dimension is their sum."""
+    (0 to the item's maximum) and the dimension is their sum; the dimension's own row
+    (no item) then only says whether the dimension as a whole is not assessed, and
+    holds no score once that mark is lifted."""
 
     branch = models.ForeignKey(OrgUnit, verbose_name=_("branch"), on_delete=models.PROTECT, related_name="score_inputs")
     month = models.DateField(_("month"))
@@ -59,7 +61,10 @@ class ScoreInput(models.Model):
             ),
             models.CheckConstraint(
                 condition=(
-                    Q(not_assessed=True, score__isnull=True) | Q(not_assessed=False, score__gte=0, score__lte=100)
+                    Q(not_assessed=True, score__isnull=True)
+                    | Q(not_assessed=False, score__gte=0, score__lte=100)
+                    # A dimension scored by items whose "not assessed" mark was lifted.
+                    | Q(not_assessed=False, score__isnull=True, item__isnull=True)
                 ),
                 name="scoreinput_score_or_not_assessed",
             ),

@@ -26,11 +26,11 @@ from django.utils.translation import gettext_lazy
 from branches.models import OrgUnit
 from branches.selectors import month_is_closed
 from branches.services import month_close, month_label
+from members.ledger.models import ScoreItem
 
 from . import engine
 from .groups import graded_groups
 from .models import (
-    ENTERED_DIMENSIONS,
     BranchScore,
     Dimension,
     GradingRun,
@@ -61,7 +61,7 @@ def month_of(year: int, month: int) -> datetime.date:
 @dataclass(frozen=True)
 class MissingCells:
     branch: OrgUnit
-    dimensions: list[str]
+    cells: list[tuple[str, ScoreItem | None]]  # (dimension, item); item None: the whole dimension
     position: int  # the branch's place in the grid, from 0
 
     @property
@@ -69,8 +69,19 @@ class MissingCells:
         return self.position // GRID_PAGE_SIZE + 1
 
     @property
-    def dimension_labels(self) -> list[str]:
-        return [Dimension(d).label for d in self.dimensions]
+    def dimensions(self) -> list[str]:
+        """The dimensions with something missing, in board order."""
+        return list(dict.fromkeys(d for d, _item in self.cells))
+
+    @property
+    def labels(self) -> list[str]:
+        """Each missing cell in words: the dimension, or the dimension and the item."""
+        return [cell_label(d, item) for d, item in self.cells]
+
+
+def cell_label(dimension: str, item: ScoreItem | None) -> str:
+    label = str(Dimension(dimension).label)
+    return f"{label} · {item.name}" if item is not None else label
 
 
 def grid_branches(*, committee: OrgUnit, month: datetime.date) -> list[OrgUnit]:
@@ -78,26 +89,30 @@ def grid_branches(*, committee: OrgUnit, month: datetime.date) -> list[OrgUnit]:
     return sorted(engine.graded_branches(committee=committee, month=month), key=lambda b: (b.sort_order, b.code))
 
 
-def input_cells(*, branch_ids: list[int], month: datetime.date) -> dict[tuple[int, str], ScoreInput]:
-    """The entered scores of some branches in a month, keyed (branch id, dimension):
-    one query, whoever entered them joined in."""
+def input_cells(*, branch_ids: list[int], month: datetime.date) -> engine.EnteredScores:
+    """The entered rows of some branches in a month (each dimension's own row and each
+    item's): one query, whoever entered them joined in."""
     rows = ScoreInput.objects.filter(branch_id__in=branch_ids, month=month).select_related("entered_by")
-    return {(row.branch_id, row.dimension): row for row in rows}
+    return engine.EnteredScores(rows)
 
 
-def missing_inputs(*, committee: OrgUnit, month: datetime.date, branches: list[OrgUnit]) -> list[MissingCells]:
+def missing_inputs(
+    *, committee: OrgUnit, month: datetime.date, branches: list[OrgUnit], scheme: engine.Scheme | None = None
+) -> list[MissingCells]:
     """Which of ``branches`` (the committee's graded branches, in grid order) still lack
-    an entered dimension. One query over the committee's subtree."""
-    present = set(
-        ScoreInput.objects.filter(month=month, branch__path__startswith=committee.path).values_list(
-            "branch_id", "dimension"
-        )
+    an entered cell — a dimension scored as a whole, or an item — under the version in
+    force for the month (``scheme``, read when not given). One query over the
+    committee's subtree, besides the scheme's."""
+    scheme = scheme or engine.scheme_for(unit=committee, month=month)
+    rows = ScoreInput.objects.filter(month=month, branch__path__startswith=committee.path).values_list(
+        "branch_id", "dimension", "item_id", "score", "not_assessed", named=True
     )
+    entered = engine.EnteredScores(rows)
     missing = []
     for position, branch in enumerate(branches):
-        dimensions = [d.value for d in ENTERED_DIMENSIONS if (branch.pk, d.value) not in present]
-        if dimensions:
-            missing.append(MissingCells(branch=branch, dimensions=dimensions, position=position))
+        cells = entered.missing(scheme, branch.pk)
+        if cells:
+            missing.append(MissingCells(branch=branch, cells=cells, position=position))
     return missing
 
 
@@ -122,7 +137,7 @@ class DraftStatus:
 
     @property
     def missing_count(self) -> int:
-        return sum(len(m.dimensions) for m in self.missing)
+        return sum(len(m.cells) for m in self.missing)
 
     @property
     def problems(self) -> list[str]:
@@ -147,7 +162,10 @@ class DraftStatus:
                 % {"month": month, "when": f"{timezone.localtime(self.run.finished_at):%Y-%m-%d %H:%M}"}
             )
         if self.missing:
-            names = "、".join(m.branch.name for m in self.missing[:MISSING_LISTED])
+            names = "；".join(
+                _("%(branch)s (%(cells)s)") % {"branch": m.branch.name, "cells": "、".join(m.labels)}
+                for m in self.missing[:MISSING_LISTED]
+            )
             if len(self.missing) > MISSING_LISTED:
                 names += " " + _("and %(count)s more") % {"count": len(self.missing) - MISSING_LISTED}
             problems.append(

@@ -22,12 +22,14 @@ from branches.converters import FIRST_MONTH, LAST_MONTH, month_in_range
 from branches.models import OrgUnit
 from branches.selectors import is_tracked, tracked_from_of
 from branches.services import month_assert_open, month_label
+from members.ledger.models import ScoreItem
 from members.ledger.services import rule_version_for
 
 from . import engine
-from .models import ENTERED_DIMENSIONS, GradingRun, ScoreInput, ScoreInputChange
+from .models import Dimension, GradingRun, ScoreInput, ScoreInputChange
 
 logger = logging.getLogger(__name__)
+CENT = Decimal("0.01")
 LOCK_NAMESPACE = 0x6AD3  # the first key of grading's advisory locks
 
 # Test hook: called inside the grading transaction just before it commits.
@@ -132,28 +134,64 @@ def score_input_set(
     score: Decimal | None,
     not_assessed: bool = False,
     user: AbstractBaseUser | None,
+    item: ScoreItem | None = None,
 ) -> ScoreInput:
     """Enter (or change) a committee score for a branch's month: 0–100 with two
-    decimals, or "not assessed". Every value is kept in the input's history."""
-    if dimension not in ENTERED_DIMENSIONS:
-        raise ValidationError({"dimension": _("This dimension is computed, not entered.")})
+    decimals, or "not assessed". Which dimensions are entered, and which are scored by
+    items, is the rule-set version's in force for the branch in that month: an item is
+    scored from 0 to its maximum; a dimension with items takes no score of its own, only
+    the "not assessed" mark for the whole dimension (lifted again with neither).
+    Every value is kept in the input's history."""
     if not branch.is_branch:
         raise ValidationError(_("Scores are entered for a party branch."))
     month = month.replace(day=1)
+    scheme = engine.scheme_for(unit=branch, month=month)
+    if dimension not in scheme.entered:
+        raise ValidationError({"dimension": _("This dimension is computed, not entered.")})
+    label = Dimension(dimension).label
+    if item is not None and (item.dimension != dimension or scheme.item(item.pk) is None):
+        raise ValidationError(
+            {
+                "item": _("%(item)s is not an item of %(dimension)s in the rules in force for %(month)s.")
+                % {"item": item.name, "dimension": label, "month": month_label(month)}
+            }
+        )
     month_assert_open(unit=branch, month=month)
-    if not_assessed:
+    if item is not None:
+        if not_assessed:
+            raise ValidationError(
+                {"score": _("Mark %(dimension)s not assessed as a whole, not item by item.") % {"dimension": label}}
+            )
+        if score is None or not Decimal("0") <= score <= item.max_score or score != score.quantize(CENT):
+            raise ValidationError(
+                {
+                    "score": _("%(item)s is scored from 0 to %(max)s with at most two decimals.")
+                    % {"item": item.name, "max": item.max_score}
+                }
+            )
+    elif scheme.items_of(dimension):
+        if not_assessed:
+            score = None
+        elif score is not None:
+            raise ValidationError(
+                {
+                    "score": _("%(dimension)s is scored item by item: enter its items, or mark it not assessed.")
+                    % {"dimension": label}
+                }
+            )
+    elif not_assessed:
         score = None
     elif score is None:
         raise ValidationError({"score": _("Enter a score from 0 to 100, or mark the dimension not assessed.")})
-    elif not Decimal("0") <= score <= Decimal("100") or score != score.quantize(Decimal("0.01")):
+    elif not Decimal("0") <= score <= Decimal("100") or score != score.quantize(CENT):
         raise ValidationError({"score": _("A score runs from 0 to 100 with at most two decimals.")})
-    score_input, _created = ScoreInput.objects.select_for_update().get_or_create(
+    score_input, created = ScoreInput.objects.select_for_update().get_or_create(
         branch=branch,
         month=month,
-        dimension=dimension,
-        defaults={"score": score, "not_assessed": not_assessed, "entered_by": user},
+        **({"item": item} if item is not None else {"dimension": dimension, "item": None}),
+        defaults={"dimension": dimension, "score": score, "not_assessed": not_assessed, "entered_by": user},
     )
-    if not _created:
+    if not created:
         score_input.score, score_input.not_assessed, score_input.entered_by = score, not_assessed, user
         score_input.save()
     ScoreInputChange.objects.create(score_input=score_input, score=score, not_assessed=not_assessed, entered_by=user)

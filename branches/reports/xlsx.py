@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from branches.activities.compliance import compliance_matrix, member_training_hours
-from branches.grading.annual import HALF_CENT, MONTHS_IN_YEAR
+from branches.grading.annual import HALF_CENT
 from branches.grading.group_boards import group_year_rows
 from branches.grading.models import AnnualGrade, PublishedMemberScore, Talk
 from branches.models import OrgUnit
@@ -231,16 +231,9 @@ def _compliance_sheet(workbook, formats, *, selection: YearSelection, title: str
 
 
 def _star_bands(version) -> list[tuple[int, Decimal]]:
-    """The year's star bands: twelve times the month bands, less half a cent (see annual)."""
-    return [
-        (n, band * MONTHS_IN_YEAR - HALF_CENT)
-        for n, band in (
-            (5, version.star5_from),
-            (4, version.star4_from),
-            (3, version.star3_from),
-            (2, version.star2_from),
-        )
-    ]
+    """The year's star bands (the version's own, or twelve times the month's), less
+    half a cent (see annual)."""
+    return [(n, band - HALF_CENT) for n, band in version.year_bands()]
 
 
 def _members_sheet(workbook, formats, *, selection: YearSelection, title: str, progress: Progress) -> None:

@@ -72,8 +72,7 @@ def draft(committee, month, totals: dict, **columns) -> GradingRun:
         values.update(columns.get(branch.pk, {}))
         rows.append(BranchScore(committee=committee, month=month, branch=branch, run=run, **values))
     BranchScore.objects.bulk_create(rows)
-    with connection.cursor() as cursor:
-        cursor.execute(engine.RANK_SQL, [committee.pk, month])
+    engine.rank_branches(committee=committee, month=month, bottom_count=run.rule_version.bottom_three_count)
     return run
 
 

@@ -225,14 +225,14 @@ def test_a_branch_not_on_the_board_has_no_explanation(tree, users, graded, login
 
 def test_the_explanation_reads_a_fixed_number_of_queries(tree, graded):
     # The row, the highest mean, the first tracked month, the graded version's
-    # requirements, groups and activities (compliance), member totals, the entered
-    # scores and their history.
+    # requirements, groups and activities (compliance), member totals, the version's
+    # scored items, the entered scores and their history.
     source = boards.board_source(tree.plant, APRIL)
     with CaptureQueriesContext(connection) as ctx:
         explanation = boards.branch_explanation(source, tree.branch_a)
         [str(change.entered_by) for line in explanation.entered for change in line.changes]
         str(explanation.committee), str(explanation.rule_version)
-    assert len(ctx.captured_queries) == 9
+    assert len(ctx.captured_queries) == 10
 
 
 def test_a_draft_dimension_nobody_entered_says_so(tree, users, login):

@@ -45,7 +45,7 @@ from branches.reports.models import ReportFile
 from branches.reports.views import pdfs
 from branches.services import month_label
 from members.ledger.forms import this_month
-from members.ledger.models import Rule, RuleSet
+from members.ledger.models import Rule, RuleSet, RuleSetVersion, ScoreItem
 from members.ledger.rule_forms import RuleVersionForm
 from members.ledger.rule_services import rule_set_version_create
 from members.ledger.services import ledger_entry_record, rule_version_for
@@ -168,6 +168,13 @@ def world(tree, users, member_a, settings, tmp_path, client):
     report.file.save("report.xlsx", ContentFile(b"PK"), save=False)
     report.state = ReportFile.State.READY
     report.save()
+    # A scored item (细则) of another committee's rules: the item pages answer for it too.
+    other_rules = RuleSetVersion.objects.create(
+        rule_set=RuleSet.objects.create(committee=tree.other, name="热轧厂细则"), number=1, effective_month=APRIL
+    )
+    item = ScoreItem.objects.create(
+        version=other_rules, dimension="committee_work", code="org", name="组织建设", max_score=Decimal("100")
+    )
     role = MemberRole.objects.create(member=member_a, unit=tree.branch_a, role="secretary", started_on="2021-01-01")
     honour = MemberHonour.objects.create(member=member_a, kind="model_post", stars=2, awarded_on="2022-01-01")
     title = BranchTitle.objects.create(branch=tree.branch_a, kind="model_branch", awarded_on="2022-01-01")
@@ -195,6 +202,7 @@ def world(tree, users, member_a, settings, tmp_path, client):
         honour=honour,
         title=title,
         token=token,
+        item=item,
         rule_set=RuleSet.objects.get(committee__isnull=True),
     )
 
@@ -218,6 +226,7 @@ def valid_values(name: str, params: list[str], world) -> dict[str, str]:
         "group_pk": tree.group_a1.pk,
         "token": world.token,
         "dimension": "committee_work",
+        "item_pk": world.item.pk,
     }
     namespace = name.split(":")[0]
     pk_by_url = {

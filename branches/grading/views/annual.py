@@ -133,15 +133,7 @@ def annual_members(request, committee_pk: int, year: int):
     )
     for row in page:
         row["branch"] = branches.get(last_branch.get(row["member_id"]))
-    bands = [
-        (n, band * year_grading.MONTHS_IN_YEAR)
-        for n, band in (
-            (5, version.star5_from),
-            (4, version.star4_from),
-            (3, version.star3_from),
-            (2, version.star2_from),
-        )
-    ]
+    bands = version.year_bands()
     return render(
         request,
         "grading/annual_members.html",
