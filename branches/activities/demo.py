@@ -322,6 +322,7 @@ class LifePlanner:
                 self._month(branch, month)
         for branch in self.plan.branches:
             self._quarters(branch)
+            self._yearly(branch)
         life.activities.sort(key=lambda a: (a.date, a.branch))
         for month in life.months:
             for branch in self.plan.branches:
@@ -513,6 +514,24 @@ class LifePlanner:
                             class_hours=Decimal("2"),
                         )
                     )
+
+    def _yearly(self, branch: int) -> None:
+        """Each year the months reach far into (a quarter or more): the 组织生活会 and the
+        民主评议党员 meeting that follows it (seed 003), due by December; a few branches
+        have not held them yet."""
+        rng = self.rng
+        for year in sorted({m.year for m in self.life.months}):
+            months = [m for m in self.life.months if m.year == year]
+            start = max(months[0], datetime.date(year, 1, 1))
+            end = min(month_end(months[-1]), self.today)
+            if len(months) < 3 or rng.random() < MISS_QUARTERLY:
+                continue
+            day = workday(start + datetime.timedelta(days=rng.randint(0, max((end - start).days - 3, 0))))
+            host = self.roster.secretary_at(branch, day)
+            place = self._place(branch, MEETING_PLACES)
+            self._add(ActivityPlan(branch, Kind.ORG_LIFE_MEETING, f"{year}年度专题组织生活会", day, place, host))
+            review = min(day + datetime.timedelta(days=1), end)
+            self._add(ActivityPlan(branch, Kind.DEMOCRATIC_REVIEW, f"{year}年度民主评议党员", review, place, host))
 
     def _minutes(self, a: ActivityPlan) -> str:
         counts = defaultdict(int)

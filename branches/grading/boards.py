@@ -241,7 +241,7 @@ def board(
     result = Board(committee, month, source, versions=versions)
     if source is None:
         return result
-    related = ["branch", *(["run__rule_version"] if isinstance(source, Draft) else [])]
+    related = ["branch", *(["run__rule_version__rule_set"] if isinstance(source, Draft) else [])]
     scores = list(branch_scores(source).select_related(*related).order_by("rank", "branch__name", "branch_id"))
     if not scores:
         return result

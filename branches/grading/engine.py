@@ -293,14 +293,19 @@ class BranchInputs:
         return Fraction(self.points_sum) / self.members if self.members else Fraction(0)
 
 
-def _branch_inputs(branches: list[OrgUnit], month: datetime.date, committee: OrgUnit) -> dict[int, BranchInputs]:
+def _branch_inputs(
+    branches: list[OrgUnit], month: datetime.date, committee: OrgUnit, version: RuleSetVersion
+) -> dict[int, BranchInputs]:
     end = month_end(month)
     ids = [b.pk for b in branches]
     inputs = {b.pk: BranchInputs() for b in branches}
     if not ids:
         return inputs  # a committee whose branches all sit under committees below it
-    # Judged as of the day after the month: every requirement of the month is due.
-    cells = compliance_matrix(branches=branches, months=[month], today=end + datetime.timedelta(days=1))
+    # Judged as of the day after the month, when every requirement of the month is due,
+    # and by the version this run grades with (an impact preview hands in a new one).
+    cells = compliance_matrix(
+        branches=branches, months=[month], today=end + datetime.timedelta(days=1), version=version
+    )
     for (branch_id, _month), cell in cells.items():
         inputs[branch_id].required, inputs[branch_id].held = cell.required, cell.met
     statuses = ", ".join(
@@ -379,7 +384,7 @@ def grade(*, run: GradingRun, version: RuleSetVersion, progress=lambda pct: None
             [committee.pk, month, *ids, end, end],
         )
     progress(50)
-    inputs = _branch_inputs(branches, month, committee)
+    inputs = _branch_inputs(branches, month, committee, version)
     scheme = scheme_of(version)
     entered = entered_scores(branch_ids=ids, month=month)
     # Every quantity below that is rounded is computed exactly (Fraction) and rounded

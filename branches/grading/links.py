@@ -6,6 +6,7 @@ manage its grading."""
 from branches.links import passes, rule
 from branches.models import OrgUnit
 from branches.selectors import committee_for
+from members.ledger.rule_access import get_committee_to_customise, get_rule_set_for_user
 
 from .access import get_committee_for_user
 from .models import AnnualGrade, GradingRun, Publication
@@ -88,3 +89,13 @@ def _branch_groups(user, *, branch_pk, **_kwargs) -> bool:
     branch = OrgUnit.objects.filter(pk=branch_pk, kind=OrgUnit.Kind.BRANCH).first()
     committee = committee_for(unit=branch) if branch is not None else None
     return committee is not None and _sees(user, committee.pk)
+
+
+@rule("grading:version_preview")
+def _version_preview(user, *, pk, **_kwargs) -> bool:
+    return passes(get_rule_set_for_user, user, pk, write=True)
+
+
+@rule("grading:customise_preview")
+def _customise_preview(user, *, committee_pk, **_kwargs) -> bool:
+    return passes(get_committee_to_customise, user, committee_pk)

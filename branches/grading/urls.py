@@ -1,6 +1,6 @@
 """Each views module owns its own ``urlpatterns``; this joins them under one namespace."""
 
-from .views import annual, boards, groups, inputs, publication, runs
+from .views import annual, boards, groups, inputs, preview, publication, runs
 
 app_name = "grading"
 
@@ -11,4 +11,5 @@ urlpatterns = [
     *boards.urlpatterns,
     *annual.urlpatterns,
     *groups.urlpatterns,
+    *preview.urlpatterns,
 ]

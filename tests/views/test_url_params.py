@@ -245,6 +245,7 @@ def valid_values(name: str, params: list[str], world) -> dict[str, str]:
         "ledger:evidence": world.entry.pk,
         "ledger:ruleset_detail": world.rule_set.pk,
         "ledger:ruleset_version_create": world.rule_set.pk,
+        "grading:version_preview": world.rule_set.pk,
         "ledger:ruleset_changes": world.rule_set.pk,
     }
     overrides = {"members:group_leader": {"unit_pk": tree.group_a1.pk}}

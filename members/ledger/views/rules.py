@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 import branches.converters  # noqa: F401  (registers the <id:>, <year:> and <month:> converters)
 from branches.access import user_scope
+from branches.links import url_if_allowed
 from branches.services import month_label
 
 from .. import rule_diff, rule_services
@@ -139,56 +140,67 @@ def _version_form_page(request, *, form: RuleVersionForm, service_kwargs: dict, 
     return render(request, "ledger/rules_version_form.html", context | {"form": form, "templates": RowTemplates()})
 
 
-@login_required
-def ruleset_version_create(request, pk: int):
-    rule_set = get_rule_set_for_user(request.user, pk, write=True)
-    versions = rule_services.rule_set_versions(rule_set=rule_set)
-    if not versions:
-        raise Http404
-    base = versions[0]
+def version_form_setup(request, *, rule_set: RuleSet | None = None, committee=None):
+    """The new-version form of ``rule_set`` (or, with ``committee``, of a customisation),
+    bound to the request's POST: ``(form, service kwargs, page context)``, or a redirect
+    response where there is nothing to fill in. Shared with grading's impact preview,
+    which shows the same form with the preview above it."""
     today = timezone.localdate()
-    month = max(rule_services.next_month(today), rule_services.next_month(base.effective_month))
-    form = _version_form(request, base=base, effective_month=month)
-    return _version_form_page(
-        request,
-        form=form,
-        service_kwargs={"rule_set": rule_set, "committee": None},
-        context={
+    if rule_set is not None:
+        versions = rule_services.rule_set_versions(rule_set=rule_set)
+        if not versions:
+            raise Http404
+        base = versions[0]
+        month = max(rule_services.next_month(today), rule_services.next_month(base.effective_month))
+        context = {
             "rule_set": rule_set,
             "base": base,
             "back": rule_set.get_absolute_url(),
             "title": _("New version of %(rules)s") % {"rules": rule_set.name},
-        },
-    )
-
-
-@login_required
-def ruleset_customise(request, committee_pk: int):
-    committee = get_committee_to_customise(request.user, committee_pk)
-    own = RuleSet.objects.filter(committee=committee).first()
-    if own is not None:
-        messages.info(request, _("%(committee)s already has rules of its own.") % {"committee": committee.name})
-        return redirect("ledger:ruleset_version_create", pk=own.pk)
-    today = timezone.localdate()
-    month = rule_services.next_month(today)
-    try:
-        base = rule_services.customise_base_version(committee=committee, month=month)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect("ledger:ruleset_list")
-    form = _version_form(request, base=base, effective_month=month)
-    return _version_form_page(
-        request,
-        form=form,
-        service_kwargs={"rule_set": None, "committee": committee},
-        context={
+            "save_url": reverse("ledger:ruleset_version_create", args=[rule_set.pk]),
+            # The impact preview is grading's page (it runs the engine); asked by URL name.
+            "preview_url": url_if_allowed(request.user, "grading:version_preview", rule_set.pk),
+        }
+        service_kwargs = {"rule_set": rule_set, "committee": None}
+    else:
+        own = RuleSet.objects.filter(committee=committee).first()
+        if own is not None:
+            messages.info(request, _("%(committee)s already has rules of its own.") % {"committee": committee.name})
+            return redirect("ledger:ruleset_version_create", pk=own.pk)
+        month = rule_services.next_month(today)
+        try:
+            base = rule_services.customise_base_version(committee=committee, month=month)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("ledger:ruleset_list")
+        context = {
             "rule_set": base.rule_set,
             "base": base,
             "committee": committee,
             "back": reverse("ledger:ruleset_list"),
             "title": _("Rules of its own for %(committee)s") % {"committee": committee.name},
-        },
-    )
+            "save_url": reverse("ledger:ruleset_customise", args=[committee.pk]),
+            "preview_url": url_if_allowed(request.user, "grading:customise_preview", committee.pk),
+        }
+        service_kwargs = {"rule_set": None, "committee": committee}
+    return _version_form(request, base=base, effective_month=month), service_kwargs, context
+
+
+@login_required
+def ruleset_version_create(request, pk: int):
+    rule_set = get_rule_set_for_user(request.user, pk, write=True)
+    form, service_kwargs, context = version_form_setup(request, rule_set=rule_set)
+    return _version_form_page(request, form=form, service_kwargs=service_kwargs, context=context)
+
+
+@login_required
+def ruleset_customise(request, committee_pk: int):
+    committee = get_committee_to_customise(request.user, committee_pk)
+    setup = version_form_setup(request, committee=committee)
+    if not isinstance(setup, tuple):
+        return setup
+    form, service_kwargs, context = setup
+    return _version_form_page(request, form=form, service_kwargs=service_kwargs, context=context)
 
 
 urlpatterns = [

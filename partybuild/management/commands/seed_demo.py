@@ -61,6 +61,7 @@ from branches.services import (
     role_binding_create,
 )
 from members.demo import Plan, plan_demo
+from members.ledger.demo import seed_scheme
 from members.ledger.models import LedgerEntry, MeetingRequirement, Rule, RuleSet, RuleSetVersion, ScoreItem, Source
 from members.ledger.services import ledger_entry_record, ledger_entry_reverse, rule_version_for
 from members.models import Member, MemberHonour, MemberRole, Membership
@@ -170,6 +171,9 @@ class Command(BaseCommand):
                 # nothing is set, and every month counts: the benchmarks write their own.)
                 for root in OrgUnit.objects.filter(parent__isnull=True, kind=OrgUnit.Kind.COMMITTEE):
                     committee_tracking_set(committee=root, tracked_from=life.months[0])
+                if not large and len(life.months) >= 3:
+                    # The showcase committee grades by its own 细则 and revised them once.
+                    seed_scheme(committee=written.units[plan.committee], months=life.months, user=written.admin)
                 self._stage(
                     started,
                     f"planned {len(life.activities)} activities and {len(life.entries)} manual entries "
@@ -251,6 +255,12 @@ class Command(BaseCommand):
         )
         for line in life_summary():
             write(line)
+        for rule_set in RuleSet.objects.filter(committee__isnull=False).select_related("committee"):
+            versions = ", ".join(
+                f"v{v.number} from {v.effective_month:%Y-%m} ({v.score_items.count()} scored items)"
+                for v in rule_set.versions.order_by("number")
+            )
+            write(f"Own rules (细则): {rule_set.committee.name} — {versions}")
         write("")
         address = os.environ.get("DEMO_ADDR") or "127.0.0.1:8000"
         write(f"Open http://{address}/ and sign in (user, password, role — bound to):")
