@@ -327,7 +327,9 @@ def test_seeding_twice_is_refused_and_reset_clears_the_ledger_too(
     assert_consistent()
     assert_ledger_follows_attendance()
     assert life_counts() == first  # the same seed gives the same months
-    assert not RuleSet.objects.filter(committee__isnull=False).exists()
+    # The reset removed the committee's rule set; the demo made its own 细则 again.
+    assert not RuleSet.objects.filter(name="厂规则").exists()
+    assert [rs.versions.count() for rs in RuleSet.objects.filter(committee__isnull=False)] == [2]
     assert list(Rule.objects.filter(version__rule_set__committee__isnull=True).values_list("pk", "code")) == (
         default_rules
     )
