@@ -183,8 +183,22 @@ class BoardRow:
         return [(d.value, getattr(self.score, d.value)) for d in DIMENSIONS]
 
 
+class OnSource:
+    """What a board read from a ``source`` says about it (branch and group boards)."""
+
+    source: "Source | None"
+
+    @property
+    def is_draft(self) -> bool:
+        return isinstance(self.source, Draft)
+
+    @property
+    def publication(self) -> Publication | None:
+        return self.source if isinstance(self.source, Publication) else None
+
+
 @dataclass
-class Board:
+class Board(OnSource):
     committee: OrgUnit
     month: datetime.date
     source: Source | None  # None: nothing published (and no draft asked for)
@@ -203,14 +217,6 @@ class Board:
 
     def __len__(self) -> int:
         return len(self.rows)
-
-    @property
-    def is_draft(self) -> bool:
-        return isinstance(self.source, Draft)
-
-    @property
-    def publication(self) -> Publication | None:
-        return self.source if isinstance(self.source, Publication) else None
 
     @property
     def bottom_three(self) -> list[BoardRow]:

@@ -28,7 +28,7 @@ from members.ledger.models import RuleSetVersion
 from members.models import Membership
 
 from . import annual
-from .boards import Draft, Source, member_scores, publications
+from .boards import Draft, OnSource, Source, member_scores, publications
 from .engine import FOUR_PLACES, exact_quantize, half_up, month_end
 from .groups import (
     GroupRequirement,
@@ -68,7 +68,7 @@ def source_version(source: Source) -> RuleSetVersion | None:
 
 
 @dataclass
-class GroupBoard:
+class GroupBoard(OnSource):
     committee: OrgUnit
     month: datetime.date
     source: Source | None  # None: nothing published (and no draft asked for)
@@ -78,14 +78,6 @@ class GroupBoard:
     graded: int = 0  # groups on the board (all branches)
     branch: OrgUnit | None = None  # the branch the rows are limited to
     order: str = "rank"
-
-    @property
-    def is_draft(self) -> bool:
-        return isinstance(self.source, Draft)
-
-    @property
-    def publication(self) -> Publication | None:
-        return self.source if isinstance(self.source, Publication) else None
 
     @property
     def bands(self) -> list[tuple[int, Decimal]]:

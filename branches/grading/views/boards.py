@@ -162,18 +162,28 @@ def latest_board(request, committee_pk: int):
     )
 
 
-@login_required
-def explain_branch(request, committee_pk: int, year: int, month: int, branch_pk: int):
+def explained(request, committee_pk: int, year: int, month: int, unit_pk: int, kind: str):
+    """What an explanation page (a branch's or a group's) starts from: the committee the
+    user may see, the month, the mode, the board source asked for and the unit under the
+    committee — 404 for any that is missing."""
     committee = get_committee_for_user(request.user, committee_pk)
     month_date = _month(year, month)
     manage, draft, version = _mode(request, committee)
-    print_mode = _flag(request, "print")
     source = boards.board_source(committee, month_date, draft=draft, version=version)
     if source is None:
         raise Http404
-    branch = OrgUnit.objects.filter(pk=branch_pk, kind=OrgUnit.Kind.BRANCH, path__startswith=committee.path).first()
-    if branch is None:
+    unit = OrgUnit.objects.filter(pk=unit_pk, kind=kind, path__startswith=committee.path).first()
+    if unit is None:
         raise Http404
+    return committee, month_date, manage, source, unit
+
+
+@login_required
+def explain_branch(request, committee_pk: int, year: int, month: int, branch_pk: int):
+    committee, month_date, manage, source, branch = explained(
+        request, committee_pk, year, month, branch_pk, OrgUnit.Kind.BRANCH
+    )
+    print_mode = _flag(request, "print")
     explanation = boards.branch_explanation(source, branch)
     if explanation is None:
         raise Http404

@@ -24,7 +24,7 @@ from members.ledger.selectors import add_months
 from .. import boards, group_boards
 from ..access import get_committee_for_user
 from .annual import _year, _years
-from .boards import _base, _flag, _mode, _month, _source_query
+from .boards import _base, _flag, _mode, _month, _source_query, explained
 
 
 def _branch_filter(request, committee: OrgUnit) -> OrgUnit | None:
@@ -85,16 +85,10 @@ def group_board(request, committee_pk: int, year: int, month: int):
 
 @login_required
 def explain_group(request, committee_pk: int, year: int, month: int, group_pk: int):
-    committee = get_committee_for_user(request.user, committee_pk)
-    month_date = _month(year, month)
-    manage, draft, version = _mode(request, committee)
+    committee, month_date, manage, source, group = explained(
+        request, committee_pk, year, month, group_pk, OrgUnit.Kind.GROUP
+    )
     print_mode = _flag(request, "print")
-    source = boards.board_source(committee, month_date, draft=draft, version=version)
-    if source is None:
-        raise Http404
-    group = OrgUnit.objects.filter(pk=group_pk, kind=OrgUnit.Kind.GROUP, path__startswith=committee.path).first()
-    if group is None:
-        raise Http404
     explanation = group_boards.group_explanation(source, group)
     if explanation is None:
         raise Http404
