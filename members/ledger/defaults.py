@@ -83,7 +83,21 @@ DEFAULT_RULES = [
     ("suggestion_adopted", "合理化建议被采纳", "duty", "suggestion", [], [], "2", "2", False, None, False),
     ("suggestion_implemented", "合理化建议实施", "duty", "suggestion", [], [], "5", "5", False, None, False),
     ("deduction", "违反纪律或履职不到位扣分", "deduction", "manual", [], [], "-10", "-1", False, None, False),
+    # 党建攻关项目 (seeds 000, 001, 004): posted by the project's workflow, never by hand.
+    ("project_milestone", "攻关项目节点通过验收", "exemplary", "project", [], [], "3", "3", False, "9", False),
+    ("project_grade_1", "攻关项目年度评定一等", "exemplary", "project", [], [], "10", "10", False, None, False),
+    ("project_grade_2", "攻关项目年度评定二等", "exemplary", "project", [], [], "6", "6", False, None, False),
+    ("project_grade_3", "攻关项目年度评定三等", "exemplary", "project", [], [], "3", "3", False, None, False),
+    ("project_value_10", "攻关项目创效10万元以上", "exemplary", "project", [], [], "2", "2", False, None, False),
+    ("project_value_50", "攻关项目创效50万元以上", "exemplary", "project", [], [], "5", "5", False, None, False),
+    ("project_value_100", "攻关项目创效100万元以上", "exemplary", "project", [], [], "8", "8", False, None, False),
 ]
+
+# The value bands of the project rules above: code → from how many 万元 created.
+DEFAULT_THRESHOLDS = {"project_value_10": "10", "project_value_50": "50", "project_value_100": "100"}
+# Rules added after the first installation, and the migration that added them to every
+# version that lacked them (ledger 0007).
+PROJECT_CODES = [row[0] for row in DEFAULT_RULES if row[0].startswith("project_")]
 
 
 # kind, frequency, once per party group, due month (yearly): the appendix's 三会一课 and
@@ -110,22 +124,14 @@ def install_default_requirements(apps, version) -> None:
     )
 
 
-def install_default_rules(apps) -> None:
-    """Create the default rule set; ``apps`` is a migration's app registry or the real one."""
-    RuleSet = apps.get_model("ledger", "RuleSet")
-    RuleSetVersion = apps.get_model("ledger", "RuleSetVersion")
+def install_default_rule_rows(apps, version, *, codes: list[str] | None) -> None:
+    """The default rules (those of ``codes``, or all) in ``version``. The model of an
+    early migration has no thresholds yet; the migration that added them fills them in."""
     Rule = apps.get_model("ledger", "Rule")
-    rule_set = RuleSet.objects.create(name="默认积分规则", committee=None)
-    version = RuleSetVersion.objects.create(
-        rule_set=rule_set,
-        number=1,
-        effective_month=datetime.date(2000, 1, 1),
-        yearly_training_hours=Decimal("40"),
-        note="PRODUCT.md 附录：默认规则",
-    )
+    has_threshold = any(f.name == "threshold" for f in Rule._meta.get_fields())
     Rule.objects.bulk_create(
         Rule(
-            version=version,
+            version_id=version.pk,
             code=code,
             name=name,
             category=category,
@@ -138,11 +144,30 @@ def install_default_rules(apps) -> None:
             monthly_cap=Decimal(cap) if cap else None,
             evidence_required=evidence,
             sort_order=i,
+            **(
+                {"threshold": Decimal(DEFAULT_THRESHOLDS[code])} if has_threshold and code in DEFAULT_THRESHOLDS else {}
+            ),
         )
         for i, (code, name, category, source, kinds, statuses, low, high, per_hour, cap, evidence) in enumerate(
             DEFAULT_RULES
         )
+        if codes is None or code in codes
     )
+
+
+def install_default_rules(apps) -> None:
+    """Create the default rule set; ``apps`` is a migration's app registry or the real one."""
+    RuleSet = apps.get_model("ledger", "RuleSet")
+    RuleSetVersion = apps.get_model("ledger", "RuleSetVersion")
+    rule_set = RuleSet.objects.create(name="默认积分规则", committee=None)
+    version = RuleSetVersion.objects.create(
+        rule_set=rule_set,
+        number=1,
+        effective_month=datetime.date(2000, 1, 1),
+        yearly_training_hours=Decimal("40"),
+        note="PRODUCT.md 附录：默认规则",
+    )
+    install_default_rule_rows(apps, version, codes=None)
     try:
         apps.get_model("ledger", "MeetingRequirement")
     except LookupError:

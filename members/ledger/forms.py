@@ -18,7 +18,7 @@ from branches.uploads import MAX_ATTACHMENT_BYTES, check_upload
 from members.models import Member
 
 from .models import Category, Rule, Source
-from .services import rule_version_for
+from .services import WORKFLOW_SOURCES, rule_version_for
 
 MONTH_FORMAT = "%Y-%m"
 
@@ -119,9 +119,9 @@ class EntryRecordForm(CrispyForm):
         except ValidationError as exc:
             self.version_error = exc
         else:
-            self.fields["rule"].queryset = version.rules.exclude(source=Source.ATTENDANCE).order_by(
-                "sort_order", "code"
-            )
+            self.fields["rule"].queryset = version.rules.exclude(
+                source__in=[Source.ATTENDANCE, *WORKFLOW_SOURCES]
+            ).order_by("sort_order", "code")
         if refresh_url:
             # Another month may have another rule set version: reload the rule list.
             self.fields["month"].widget.attrs.update(

@@ -344,6 +344,9 @@ class Rule(models.Model):
     )
     monthly_cap = models.DecimalField(_("monthly cap"), max_digits=7, decimal_places=2, null=True, blank=True)
     evidence_required = models.BooleanField(_("evidence required"), default=False)
+    # For a band (value created, in 万元): the rule applies from this amount; the highest
+    # band a value reaches is the one awarded.
+    threshold = models.DecimalField(_("from amount"), max_digits=12, decimal_places=2, null=True, blank=True)
     sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
 
     class Meta:
@@ -390,6 +393,10 @@ class LedgerEntry(models.Model):
     points = models.DecimalField(_("points"), max_digits=8, decimal_places=2)
     source = models.CharField(_("source"), max_length=20, choices=Source.choices)
     source_id = models.BigIntegerField(_("source reference"), null=True, blank=True)
+    # Which step of the source posted it ("milestone:12", "grade", "adopted" …): undoing
+    # that step reverses exactly these entries. A database default, so the bulk writers'
+    # COPY and INSERT … SELECT need not name it.
+    source_key = models.CharField(_("source step"), max_length=40, blank=True, db_default="")
     evidence = models.FileField(_("evidence"), upload_to="evidence/%Y/%m/", blank=True)
     reason = models.TextField(_("reason"), blank=True)
     reverses = models.OneToOneField(

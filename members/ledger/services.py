@@ -30,6 +30,10 @@ LOCKING = True
 LOCK_NAMESPACE = 0x1ED6  # the first advisory-lock key: "ledger"
 
 
+# Rules of these sources are posted by their records' workflows (``ledger_post_source``).
+WORKFLOW_SOURCES = (Source.PROJECT, Source.SUGGESTION)
+
+
 def first_of_month(day: datetime.date) -> datetime.date:
     return day.replace(day=1)
 
@@ -180,6 +184,10 @@ def ledger_entry_record(
         raise ValidationError({"rule": _("This rule is not in force for %(month)s.") % {"month": month_label(month)}})
     if rule.source == Source.ATTENDANCE:
         raise ValidationError({"rule": _("Attendance points are recorded through the activity's attendance.")})
+    if rule.source in WORKFLOW_SOURCES:
+        raise ValidationError(
+            {"rule": _("%(rule)s is posted by its record's workflow, not by hand.") % {"rule": rule.name}}
+        )
     if not member.is_active:
         raise ValidationError(_("%(member)s has left.") % {"member": member.name})
     if not rule.points_min <= points <= rule.points_max:
@@ -265,19 +273,115 @@ def ledger_entry_reverse(*, entry: LedgerEntry, reason: str, user: AbstractBaseU
     return reversal
 
 
-def ledger_reverse_sources(*, source: str, source_ids: list[int], reason: str, user: AbstractBaseUser | None) -> int:
+def ledger_reverse_sources(
+    *,
+    source: str,
+    source_ids: list[int],
+    reason: str,
+    user: AbstractBaseUser | None,
+    source_key: str | None = None,
+) -> int:
     """Reverse every standing entry produced by these sources (say, an activity's
-    attendances). Runs inside the caller's transaction; returns how many were reversed."""
-    standing = list(
-        LedgerEntry.objects.filter(
-            source=source, source_id__in=source_ids, reverses__isnull=True, reversed_by__isnull=True
-        )
+    attendances) — with ``source_key``, only those that step posted (a project's
+    milestone). Runs inside the caller's transaction; returns how many were reversed.
+    A closed month refuses, naming the month."""
+    standing = LedgerEntry.objects.filter(
+        source=source, source_id__in=source_ids, reverses__isnull=True, reversed_by__isnull=True
     )
+    if source_key is not None:
+        standing = standing.filter(source_key=source_key)
+    standing = list(standing.select_related("member__branch"))
+    for member, month in {(e.member, e.month) for e in standing}:
+        month_assert_open(unit=member.branch, month=month)
     if not standing:
         return 0
     lock_member_months({(e.member_id, e.month) for e in standing})
     LedgerEntry.objects.bulk_create([_reversal_of(e, reason=reason, user=user) for e in standing])
     return len(standing)
+
+
+@dataclass
+class SourcePosting:
+    """What ``ledger_post_source`` did: the entries it wrote, and the members it passed
+    over with why (the rule is not in their version, or its monthly cap is full)."""
+
+    entries: list[LedgerEntry]
+    skipped: list[tuple[Member, str]]
+
+
+@transaction.atomic
+def ledger_post_source(
+    *,
+    members: list[Member],
+    code: str,
+    month: datetime.date,
+    source: str,
+    source_id: int,
+    source_key: str,
+    reason: str,
+    user: AbstractBaseUser | None,
+    points: Decimal | None = None,
+) -> SourcePosting:
+    """Post the rule ``code`` to each of ``members`` for a step of a record (a project's
+    milestone, a suggestion's adoption): the rule of the version in force for each
+    member's branch and ``month``, its fixed points (or ``points``, within its range),
+    capped like any entry — a full cap posts what still fits, or nothing — and the
+    month must be open (the refusal names it). Every entry carries ``source``,
+    ``source_id`` and ``source_key``, so the record links to it and undoing the step
+    reverses exactly these (``ledger_reverse_sources``)."""
+    month = first_of_month(month)
+    if not reason.strip():
+        raise ValidationError({"reason": _("Give a reason.")})
+    members = list({m.pk: m for m in members}.values())
+    for unit_month in {(m.branch_id, month) for m in members}:
+        branch = next(m.branch for m in members if m.branch_id == unit_month[0])
+        month_assert_open(unit=branch, month=month)
+    versions = rule_versions_for(units=[m.branch for m in members], month=month)
+    rules = {
+        (r.version_id, r.code): r
+        for r in Rule.objects.filter(version__in={v.pk for v in versions.values() if v}, code=code)
+    }
+    lock_member_months({(m.pk, month) for m in members})
+    so_far = _month_totals(member_ids={m.pk for m in members}, month=month, codes={code})
+    entries, skipped = [], []
+    for member in sorted(members, key=lambda m: m.pk):
+        version = versions.get(member.branch_id)
+        rule = rules.get((version.pk, code)) if version else None
+        if rule is None:
+            skipped.append(
+                (member, _("the rule is not in the rules in force for %(month)s") % {"month": month_label(month)})
+            )
+            continue
+        amount = rule.points_max if points is None else points
+        if not rule.points_min <= amount <= rule.points_max:
+            raise ValidationError(
+                {
+                    "points": _("%(rule)s allows %(low)s to %(high)s points.")
+                    % {"rule": rule.name, "low": rule.points_min, "high": rule.points_max}
+                }
+            )
+        amount = _apply_cap(rule=rule, points=amount, so_far=so_far.get((member.pk, code), Decimal("0")), clip=True)
+        if amount == 0 and rule.points_max != 0:
+            skipped.append((member, _("the monthly cap of %(rule)s is full") % {"rule": rule.name}))
+            continue
+        entries.append(
+            LedgerEntry(
+                member=member,
+                branch_id=member.branch_id,
+                month=month,
+                rule=rule,
+                rule_version=version,
+                category=rule.category,
+                points=amount,
+                source=source,
+                source_id=source_id,
+                source_key=source_key,
+                reason=reason.strip(),
+                recorded_by=user,
+            )
+        )
+    LedgerEntry.objects.bulk_create(entries)
+    return SourcePosting(entries, skipped)
 
 
 @dataclass(frozen=True)

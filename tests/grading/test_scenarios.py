@@ -9,6 +9,7 @@ and membership are 0, so with the three entered dimensions all set to X the tota
 """
 
 import datetime
+import itertools
 from decimal import Decimal
 from fractions import Fraction
 
@@ -20,12 +21,13 @@ from branches.grading import services
 from branches.grading.engine import half_up
 from branches.grading.models import BranchScore, MemberScore
 from members.ledger.models import Rule
-from members.ledger.services import ledger_entry_record, rule_version_for
+from members.ledger.services import WORKFLOW_SOURCES, ledger_entry_record, ledger_post_source, rule_version_for
 from members.services import member_transfer
 
 from .. import factories as f
 
 pytestmark = pytest.mark.django_db
+SOURCE_IDS = itertools.count(1)
 
 APRIL = datetime.date(2025, 4, 1)
 DAY = datetime.date(2025, 4, 10)
@@ -60,9 +62,22 @@ def grade(committee, month=APRIL) -> dict[int, BranchScore]:
 
 
 def award(member, code: str, times: int = 1, points: str | None = None, month=APRIL):
-    """Record ``times`` manual entries of rule ``code`` (its fixed points unless given)."""
+    """Record ``times`` entries of rule ``code`` (its fixed points unless given): by hand,
+    or, for a rule a record's workflow posts (a suggestion's), as that workflow would."""
     rule = Rule.objects.get(version=rule_version_for(unit=member.branch, month=month), code=code)
     for _ in range(times):
+        if rule.source in WORKFLOW_SOURCES:
+            ledger_post_source(
+                members=[member],
+                code=code,
+                month=month,
+                source=rule.source,
+                source_id=next(SOURCE_IDS),
+                source_key="test",
+                reason="测试",
+                user=None,
+            )
+            continue
         ledger_entry_record(
             member=member,
             rule=rule,

@@ -61,7 +61,25 @@ APPENDIX = {
     "suggestion_implemented": (Category.DUTY, Source.SUGGESTION, [], [], D(5), D(5), False, None, False),
     # 扣分: entered by the secretary with a reason, −1 to −10
     "deduction": (Category.DEDUCTION, Source.MANUAL, [], [], D(-10), D(-1), False, None, False),
+    # 党建攻关项目 (issue 10): a node accepted +3 [cap 9]; the year-end grade +10 / +6 / +3;
+    # value created in bands from 10 / 50 / 100 万元: +2 / +5 / +8.
+    "project_milestone": (Category.EXEMPLARY, Source.PROJECT, [], [], D(3), D(3), False, D(9), False),
+    "project_grade_1": (Category.EXEMPLARY, Source.PROJECT, [], [], D(10), D(10), False, None, False),
+    "project_grade_2": (Category.EXEMPLARY, Source.PROJECT, [], [], D(6), D(6), False, None, False),
+    "project_grade_3": (Category.EXEMPLARY, Source.PROJECT, [], [], D(3), D(3), False, None, False),
+    "project_value_10": (Category.EXEMPLARY, Source.PROJECT, [], [], D(2), D(2), False, None, False),
+    "project_value_50": (Category.EXEMPLARY, Source.PROJECT, [], [], D(5), D(5), False, None, False),
+    "project_value_100": (Category.EXEMPLARY, Source.PROJECT, [], [], D(8), D(8), False, None, False),
 }
+
+
+def test_the_value_bands_start_at_10_50_and_100_wan_yuan():
+    rules = default_rules()
+    assert {code: rules[code].threshold for code in rules if rules[code].threshold is not None} == {
+        "project_value_10": D(10),
+        "project_value_50": D(50),
+        "project_value_100": D(100),
+    }
 
 
 def default_rules() -> dict[str, Rule]:
@@ -108,7 +126,8 @@ def test_the_default_rules_are_the_appendix_rule_by_rule():
 
 def test_the_caps_are_10_3_and_9_and_nothing_else_is_capped():
     caps = {code: rule.monthly_cap for code, rule in default_rules().items() if rule.monthly_cap is not None}
-    assert caps == {"training_hour": D(10), "study_task": D(3), "volunteer": D(9)}
+    # The appendix's three, and the project nodes (three accepted nodes a month at most).
+    assert caps == {"training_hour": D(10), "study_task": D(3), "volunteer": D(9), "project_milestone": D(9)}
 
 
 def test_only_the_award_needs_evidence_and_only_training_counts_per_class_hour():

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
+from members.ledger.defaults import DEFAULT_RULES
 from members.ledger.models import LedgerEntry, MeetingRequirement, Rule, RuleSet, RuleSetVersion, ScoreItem
 from members.ledger.rule_services import rule_set_version_create
 from members.ledger.services import ledger_entry_record
@@ -414,7 +415,7 @@ def test_add_change_and_retire_in_one_version(default):
     # New rules come after the copied ones, in the order given.
     copied = [r.sort_order for code, r in rules.items() if code not in ("exemplary_1", "org_life_1")]
     assert attendance.sort_order == added.sort_order + 1 and added.sort_order > max(copied)
-    assert len(rules) == 12 - 1 + 2
+    assert len(rules) == len(DEFAULT_RULES) - 1 + 2
 
 
 def test_a_retired_rules_code_is_never_given_again_so_its_entries_stay_unambiguous(default, tree, member_a, users):
