@@ -80,6 +80,7 @@ DEFAULT_RULES = [
     ),
     ("exemplary_award", "示范引领表彰（须附凭证）", "exemplary", "manual", [], [], "1", "10", False, None, True),
     ("commitment_met", "承诺践诺节点完成", "duty", "commitment", [], [], "5", "5", False, None, False),
+    ("commitment_partly", "承诺事项部分完成", "duty", "commitment", [], [], "2", "2", False, None, False),
     ("suggestion_adopted", "合理化建议被采纳", "duty", "suggestion", [], [], "2", "2", False, None, False),
     ("suggestion_implemented", "合理化建议实施", "duty", "suggestion", [], [], "5", "5", False, None, False),
     ("deduction", "违反纪律或履职不到位扣分", "deduction", "manual", [], [], "-10", "-1", False, None, False),
@@ -98,6 +99,8 @@ DEFAULT_THRESHOLDS = {"project_value_10": "10", "project_value_50": "50", "proje
 # Rules added after the first installation, and the migration that added them to every
 # version that lacked them (ledger 0007).
 PROJECT_CODES = [row[0] for row in DEFAULT_RULES if row[0].startswith("project_")]
+# …and the one for a commitment partly met (ledger 0009).
+COMMITMENT_CODES = ["commitment_partly"]
 
 
 # kind, frequency, once per party group, due month (yearly): the appendix's 三会一课 and

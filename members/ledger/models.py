@@ -170,6 +170,18 @@ class RuleSetVersion(models.Model):
     group_star2_from = models.DecimalField(
         _("group two stars from"), max_digits=5, decimal_places=2, default=Decimal("60")
     )
+    # The member's year (seed 002): commitments checked at mid-year and at year end; the
+    # democratic review's cap on 优秀 and the stars a 不合格 member keeps at most.
+    commitment_mid_check = models.PositiveSmallIntegerField(_("commitments checked at mid-year in month"), default=6)
+    commitment_final_check = models.PositiveSmallIntegerField(_("commitments checked at year end in month"), default=12)
+    review_excellent_share = models.DecimalField(
+        _("most members rated excellent (%)"), max_digits=5, decimal_places=2, default=Decimal("30")
+    )
+    review_unqualified_stars = models.PositiveSmallIntegerField(
+        _("annual stars at most for a member rated unqualified"), default=1
+    )
+    # 合理化建议 are moved on by committee staff; a committee may let secretaries do it.
+    suggestions_by_secretary = models.BooleanField(_("secretaries move suggestions on"), default=False)
     note = models.CharField(_("note"), max_length=300, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -205,6 +217,11 @@ class RuleSetVersion(models.Model):
         "group_star4_from",
         "group_star3_from",
         "group_star2_from",
+        "commitment_mid_check",
+        "commitment_final_check",
+        "review_excellent_share",
+        "review_unqualified_stars",
+        "suggestions_by_secretary",
     )
 
     class Meta:

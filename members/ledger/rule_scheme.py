@@ -214,6 +214,17 @@ def scheme_parameters(*, base: RuleSetVersion, values: Mapping[str, Any] | None,
     adds_to_100(GROUP_WEIGHT_FIELDS, "group_weights")
     within(GROUP_STAR_FIELDS, Decimal("0"), HUNDRED, _("Enter a score from 0 to 100."))
     descending(GROUP_STAR_FIELDS)
+    for f in ("commitment_mid_check", "commitment_final_check"):
+        if ok(f) and not 1 <= result[f] <= 12:
+            add_error(errors, f, _("Enter a month, 1 to 12."))
+    if (
+        ok("commitment_mid_check", "commitment_final_check")
+        and result["commitment_mid_check"] >= result["commitment_final_check"]
+    ):
+        add_error(errors, "commitment_mid_check", _("The mid-year check comes before the year-end check."))
+    within(("review_excellent_share",), Decimal("0"), HUNDRED, percentage)
+    if ok("review_unqualified_stars") and not 1 <= result["review_unqualified_stars"] <= 5:
+        add_error(errors, "review_unqualified_stars", _("Enter 1 to 5 stars."))
     return result
 
 

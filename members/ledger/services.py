@@ -31,7 +31,7 @@ LOCK_NAMESPACE = 0x1ED6  # the first advisory-lock key: "ledger"
 
 
 # Rules of these sources are posted by their records' workflows (``ledger_post_source``).
-WORKFLOW_SOURCES = (Source.PROJECT, Source.SUGGESTION)
+WORKFLOW_SOURCES = (Source.PROJECT, Source.SUGGESTION, Source.COMMITMENT)
 
 
 def first_of_month(day: datetime.date) -> datetime.date:

@@ -21,8 +21,7 @@ from branches.grading import services, tasks
 from branches.grading.models import BranchScore, GradingRun, MemberScore
 from branches.models import OrgUnit
 from branches.services import month_label
-from members.ledger.models import Rule
-from members.ledger.services import ledger_entry_record, rule_version_for
+from members.ledger.services import ledger_post_source, rule_version_for
 from members.services import member_transfer
 from partybuild.celery import app
 
@@ -61,8 +60,16 @@ def month(tree):
     )
     day_b = activities.activity_create(branch=tree.branch_b, kind="themed_day", title="主题党日", date=DAY, user=None)
     activities.attendance_set(attendance=Attendance.objects.get(activity=day_b, member=b1), status="absent", user=None)
-    rule = Rule.objects.get(version=rule_version_for(unit=tree.branch_a, month=APRIL), code="commitment_met")
-    ledger_entry_record(member=a2, rule=rule, month=APRIL, points=Decimal("5"), reason="节点完成", user=None)
+    ledger_post_source(  # a commitment's check posts its points
+        members=[a2],
+        code="commitment_met",
+        month=APRIL,
+        source="commitment",
+        source_id=1,
+        source_key="check",
+        reason="节点完成",
+        user=None,
+    )
     for branch, score in ((tree.branch_a, "80"), (tree.branch_b, "60")):
         enter(branch, score)
     return [a1, a2, b1]

@@ -57,6 +57,7 @@ APPENDIX = {
     "exemplary_award": (Category.EXEMPLARY, Source.MANUAL, [], [], D(1), D(10), False, None, True),
     # 履职尽责: commitment milestone met +5; suggestion adopted +2, implemented +5 more
     "commitment_met": (Category.DUTY, Source.COMMITMENT, [], [], D(5), D(5), False, None, False),
+    "commitment_partly": (Category.DUTY, Source.COMMITMENT, [], [], D(2), D(2), False, None, False),
     "suggestion_adopted": (Category.DUTY, Source.SUGGESTION, [], [], D(2), D(2), False, None, False),
     "suggestion_implemented": (Category.DUTY, Source.SUGGESTION, [], [], D(5), D(5), False, None, False),
     # 扣分: entered by the secretary with a reason, −1 to −10

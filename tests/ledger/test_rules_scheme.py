@@ -94,6 +94,11 @@ def test_every_grading_parameter_is_taken_and_the_rest_are_copied(default):
         "group_star4_from": "85",
         "group_star3_from": "75",
         "group_star2_from": "65",
+        "commitment_mid_check": 7,
+        "commitment_final_check": 12,
+        "review_excellent_share": "25",
+        "review_unqualified_stars": 2,
+        "suggestions_by_secretary": True,
     }
     assert set(parameters) == set(RuleSetVersion.GRADING_FIELDS)
     version = create(default, parameters=parameters, yearly_training_hours="48")
@@ -519,3 +524,26 @@ def test_the_requirements_and_items_of_a_customisation_are_copied_from_what_it_i
     assert not ScoreItem.objects.filter(
         version=own, pk__in=ScoreItem.objects.filter(version__rule_set=default)
     ).exists()
+
+
+@pytest.mark.parametrize(
+    ("values", "field"),
+    [
+        ({"commitment_mid_check": 13}, "commitment_mid_check"),
+        ({"commitment_mid_check": 12, "commitment_final_check": 12}, "commitment_mid_check"),
+        ({"review_excellent_share": "101"}, "review_excellent_share"),
+        ({"review_unqualified_stars": 0}, "review_unqualified_stars"),
+        ({"review_unqualified_stars": 6}, "review_unqualified_stars"),
+    ],
+)
+def test_the_members_year_parameters_are_checked(default, values, field):
+    with pytest.raises(ValidationError) as error:
+        rule_set_version_create(
+            rule_set=default,
+            committee=None,
+            effective_month=datetime.date(2025, 5, 1),
+            note="",
+            user=None,
+            parameters=values,
+        )
+    assert field in error.value.message_dict

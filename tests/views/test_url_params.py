@@ -147,7 +147,7 @@ def world(tree, users, member_a, settings, tmp_path, client):
     attachment = activities.activity_attachment_add(
         activity=activity, upload=SimpleUploadedFile("会议.pdf", PDF, content_type="application/pdf"), user=None
     )
-    rule = Rule.objects.get(version=rule_version_for(unit=tree.branch_a, month=APRIL), code="commitment_met")
+    rule = Rule.objects.get(version=rule_version_for(unit=tree.branch_a, month=APRIL), code="exemplary_award")
     entry = ledger_entry_record(
         member=member_a,
         rule=rule,
