@@ -17,5 +17,6 @@ urlpatterns = [
     path("activities/", include("branches.activities.urls")),
     path("grading/", include("branches.grading.urls")),
     path("reports/", include("branches.reports.urls")),
+    path("suggestions/", include("members.suggestions.urls")),
     path("admin/", admin.site.urls),
 ]
