@@ -33,6 +33,7 @@ from branches.grading import annual
 from branches.grading.boards import DIMENSIONS, board
 from branches.grading.models import AnnualGrade, PublishedBranchScore, Talk
 from branches.models import BranchTerm, OrgUnit
+from members.suggestions.selectors import branch_suggestions, suggestion_funnel
 
 from .selectors import BranchYear, YearSelection, year_selection
 
@@ -249,6 +250,8 @@ def branch_dossier_context(selection: YearSelection, row: BranchYear) -> dict:
     chart = score_chart_svg(
         [ChartPoint(r.month, r.score.total if r.score else None, r.score.rank if r.score else None) for r in rows]
     )
+    # 合理化建议 submitted in the year: the branch's funnel and the suggestions themselves.
+    suggestions_funnel = suggestion_funnel(unit=branch, year=year, branch=branch).total
     return {
         "committee": grader,
         "report_committee": selection.committee,
@@ -267,6 +270,8 @@ def branch_dossier_context(selection: YearSelection, row: BranchYear) -> dict:
         "compliance_met": sum(r.met for r in rows),
         "compliance_required": sum(r.required for r in rows),
         "untracked_months": sum(1 for r in rows if not r.tracked),
+        "suggestions_funnel": suggestions_funnel,
+        "suggestions": list(branch_suggestions(branch=branch, year=year)),
     }
 
 

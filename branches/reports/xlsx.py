@@ -1,5 +1,6 @@
 """The year-end workbook of a committee (年度报表): branch summary, 三会一课 compliance,
-members, talks and the party groups' stars (党小组星级) — one sheet each.
+members, talks, the party groups' stars (党小组星级) and the suggestions' funnel
+(合理化建议) — one sheet each.
 
 Written with XlsxWriter in constant-memory mode: each row is flushed as soon as the next
 one starts, so rows go out in order and memory stays flat however many members there
@@ -33,6 +34,7 @@ from branches.grading.models import AnnualGrade, PublishedMemberScore, Talk
 from branches.models import OrgUnit
 from members.ledger.models import Category
 from members.models import Member, MemberHonour
+from members.suggestions.selectors import suggestion_funnel
 
 from .safe import write_row
 from .selectors import YearSelection, year_selection
@@ -44,7 +46,7 @@ CHUNK = 2000
 CATEGORIES = [c.value for c in Category]  # the columns of MemberColumns, in order
 
 # Progress (percent) at the start of each sheet; the members sheet is most of the work.
-STEPS = {"summary": 2, "compliance": 20, "members": 30, "talks": 95, "groups": 97}
+STEPS = {"summary": 2, "compliance": 20, "members": 30, "talks": 95, "groups": 97, "suggestions": 99}
 
 
 # --- selectors -------------------------------------------------------------------------
@@ -355,6 +357,44 @@ def _groups_sheet(workbook, formats, *, selection: YearSelection, title: str) ->
     sheet.finish()
 
 
+def _suggestions_sheet(workbook, formats, *, committee: OrgUnit, year: int, title: str) -> None:
+    """合理化建议: the funnel of the suggestions submitted in the year, branch by branch
+    under the committee (every branch, a branch without suggestions in zeros), and the
+    totals — the page's numbers (``suggestions.selectors.suggestion_funnel``, one query)."""
+    columns = [
+        (_("code"), 10),
+        (_("branch"), 24),
+        (_("Proposed"), 8),
+        (_("Accepted"), 8),
+        (_("Rejected"), 8),
+        (_("Published"), 8),
+        (_("Implemented"), 8),
+        (_("Acceptance rate (%)"), 9),
+        (_("Expected value (10k yuan)"), 11),
+        (_("Realised benefit (10k yuan)"), 11),
+    ]
+    sheet = Sheet(workbook, formats, _("Suggestions"), columns, title=title, freeze_cols=2)
+    funnel = suggestion_funnel(unit=committee, year=year)
+
+    def values(row) -> list:
+        share = row.accepted_share
+        return [
+            row.proposed,
+            row.accepted,
+            row.rejected,
+            row.published,
+            row.implemented,
+            share if share is not None else None,
+            row.expected,
+            row.realised,
+        ]
+
+    for row in funnel.rows:
+        sheet.write([row.unit.code, row.unit.name, *values(row)])
+    sheet.write(["", _("Total"), *values(funnel.total)])
+    sheet.finish()
+
+
 def write_year_xlsx(
     path, *, committee: OrgUnit, year: int, progress: Progress = lambda pct: None, today: datetime.date | None = None
 ) -> None:
@@ -374,6 +414,8 @@ def write_year_xlsx(
         _talks_sheet(workbook, formats, committee=committee, year=year, title=title)
         progress(STEPS["groups"])
         _groups_sheet(workbook, formats, selection=selection, title=title)
+        progress(STEPS["suggestions"])
+        _suggestions_sheet(workbook, formats, committee=committee, year=year, title=title)
     finally:
         workbook.close()
     progress(100)
