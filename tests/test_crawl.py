@@ -25,6 +25,7 @@ from members.ledger.services import ledger_entry_record, rule_version_for
 from members.services import member_transfer
 
 from . import factories as f
+from .suggestions import factories as suggestion_factories
 
 pytestmark = pytest.mark.django_db
 
@@ -150,6 +151,13 @@ def published_month(tree, users, member_a, member_x, settings, tmp_path, monkeyp
     activities.activity_create(
         branch=tree.branch_x, kind="themed_day", title="五月主题党日", date=datetime.date(2025, 5, 21), user=None
     )
+    # Suggestions in every state (moved today, an open month); the moved member's
+    # adopted suggestion stays with the branch PLANT's staff may not open.
+    for n, stage in enumerate(["submitted", "rejected", "accepted", "published", "implemented"]):
+        s = suggestion_factories.suggestion(tree.branch_a, [member_a], title=f"合理化建议{n}")
+        if stage != "submitted":
+            suggestion_factories.through(s, stage)
+    suggestion_factories.through(suggestion_factories.suggestion(tree.branch_x, [moved]), "accepted")
     member_transfer(member=moved, to_branch=tree.branch_b, on_date=datetime.date(2025, 5, 25))
 
 

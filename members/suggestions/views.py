@@ -138,9 +138,13 @@ def suggestion_move(request, pk: int):
     suggestion = get_suggestion_for_user(request.user, pk, write=True)
     name = request.POST.get("move", "")
     move = next((m for m in MOVES if m.name == name), None)
-    if move is None:
-        raise Http404
     form = MoveForm(request.POST, request.FILES)
+    if move is None:
+        form.is_valid()
+        form.add_error(None, _("Choose one of the moves offered."))
+        return render(
+            request, "suggestions/suggestion_detail.html", _detail_context(request, suggestion, form=form), status=400
+        )
     outcome = _run_move(request, suggestion, name, form) if form.is_valid() else None
     error = " ".join(e for errors in form.errors.values() for e in errors)
     if request.htmx:

@@ -51,6 +51,8 @@ from members.ledger.rule_services import rule_set_version_create
 from members.ledger.services import ledger_entry_record, rule_version_for
 from members.models import MemberHonour, MemberRole
 
+from ..suggestions import factories as suggestion_factories
+
 pytestmark = pytest.mark.django_db
 
 YEAR, MONTH = 2025, 4
@@ -175,6 +177,8 @@ def world(tree, users, member_a, settings, tmp_path, client):
     item = ScoreItem.objects.create(
         version=other_rules, dimension="committee_work", code="org", name="组织建设", max_score=Decimal("100")
     )
+    # A suggestion carried to implementation (with evidence), moved today: an open month.
+    suggestion = suggestion_factories.through(suggestion_factories.suggestion(tree.branch_a, [member_a]), "implemented")
     role = MemberRole.objects.create(member=member_a, unit=tree.branch_a, role="secretary", started_on="2021-01-01")
     honour = MemberHonour.objects.create(member=member_a, kind="model_post", stars=2, awarded_on="2022-01-01")
     title = BranchTitle.objects.create(branch=tree.branch_a, kind="model_branch", awarded_on="2022-01-01")
@@ -204,6 +208,7 @@ def world(tree, users, member_a, settings, tmp_path, client):
         token=token,
         item=item,
         rule_set=RuleSet.objects.get(committee__isnull=True),
+        suggestion=suggestion,
     )
 
 
@@ -247,6 +252,7 @@ def valid_values(name: str, params: list[str], world) -> dict[str, str]:
         "ledger:ruleset_version_create": world.rule_set.pk,
         "grading:version_preview": world.rule_set.pk,
         "ledger:ruleset_changes": world.rule_set.pk,
+        "suggestions": world.suggestion.pk,
     }
     overrides = {"members:group_leader": {"unit_pk": tree.group_a1.pk}}
     values = {}
