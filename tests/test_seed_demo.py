@@ -305,6 +305,30 @@ class TestTheDefaultDemo:
                 branch=member.branch, kind=ActivityKind.THEMED_DAY, title="补录", date=oldest.replace(day=21), user=None
             )
 
+    def test_suggestions_run_through_the_funnel_and_their_points_stand_once_per_stage(self):
+        from members.suggestions.models import Suggestion
+        from members.suggestions.selectors import suggestion_funnel
+
+        assert 90 <= Suggestion.objects.count() <= 110
+        states = set(Suggestion.objects.values_list("state", flat=True))
+        assert {"submitted", "rejected", "accepted", "published", "implemented"} <= states
+        implemented = Suggestion.objects.filter(state="implemented")
+        assert implemented.count() >= 40 and all(s.realised_value is not None and s.evidence for s in implemented)
+        assert Suggestion.objects.filter(state="rejected").exclude(rejection_reason="").exists()
+        # Every proposer of an accepted suggestion stands at +2 for it, +5 more once implemented.
+        for s in Suggestion.objects.prefetch_related("proposers")[:30]:
+            for member in s.proposers.all():
+                total = LedgerEntry.objects.filter(source=Source.SUGGESTION, source_id=s.pk, member=member).aggregate(
+                    t=Sum("points")
+                )["t"] or Decimal("0")
+                expected = {"accepted": 2, "published": 2, "implemented": 7}.get(s.state, 0)
+                assert total == expected, (s, member, total)
+        years = {s.submitted_on.year for s in Suggestion.objects.all()}
+        # The showcase plant: the second unit on every suggestion's path (集团党委 first).
+        plant = OrgUnit.objects.get(pk=int(Suggestion.objects.first().branch.path.strip("/").split("/")[1]))
+        proposed = sum(suggestion_funnel(unit=plant, year=y).total.proposed for y in years)
+        assert proposed == Suggestion.objects.count()
+
 
 def test_seeding_twice_is_refused_and_reset_clears_the_ledger_too(
     settings, tmp_path, django_capture_on_commit_callbacks

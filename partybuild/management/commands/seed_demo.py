@@ -65,6 +65,8 @@ from members.ledger.demo import seed_scheme
 from members.ledger.models import LedgerEntry, MeetingRequirement, Rule, RuleSet, RuleSetVersion, ScoreItem, Source
 from members.ledger.services import ledger_entry_record, ledger_entry_reverse, rule_version_for
 from members.models import Member, MemberHonour, MemberRole, Membership
+from members.suggestions.demo import seed_suggestions
+from members.suggestions.models import Suggestion
 
 DEFAULT_PASSWORD = "partybuild-demo"
 DEMO_USERNAMES = ("admin", "committee", "secretary")
@@ -614,6 +616,20 @@ class ServiceLifeWriter:
                     self._entry(entry, member, branch)
             self._bulk_study_tasks(bulk)
             stage(f"wrote {month:%Y-%m}: {len(activities)} activities, {len(entries)} manual entries")
+        # 合理化建议 through the funnel, moved in the demo's months before grading closes
+        # them, so their points count in the boards.
+        counts = seed_suggestions(
+            committee=self.w.units[plan.committee],
+            months=life.months,
+            user=self.w.admin,
+            rng=random.Random(f"{len(plan.members)}/{len(plan.branches)}/suggestions"),
+            secretary=self.w.secretary,
+            showcase=self.w.units[plan.showcase],
+        )
+        stage(
+            f"suggestions: {counts['proposed']} proposed, {counts['accepted']} accepted, "
+            f"{counts['published']} published, {counts['implemented']} implemented"
+        )
         # The monthly loop, as the committees run it: scores entered, graded, published
         # (which closes the month) with talks for the bottom three; the latest complete
         # month stays a draft. Statistics first: the rows written above are still
@@ -1012,6 +1028,7 @@ def _clear_life() -> list[str]:
         {
             *LedgerEntry.objects.exclude(evidence="").values_list("evidence", flat=True).distinct(),
             *ActivityAttachment.objects.exclude(file="").values_list("file", flat=True),
+            *Suggestion.objects.exclude(evidence="").values_list("evidence", flat=True),
         }
     )
     quote = connection.ops.quote_name
