@@ -229,3 +229,13 @@ def test_the_member_ledger_links_suggestion_points_to_the_suggestion(tree, users
     through(s, "accepted")
     page = login(users.committee).get(reverse("ledger:member_ledger", args=[member_a.pk])).content.decode()
     assert f'href="{s.get_absolute_url()}"' in page
+
+
+def test_the_admin_lists_suggestions_read_only(tree, s, client):
+    from django.contrib.auth import get_user_model
+
+    root = get_user_model().objects.create_superuser("root", "root@example.invalid", "pw-for-tests-123")
+    client.force_login(root)
+    assert client.get("/admin/suggestions/suggestion/", {"q": "连铸"}).status_code == 200
+    assert client.get(f"/admin/suggestions/suggestion/{s.pk}/change/").status_code == 200
+    assert client.get("/admin/suggestions/suggestion/add/").status_code == 403
