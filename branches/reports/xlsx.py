@@ -367,7 +367,7 @@ def _suggestions_sheet(workbook, formats, *, committee: OrgUnit, year: int, titl
         (_("Proposed"), 8),
         (_("Accepted"), 8),
         (_("Rejected"), 8),
-        (_("Published"), 8),
+        (pgettext("suggestion", "Published"), 8),
         (_("Implemented"), 8),
         (_("Acceptance rate (%)"), 9),
         (_("Expected value (10k yuan)"), 11),

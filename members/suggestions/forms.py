@@ -5,6 +5,7 @@ are the services'; they reach the form through ``call_service``."""
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from branches.forms import CrispyForm, DateInput
 from branches.models import OrgUnit
@@ -15,7 +16,7 @@ from .models import Field
 
 class SuggestionForm(CrispyForm):
     submit_label = _("Enter the suggestion")
-    title = forms.CharField(label=_("title"), max_length=200)
+    title = forms.CharField(label=pgettext_lazy("suggestion", "title"), max_length=200)
     proposers = forms.ModelMultipleChoiceField(
         label=_("proposers"),
         queryset=Member.objects.none(),

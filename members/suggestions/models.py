@@ -14,6 +14,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from branches.models import OrgUnit
 from branches.workflow import Move, TransitionRecord
@@ -47,7 +48,7 @@ OPEN_STATES = (State.SUBMITTED, State.ACCEPTED, State.PUBLISHED)
 MOVES = (
     Move("accept", (State.SUBMITTED,), State.ACCEPTED, _("Accept")),
     Move("reject", (State.SUBMITTED,), State.REJECTED, _("Reject")),
-    Move("publish", (State.ACCEPTED,), State.PUBLISHED, _("Publish")),
+    Move("publish", (State.ACCEPTED,), State.PUBLISHED, pgettext_lazy("suggestion", "Publish")),
     Move("implement", (State.PUBLISHED,), State.IMPLEMENTED, _("Record the implementation")),
     # Undoing a stage: each reverses exactly the points that stage posted.
     Move("withdraw_acceptance", (State.ACCEPTED,), State.SUBMITTED, _("Withdraw the acceptance")),
@@ -65,7 +66,7 @@ UNDO_MOVES = {"withdraw_acceptance", "reopen", "withdraw_publication", "withdraw
 
 
 class Suggestion(models.Model):
-    title = models.CharField(_("title"), max_length=200)
+    title = models.CharField(pgettext_lazy("suggestion", "title"), max_length=200)
     text = models.TextField(_("suggestion"))
     branch = models.ForeignKey(OrgUnit, verbose_name=_("branch"), on_delete=models.PROTECT, related_name="suggestions")
     proposers = models.ManyToManyField(Member, verbose_name=_("proposers"), related_name="suggestions")
