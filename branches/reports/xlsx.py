@@ -364,6 +364,7 @@ def _suggestions_sheet(workbook, formats, *, committee: OrgUnit, year: int, titl
     columns = [
         (_("code"), 10),
         (_("branch"), 24),
+        (_("parent unit"), 18),
         (_("Proposed"), 8),
         (_("Accepted"), 8),
         (_("Rejected"), 8),
@@ -390,8 +391,8 @@ def _suggestions_sheet(workbook, formats, *, committee: OrgUnit, year: int, titl
         ]
 
     for row in funnel.rows:
-        sheet.write([row.unit.code, row.unit.name, *values(row)])
-    sheet.write(["", _("Total"), *values(funnel.total)])
+        sheet.write([row.unit.code, row.unit.name, row.unit.parent.name if row.unit.parent else "", *values(row)])
+    sheet.write(["", _("Total"), "", *values(funnel.total)])
     sheet.finish()
 
 

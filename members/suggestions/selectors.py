@@ -127,6 +127,7 @@ def suggestion_funnel(*, unit: OrgUnit, year: int, branch: OrgUnit | None = None
             realised=total("realised_value", year_q & Q(suggestions__state=State.IMPLEMENTED)),
         )
         .filter(Q(dissolved_on__isnull=True) | Q(proposed__gt=0))
+        .select_related("parent")
         .order_by("path", "sort_order", "name")
     )
     funnel_rows = []

@@ -63,11 +63,11 @@ def test_the_workbook_has_the_funnel_by_branch_with_totals(tree, suggestions, tm
     for branch in (tree.branch_a, tree.branch_b):
         values = rows[branch.code]
         proposed, accepted, rejected, published, implemented, realised = expected(branch)
-        assert values[2:7] == [proposed, accepted, rejected, published, implemented]
-        assert Decimal(str(values[9])) == (realised or Decimal("0"))
-    assert rows["BRA"][2:7] == [4, 3, 1, 3, 2] and Decimal(str(rows["BRA"][9])) == Decimal("20.00")
-    assert Decimal(str(rows["BRA"][7])) == Decimal("75.0")  # 3 of 4 accepted
-    assert rows["合计"][2:7] == [5, 4, 1, 3, 2] and Decimal(str(rows["合计"][9])) == Decimal("20.00")
+        assert values[3:8] == [proposed, accepted, rejected, published, implemented]
+        assert Decimal(str(values[10])) == (realised or Decimal("0"))
+    assert rows["BRA"][3:8] == [4, 3, 1, 3, 2] and Decimal(str(rows["BRA"][10])) == Decimal("20.00")
+    assert Decimal(str(rows["BRA"][8])) == Decimal("75.0")  # 3 of 4 accepted
+    assert rows["合计"][3:8] == [5, 4, 1, 3, 2] and Decimal(str(rows["合计"][10])) == Decimal("20.00")
 
 
 def test_the_root_committees_workbook_counts_every_branch_below_it(tree, suggestions, tmp_path):
@@ -79,9 +79,9 @@ def test_the_root_committees_workbook_counts_every_branch_below_it(tree, suggest
     }
     assert {"BRA", "BRB", "BRX"} <= set(rows)
     total = rows[next(k for k in rows if k not in ("BRA", "BRB", "BRX"))]
-    assert total[2:7] == [6, 5, 1, 4, 3]
+    assert total[3:8] == [6, 5, 1, 4, 3]
     assert (
-        Decimal(str(total[9]))
+        Decimal(str(total[10]))
         == Suggestion.objects.filter(submitted_on__year=YEAR).aggregate(s=Sum("realised_value"))["s"]
     )
 
