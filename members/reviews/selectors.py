@@ -41,13 +41,18 @@ def confirmed_ratings(*, year: int, members) -> dict[int, str]:
 
 def review_members(*, review: DemocraticReview) -> QuerySet[Member]:
     """The grid's rows: who belonged to the branch on the day of the meeting."""
-    return members_of_branch_at(branch=review.branch, on_date=review.meeting.date).order_by("employee_no", "pk")
+    return (
+        members_of_branch_at(branch=review.branch, on_date=review.meeting.date)
+        .select_related("branch")
+        .order_by("employee_no", "pk")
+    )
 
 
 @dataclass
 class GridRow:
     member: Member
     result: ReviewResult | None
+    visible: bool = True  # may the user open the member page (set by the view)
 
     @property
     def plan(self) -> SupportPlan | None:

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from branches.access import can_write_unit, get_unit_for_user
+from branches.access import can_write_unit, get_unit_for_user, user_scope
 from branches.forms import call_service
 from branches.pages import service_form_page
 from members.access import can_write_member, get_member_for_user
@@ -88,6 +88,11 @@ def review_detail(request, pk: int):
     review = get_review_for_user(request.user, pk)
     can_write = can_write_unit(request.user, review.branch)
     rows = selectors.review_grid(review=review)
+    scope = user_scope(request.user)
+    for row in rows:
+        # What the member page's access asks (the member's branch in the scope), without
+        # a query per row.
+        row.visible = scope.contains(row.member.branch)
     form = None
     if review.is_editable and can_write:
         form = ReviewGridForm(request.POST or None, rows=rows)
