@@ -249,7 +249,7 @@ def _members_sheet(workbook, formats, *, selection: YearSelection, title: str, p
         (_("Annual stars"), 7),
         (_("Class hours"), 7),
         (_("honours"), 30),
-        (_("Democratic review"), 12),
+        (pgettext("members sheet", "Democratic review"), 12),
     ]
     sheet = Sheet(workbook, formats, _("Members"), columns, title=title, freeze_cols=2)
     col_formats = {4 + len(CATEGORIES) + 3: formats["hours"]}  # the other numbers: "0.00" or "0"

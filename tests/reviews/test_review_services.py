@@ -167,7 +167,7 @@ def test_a_support_plan_is_for_basic_or_unqualified_and_is_followed_up_and_close
             result=results[ten[1].pk], helpers=[], measures="x", review_on=datetime.date(2026, 6, 1), user=None
         )
     # The rating of a member with a plan cannot be lifted out of the support ratings.
-    with pytest.raises(ValidationError, match="support plan"):
+    with translation.override("en"), pytest.raises(ValidationError, match="support plan"):
         rf.rate(review, {ten[0]: Q, ten[1]: Q})
     services.support_follow_up_add(plan=plan, date=datetime.date(2026, 1, 5), note="已谈心", user=users.secretary)
     with pytest.raises(ValidationError):
