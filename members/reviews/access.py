@@ -36,7 +36,7 @@ def can_confirm_review(user, branch: OrgUnit) -> bool:
 
 
 def get_review_for_user(user, pk: int, *, write: bool = False, confirm: bool = False) -> DemocraticReview:
-    review = visible_reviews(user).select_related("branch", "meeting").filter(pk=pk).first()
+    review = visible_reviews(user).select_related("branch", "meeting", "confirmed_by").filter(pk=pk).first()
     if review is None:
         raise Http404
     if write and not can_write_unit(user, review.branch):

@@ -96,7 +96,12 @@ def review_transitions(*, review: DemocraticReview) -> list:
             states.get(row.from_state, row.from_state),
             states.get(row.to_state, row.to_state),
         )
+        row.who = user_label(row.user)
     return rows
+
+
+def user_label(user) -> str:
+    return (user.get_full_name() or user.username) if user is not None else "—"
 
 
 def review_plans(*, review: DemocraticReview) -> QuerySet[SupportPlan]:

@@ -124,6 +124,7 @@ def review_detail(request, pk: int):
             "can_write": can_write,
             "can_confirm": can_confirm,
             "transitions": selectors.review_transitions(review=review),
+            "confirmed_by": selectors.user_label(review.confirmed_by),
             "moves": {m.name: m for m in MOVES},
         },
     )
