@@ -157,7 +157,11 @@ class SupportPlan(models.Model):
         ReviewResult, verbose_name=_("review result"), on_delete=models.PROTECT, related_name="support_plan"
     )
     member = models.ForeignKey(Member, verbose_name=_("member"), on_delete=models.PROTECT, related_name="support_plans")
-    helpers = models.ManyToManyField(Member, verbose_name=_("helpers"), related_name="supporting_plans", blank=True)
+    # An explicit through model: ``seed_demo --reset`` finds what points at a plan among
+    # the installed models, which leave out auto-created many-to-many tables.
+    helpers = models.ManyToManyField(
+        Member, verbose_name=_("helpers"), through="SupportHelper", related_name="supporting_plans", blank=True
+    )
     measures = models.TextField(_("measures"))
     review_on = models.DateField(_("review date"))
     outcome = models.TextField(_("outcome"), blank=True)
@@ -189,6 +193,19 @@ class SupportPlan(models.Model):
     @property
     def is_open(self) -> bool:
         return self.closed_on is None
+
+
+class SupportHelper(models.Model):
+    plan = models.ForeignKey(SupportPlan, on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey(Member, verbose_name=_("helper"), on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("helper")
+        verbose_name_plural = _("helpers")
+        constraints = [models.UniqueConstraint(fields=["plan", "member"], name="support_helper_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.plan} · {self.member.name}"
 
 
 class SupportFollowUp(models.Model):
