@@ -24,6 +24,7 @@ from .access import (
     get_review_for_user,
     get_review_result_for_user,
     get_support_plan_for_user,
+    visible_member_talks,
 )
 from .forms import (
     FollowUpForm,
@@ -320,7 +321,9 @@ def member_talks(request, pk: int):
         "reviews/member_talks.html",
         {
             "member": member,
-            "talks": selectors.member_talks(member=member),
+            # Only the talks of a branch the user may read them for: after a transfer the
+            # new branch's secretary does not read what the old branch recorded.
+            "talks": selectors.member_talks(member=member).filter(pk__in=visible_member_talks(request.user)),
             "can_write": can_write_member(request.user, member),
             "today": timezone.localdate(),
         },

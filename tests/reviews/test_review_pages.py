@@ -248,3 +248,15 @@ def test_the_member_page_shows_the_review_result(tree, users, world, login):
     page = login(users.secretary).get(world["member"].get_absolute_url())
     html = page.content.decode()
     assert 'id="member-reviews"' in html and "Unqualified" in html and "Not confirmed yet" in html
+
+
+def test_after_a_transfer_the_new_branch_does_not_read_the_old_branchs_talks(tree, users, world, login):
+    from members.services import member_transfer
+
+    member, talk = world["member"], world["talk"]
+    member_transfer(member=member, to_branch=tree.branch_x, on_date=TODAY)
+    page = login(users.other_secretary).get(reverse("reviews:member_talks", args=[member.pk]))
+    assert page.status_code == 200 and list(page.context["talks"]) == []
+    assert login(users.other_secretary).get(reverse("reviews:talk_edit", args=[talk.pk])).status_code == 404
+    # The branch where it was recorded keeps it.
+    assert login(users.secretary).get(reverse("reviews:talk_edit", args=[talk.pk])).status_code == 200
