@@ -11,7 +11,8 @@ from .services import ResultRow
 
 class ReviewStartForm(CrispyForm):
     submit_label = _("Start the review")
-    meeting = forms.ModelChoiceField(label=_("review meeting"), queryset=None)
+    # The latest meeting is chosen already: most branches hold one a year.
+    meeting = forms.ModelChoiceField(label=_("review meeting"), queryset=None, empty_label=None)
 
     def __init__(self, *args, meetings, **kwargs):
         super().__init__(*args, **kwargs)
