@@ -162,7 +162,7 @@ def member_talks(*, member: Member) -> QuerySet[MemberTalk]:
 def overdue_talk_follow_ups(*, branch: OrgUnit, today: datetime.date) -> QuerySet[MemberTalk]:
     return (
         MemberTalk.objects.filter(branch=branch, follow_up_due__lt=today, follow_up_done_on__isnull=True)
-        .select_related("member")
+        .select_related("member__branch")
         .order_by("follow_up_due", "pk")
     )
 

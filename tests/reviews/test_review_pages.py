@@ -260,3 +260,31 @@ def test_after_a_transfer_the_new_branch_does_not_read_the_old_branchs_talks(tre
     assert login(users.other_secretary).get(reverse("reviews:talk_edit", args=[talk.pk])).status_code == 404
     # The branch where it was recorded keeps it.
     assert login(users.secretary).get(reverse("reviews:talk_edit", args=[talk.pk])).status_code == 200
+
+
+def test_the_branch_page_reads_follow_ups_and_plans_in_a_fixed_number_of_queries(
+    tree, users, world, login, django_assert_max_num_queries
+):
+    client = login(users.secretary)
+    url = tree.branch_a.get_absolute_url()
+    client.get(url)
+    with django_assert_max_num_queries(100) as few:
+        client.get(url)
+        one_talk = len(few.captured_queries)
+    members = rf.members(tree.branch_a, 8)
+    for member in members:
+        services.member_talk_record(
+            member=member,
+            held_on=TODAY - datetime.timedelta(days=20),
+            kind=MemberTalk.Kind.REMINDER,
+            talker_name="刘书记",
+            topic="提醒",
+            follow_up="回访",
+            follow_up_due=TODAY - datetime.timedelta(days=2),
+            user=None,
+        )
+    client.get(url)
+    assert one_talk > 5
+    with django_assert_max_num_queries(one_talk):
+        page = client.get(url)
+    assert page.content.decode().count('class="list-group-item overdue-talk"') == 9

@@ -45,8 +45,11 @@ def branch_follow_ups(context, unit):
     if unit.is_branch:
         scope = user_scope(user)
         talks_visible = scope.is_admin or scope.contains(unit, *TALK_ROLES)
-        data |= {
-            "overdue_talks": list(selectors.overdue_talk_follow_ups(branch=unit, today=today)) if talks_visible else [],
-            "plans": list(selectors.open_support_plans(branch=unit)),
-        }
+        talks = list(selectors.overdue_talk_follow_ups(branch=unit, today=today)) if talks_visible else []
+        for talk in talks:
+            # What the talks page asks (the member's current branch in the user's scope
+            # for talk roles), without a query per row; the plans are the branch's own,
+            # in scope wherever this page is.
+            talk.member_visible = scope.is_admin or scope.contains(talk.member.branch, *TALK_ROLES)
+        data |= {"overdue_talks": talks, "plans": list(selectors.open_support_plans(branch=unit))}
     return data
