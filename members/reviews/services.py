@@ -60,7 +60,7 @@ def excellent_allowed(*, members: int, share: Decimal) -> int:
     return int((Decimal(members) * share / Decimal(100)).to_integral_value(rounding=ROUND_FLOOR))
 
 
-def _share_text(share: Decimal) -> str:
+def share_text(share: Decimal) -> str:
     return f"{share.normalize():f}"
 
 
@@ -100,7 +100,7 @@ def _check_cap(*, review: DemocraticReview, members: int, excellent: int) -> Non
                 "allowed": allowed,
                 "members": members,
                 "rating": Rating.EXCELLENT.label,
-                "share": _share_text(share),
+                "share": share_text(share),
                 "count": excellent,
             }
         )

@@ -3,6 +3,7 @@ access → form → service → redirect."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,6 +14,7 @@ from django.views.decorators.http import require_POST
 from branches.access import can_write_unit, get_unit_for_user, user_scope
 from branches.forms import call_service
 from branches.pages import service_form_page
+from branches.workflow import move_named
 from members.access import can_write_member, get_member_for_user
 from members.ledger.services import rule_version_for
 
@@ -119,7 +121,7 @@ def review_detail(request, pk: int):
             "rows": form.bound_rows(rows) if form else [(row, None) for row in rows],
             "form": form,
             "counts": [(rating.label, selectors.rating_counts(review=review)[rating.value]) for rating in Rating],
-            "share": services._share_text(share),
+            "share": services.share_text(share),
             "allowed": services.excellent_allowed(members=len(rows), share=share),
             "member_count": len(rows),
             "can_write": can_write,
@@ -148,7 +150,7 @@ def review_confirm(request, pk: int):
 def _move(request, review, service, success: str):
     try:
         service(review=review, user=request.user)
-    except services.ValidationError as exc:
+    except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)
     else:
@@ -178,7 +180,7 @@ def review_return(request, pk: int):
         request,
         pk,
         service=services.review_return,
-        label=str(dict((m.name, m.label) for m in MOVES)["return"]),
+        label=str(move_named(MOVES, "return").label),
         success=_("The review is returned to the branch."),
     )
 
@@ -189,7 +191,7 @@ def review_reopen(request, pk: int):
         request,
         pk,
         service=services.review_reopen,
-        label=str(dict((m.name, m.label) for m in MOVES)["reopen"]),
+        label=str(move_named(MOVES, "reopen").label),
         success=_("The review is reopened: the branch may change its results."),
     )
 
