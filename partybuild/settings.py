@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "members.ledger.apps.LedgerConfig",
     "members.suggestions.apps.SuggestionsConfig",
     "branches.activities.apps.ActivitiesConfig",
+    "members.reviews.apps.ReviewsConfig",
     "branches.grading.apps.GradingConfig",
     "branches.reports.apps.ReportsConfig",
     # The project package itself, for commands that span every app (seed_demo).

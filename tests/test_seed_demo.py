@@ -277,6 +277,24 @@ class TestTheDefaultDemo:
         secretary = get_user_model().objects.get(username="secretary")
         assert LedgerEntry.objects.filter(recorded_by=secretary).exists()
 
+    def test_the_years_democratic_review_support_plans_and_talks_are_seeded(self):
+        from members.reviews.models import DemocraticReview, MemberTalk, Rating, ReviewResult, SupportPlan
+
+        year = timezone.localdate().year
+        reviews = DemocraticReview.objects.filter(year=year)
+        assert reviews.filter(state="confirmed").count() >= 2
+        assert reviews.exclude(state="confirmed").exists()
+        for review in reviews.filter(state="confirmed"):
+            results = ReviewResult.objects.filter(review=review)
+            assert results.filter(rating=Rating.EXCELLENT).count() * 100 <= results.count() * 30
+        assert SupportPlan.objects.filter(closed_on__isnull=False).exclude(outcome="").exists()
+        assert SupportPlan.objects.filter(closed_on__isnull=True).exists()
+        assert ReviewResult.objects.filter(rating=Rating.UNQUALIFIED, review__state="confirmed").exists()
+        talks = MemberTalk.objects.all()
+        assert talks.count() >= 3
+        assert talks.filter(follow_up_due__lt=timezone.localdate(), follow_up_done_on__isnull=True).exists()
+        assert talks.filter(follow_up_done_on__isnull=False).exists()
+
     def test_past_months_are_published_the_latest_is_a_draft_and_closed_months_refuse_writes(self):
         closed = CommitteeMonth.objects.filter(state=CommitteeMonth.State.CLOSED)
         oldest = month_start(timezone.localdate(), 4)

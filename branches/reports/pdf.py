@@ -33,6 +33,8 @@ from branches.grading import annual
 from branches.grading.boards import DIMENSIONS, board
 from branches.grading.models import AnnualGrade, PublishedBranchScore, Talk
 from branches.models import BranchTerm, OrgUnit
+from members.reviews import selectors as review_selectors
+from members.reviews.models import Rating
 from members.suggestions.selectors import branch_suggestions, suggestion_funnel
 
 from .selectors import BranchYear, YearSelection, year_selection
@@ -228,7 +230,10 @@ def branch_dossier_context(selection: YearSelection, row: BranchYear) -> dict:
         )
     )
     hours = member_training_hours(members=[m["member_id"] for m in members], year=year)
+    ratings = review_selectors.confirmed_ratings(year=year, members=[m["member_id"] for m in members])
+    rating_labels = dict(Rating.choices)
     for m in members:
+        m["review"] = rating_labels.get(ratings.get(m["member_id"]), "")
         # SQLite sums decimals as floats: put the two places back.
         m["year_total"] = Decimal(str(m["year_total"] or 0)).quantize(CENT)
         m["hours"] = hours.get(m["member_id"], Decimal("0.0"))
@@ -264,6 +269,8 @@ def branch_dossier_context(selection: YearSelection, row: BranchYear) -> dict:
         "mean": row.mean,
         "grade": row.grade,
         "members": members,
+        "capped_members": sum(1 for m in members if m["capped"]),
+        "unqualified_stars": selection.star_version(row.committee).review_unqualified_stars,
         "talks": talks,
         "chart": chart,
         "dimensions": dimension_labels(),

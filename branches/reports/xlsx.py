@@ -34,6 +34,8 @@ from branches.grading.models import AnnualGrade, PublishedMemberScore, Talk
 from branches.models import OrgUnit
 from members.ledger.models import Category
 from members.models import Member, MemberHonour
+from members.reviews import selectors as review_selectors
+from members.reviews.models import Rating
 from members.suggestions.selectors import suggestion_funnel
 
 from .safe import write_row
@@ -249,6 +251,7 @@ def _members_sheet(workbook, formats, *, selection: YearSelection, title: str, p
         (_("Annual stars"), 7),
         (_("Class hours"), 7),
         (_("honours"), 30),
+        (pgettext("members sheet", "Democratic review"), 12),
     ]
     sheet = Sheet(workbook, formats, _("Members"), columns, title=title, freeze_cols=2)
     col_formats = {4 + len(CATEGORIES) + 3: formats["hours"]}  # the other numbers: "0.00" or "0"
@@ -267,6 +270,10 @@ def _members_sheet(workbook, formats, *, selection: YearSelection, title: str, p
     ids = members.values("pk")
     hours = member_training_hours(members=ids, year=year)
     honours = _honours(ids)
+    # The year's confirmed democratic review: its rating, and for 不合格 the cap on the
+    # stars (the version's ``review_unqualified_stars``), as the annual page applies it.
+    ratings = review_selectors.confirmed_ratings(year=year, members=ids)
+    rating_labels = dict(Rating.choices)
     statuses = dict(Member.Status.choices)
     count = members.count() or 1
 
@@ -281,6 +288,9 @@ def _members_sheet(workbook, formats, *, selection: YearSelection, title: str, p
         points = [(mine[c] or zero).quantize(CENT) if mine else zero for c in CATEGORIES]
         total = (mine["total"] or zero).quantize(CENT) if mine else zero
         stars = next((s for s, band in bands(branch_id) if total >= band), 1)
+        rating = ratings.get(pk)
+        if rating == Rating.UNQUALIFIED:
+            stars = min(stars, selection.star_version(grader.get(branch_id)).review_unqualified_stars)
         sheet.write(
             [
                 employee_no,
@@ -293,6 +303,7 @@ def _members_sheet(workbook, formats, *, selection: YearSelection, title: str, p
                 stars,
                 hours.get(pk, Decimal("0.0")),
                 honours.get(pk, ""),
+                _label(rating_labels, rating),
             ],
             col_formats,
         )

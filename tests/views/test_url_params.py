@@ -50,6 +50,7 @@ from members.ledger.rule_forms import RuleVersionForm
 from members.ledger.rule_services import rule_set_version_create
 from members.ledger.services import ledger_entry_record, rule_version_for
 from members.models import MemberHonour, MemberRole
+from members.reviews import services as reviews
 
 from ..suggestions import factories as suggestion_factories
 
@@ -190,7 +191,32 @@ def world(tree, users, member_a, settings, tmp_path, client):
     assert response.status_code == 302, response
     token = response["Location"].rstrip("/").split("/")[-1]
     client.logout()
+    # The democratic review of the year with a 不合格 result, its support plan, and a talk.
+    meeting = activities.activity_create(
+        branch=tree.branch_a, kind="democratic_review", title="民主评议党员", date=datetime.date(YEAR, 12, 5), user=None
+    )
+    review = reviews.review_start(branch=tree.branch_a, year=YEAR, meeting=meeting, user=None)
+    [result] = reviews.review_results_save(
+        review=review, rows=[reviews.ResultRow(member_id=member_a.pk, rating="unqualified")], user=None
+    )
+    plan = reviews.support_plan_create(
+        result=result, helpers=[], measures="结对帮扶", review_on=datetime.date(YEAR + 1, 6, 1), user=None
+    )
+    talk = reviews.member_talk_record(
+        member=member_a,
+        held_on=datetime.date(YEAR, 5, 6),
+        kind="reminder",
+        talker_name="刘书记",
+        topic="学习笔记",
+        follow_up="检查",
+        follow_up_due=datetime.date(YEAR, 6, 6),
+        user=None,
+    )
     return SimpleNamespace(
+        review=review,
+        result=result,
+        plan=plan,
+        talk=talk,
         tree=tree,
         users=users,
         member=member_a,
@@ -253,6 +279,14 @@ def valid_values(name: str, params: list[str], world) -> dict[str, str]:
         "grading:version_preview": world.rule_set.pk,
         "ledger:ruleset_changes": world.rule_set.pk,
         "suggestions": world.suggestion.pk,
+        "reviews": world.review.pk,
+        "reviews:plan_create": world.result.pk,
+        "reviews:plan_detail": world.plan.pk,
+        "reviews:plan_close": world.plan.pk,
+        "reviews:member_talks": world.member.pk,
+        "reviews:talk_create": world.member.pk,
+        "reviews:talk_edit": world.talk.pk,
+        "reviews:talk_done": world.talk.pk,
     }
     overrides = {"members:group_leader": {"unit_pk": tree.group_a1.pk}}
     values = {}

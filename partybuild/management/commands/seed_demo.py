@@ -65,6 +65,7 @@ from members.ledger.demo import seed_scheme
 from members.ledger.models import LedgerEntry, MeetingRequirement, Rule, RuleSet, RuleSetVersion, ScoreItem, Source
 from members.ledger.services import ledger_entry_record, ledger_entry_reverse, rule_version_for
 from members.models import Member, MemberHonour, MemberRole, Membership
+from members.reviews.demo import seed_reviews
 from members.suggestions.demo import seed_suggestions
 from members.suggestions.models import Suggestion
 
@@ -645,6 +646,19 @@ class ServiceLifeWriter:
         stage(
             f"graded: {counts['inputs']} entered scores, {counts['runs']} runs, "
             f"{counts['publications']} publications, {counts['talks']} talks"
+        )
+        # The year's democratic review of the showcase committee's branches (at the
+        # 民主评议党员 meetings written above), its support plans, and talks with members.
+        counts = seed_reviews(
+            committee=self.w.units[plan.committee],
+            showcase=self.w.units[plan.showcase],
+            secretary=self.w.secretary,
+            admin=self.w.admin,
+            rng=random.Random(f"{len(plan.members)}/{len(plan.branches)}/reviews"),
+        )
+        stage(
+            f"reviewed: {counts['reviews']} democratic reviews, {counts['results']} results, "
+            f"{counts['plans']} support plans, {counts['talks']} talks with members"
         )
 
     def _activities(self, planned: list[ActivityPlan]) -> None:
