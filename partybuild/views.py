@@ -11,6 +11,8 @@ from branches.models import OrgUnit, RoleBinding
 from members import selectors as member_selectors
 from members.access import visible_members
 
+from . import workbench
+
 Role = RoleBinding.Role
 
 
@@ -53,5 +55,14 @@ def home(request):
         ],
         missing_terms=branch_selectors.branches_without_term(units=units)[:20],
         conversions=member_selectors.conversions_due(members=members, today=today)[:20],
+        # The workbench: what each role has to do today (partybuild/workbench.py).
+        secretary_panels=[workbench.secretary_panel(branch=b, today=today) for b in secretary_branches if b.is_branch],
+        committee_panels=[
+            workbench.committee_panel(committee=c, today=today)
+            for c in scope.units(Role.COMMITTEE_STAFF)
+            if c.is_committee
+        ],
+        overdue_terms=workbench.overdue_terms(units=units, today=today) if not secretary_branches else [],
+        admin_panel=workbench.admin_panel() if scope.is_admin else None,
     )
     return render(request, "home.html", context)

@@ -113,6 +113,10 @@ def activity_create(request):
     initial = {}
     if (branch_pk := request.GET.get("branch", "")).isdigit():
         initial["branch"] = branches.filter(pk=branch_pk).first()
+    # Pre-filled from a link (the workbench's "log a 政治生日 activity"); the form validates them.
+    for name in ("kind", "title", "date"):
+        if request.GET.get(name):
+            initial[name] = request.GET[name][:200]
     form = ActivityForm(request.POST or None, initial=initial, branches=branches)
     return service_form_page(
         request,

@@ -1,0 +1,86 @@
+"""The month so far (本月预测): a committee's month graded on what is logged today.
+
+A secretary wants to know mid-month whether the branch is heading for the bottom three.
+Nothing new is computed here: the month is graded by the engine a real run uses, with
+the version in force, inside a transaction that is then rolled back (as the impact
+preview does, ``preview.py``) — the scratch run and the draft rows never reach the
+database, and a draft the committee already has for the month is left as it was.
+
+Graded mid-month, requirements not yet held count as not held (the run judges as of the
+month's end) and the scores the committee enters count as 0 until entered, as a draft
+does; the forecast says so on the page.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from branches.models import OrgUnit
+from branches.selectors import month_tracked
+from members.ledger.services import rule_version_for
+
+from . import engine
+from .models import BranchScore, GradingRun
+from .services import lock_committee_month
+
+
+@dataclass(frozen=True)
+class ForecastRow:
+    branch_id: int
+    total: Decimal
+    rank: int
+    bottom_three: bool
+    basics: Decimal | None
+    membership: Decimal | None
+
+
+@dataclass
+class Forecast:
+    committee: OrgUnit
+    month: datetime.date
+    bottom_count: int
+    rows: list[ForecastRow] = field(default_factory=list)
+
+    def row(self, branch_id: int) -> ForecastRow | None:
+        return next((r for r in self.rows if r.branch_id == branch_id), None)
+
+    @property
+    def graded(self) -> int:
+        return len(self.rows)
+
+
+class _Discard(Exception):
+    def __init__(self, rows: list[ForecastRow], bottom_count: int):
+        super().__init__("forecast: rolled back")
+        self.rows, self.bottom_count = rows, bottom_count
+
+
+def month_forecast(*, committee: OrgUnit, month: datetime.date) -> Forecast | None:
+    """Grade ``committee``'s ``month`` on what is logged now and roll it back. None when
+    the month is not tracked or no rule set is in force."""
+    month = month.replace(day=1)
+    if not month_tracked(unit=committee, month=month):
+        return None
+    try:
+        version = rule_version_for(unit=committee, month=month)
+    except ValidationError:
+        return None
+    try:
+        with transaction.atomic():
+            lock_committee_month(committee, month)
+            run = GradingRun.objects.create(
+                committee=committee, month=month, state=GradingRun.State.RUNNING, rule_version=version
+            )
+            engine.grade(run=run, version=version)
+            rows = [
+                ForecastRow(*values)
+                for values in BranchScore.objects.filter(committee=committee, month=month)
+                .order_by("rank", "branch_id")
+                .values_list("branch_id", "total", "rank", "bottom_three", "basics", "membership")
+            ]
+            raise _Discard(rows, version.bottom_three_count)
+    except _Discard as done:
+        return Forecast(committee, month, done.bottom_count, done.rows)

@@ -1,0 +1,371 @@
+"""The workbench: what each role has to do today, read from the apps' selectors.
+
+One function per role's panel. Each reads a fixed number of queries per branch or
+committee it shows (a secretary has one or two branches, committee staff one or two
+committees), never one per member or activity: the home page's tests assert the counts.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from branches.activities.compliance import Status, branch_month_compliance, branch_training_report, set_day_in
+from branches.choices import ActivityKind
+from branches.grading import publishing
+from branches.grading.boards import Movement, movement
+from branches.grading.forecast import Forecast, ForecastRow, month_forecast
+from branches.grading.models import GradingRun, Publication, PublishedBranchScore
+from branches.models import OrgUnit
+from branches.selectors import committee_for, committees_for, is_tracked, terms_expiring, tracked_from_for
+from members.ledger.services import rule_version_for
+from members.models import Member
+from members.reviews.selectors import open_support_plans, overdue_talk_follow_ups
+from members.selectors import conversions_due
+from members.suggestions.models import OPEN_STATES, Suggestion
+
+ONE_PLACE = Decimal("0.1")
+DEFAULT_THEMED_DAY = 21
+LOOP_MONTHS = 3  # the committee panel: this month and the two before
+
+
+def first_of_month(day: datetime.date) -> datetime.date:
+    return day.replace(day=1)
+
+
+def previous_month(month: datetime.date) -> datetime.date:
+    return (month - datetime.timedelta(days=1)).replace(day=1)
+
+
+# --- secretary ----------------------------------------------------------------------
+
+
+@dataclass
+class Birthday:
+    member: Member
+    day: datetime.date  # this year's anniversary
+    years: int
+
+
+@dataclass
+class PaceRow:
+    member: Member
+    hours: Decimal
+    expected: Decimal  # what the pace asks for by today
+    requirement: Decimal  # the year's (pro-rated) requirement
+
+    @property
+    def shortfall(self) -> Decimal:
+        return self.expected - self.hours
+
+
+@dataclass
+class Standing:
+    month: datetime.date
+    rank: int
+    total: Decimal
+    graded: int
+    bottom_three: bool
+    movement: Movement | None  # None: no board the month before
+
+
+@dataclass
+class SecretaryPanel:
+    branch: OrgUnit
+    today: datetime.date
+    committee: OrgUnit | None
+    held: list = field(default_factory=list)  # ComplianceItem met this month
+    due: list = field(default_factory=list)  # ComplianceItem still due
+    themed_day: datetime.date | None = None
+    themed_day_held: bool = False
+    birthdays: list[Birthday] = field(default_factory=list)
+    conversions: list[Member] = field(default_factory=list)
+    pace_fraction: Decimal = Decimal("0")
+    behind: list[PaceRow] = field(default_factory=list)
+    talk_follow_ups: list = field(default_factory=list)
+    support_plans: list = field(default_factory=list)
+    suggestions: list[Suggestion] = field(default_factory=list)
+    last_month: Standing | None = None
+    forecast: Forecast | None = None
+    forecast_row: ForecastRow | None = None
+
+    @property
+    def days_to_themed_day(self) -> int | None:
+        return None if self.themed_day is None else (self.themed_day - self.today).days
+
+    @property
+    def days_left_in_month(self) -> int:
+        following = (self.today.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+        return (following - self.today).days - 1
+
+    @property
+    def birthday_activity_query(self) -> str:
+        """The activity form pre-filled for a 政治生日 activity this month."""
+        day = self.themed_day if self.themed_day and self.themed_day >= self.today else self.today
+        return f"branch={self.branch.pk}&kind={ActivityKind.THEMED_DAY}&date={day:%Y-%m-%d}&title=政治生日"
+
+    @property
+    def pace_percent(self) -> int:
+        return int((self.pace_fraction * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+
+    @property
+    def at_risk(self) -> bool:
+        return bool(self.forecast_row and self.forecast_row.bottom_three)
+
+
+def year_elapsed_fraction(*, today: datetime.date, tracked_from: datetime.date | None) -> Decimal:
+    """How much of the year's tracked part has passed by the end of ``today`` (0–1):
+    the pace a member's class hours are held to. A committee tracked from July has its
+    year from July 1."""
+    start = datetime.date(today.year, 1, 1)
+    if tracked_from is not None and tracked_from.year == today.year:
+        start = tracked_from
+    if tracked_from is not None and tracked_from.year > today.year:
+        return Decimal("0")
+    end = datetime.date(today.year, 12, 31)
+    if today < start:
+        return Decimal("0")
+    return Decimal((today - start).days + 1) / Decimal((end - start).days + 1)
+
+
+def training_pace(*, branch: OrgUnit, today: datetime.date) -> tuple[Decimal, list[PaceRow]]:
+    """Members behind their class hours at this point of the year: the year's requirement
+    (pro-rated as the training report does) times the elapsed fraction of the tracked
+    year, against the hours attended so far. Those furthest behind first."""
+    report = branch_training_report(branch=branch, year=today.year, today=today)
+    fraction = year_elapsed_fraction(today=today, tracked_from=tracked_from_for(units=[branch])[branch.pk])
+    rows = []
+    for row in report.rows:
+        if row.requirement is None:
+            continue
+        expected = (row.requirement * fraction).quantize(ONE_PLACE, rounding=ROUND_HALF_UP)
+        if row.hours < expected:
+            rows.append(PaceRow(row.member, row.hours, expected, row.requirement))
+    rows.sort(key=lambda r: (-r.shortfall, r.member.employee_no))
+    return fraction, rows
+
+
+def political_birthdays(*, branch: OrgUnit, today: datetime.date) -> list[Birthday]:
+    """The branch's current members who joined the Party in this calendar month of an
+    earlier year, by day. One query."""
+    members = Member.objects.filter(
+        branch=branch, left_on__isnull=True, joined_on__month=today.month, joined_on__year__lt=today.year
+    ).order_by("joined_on__day", "name")
+    birthdays = []
+    for member in members:
+        day = set_day_in(today, member.joined_on.day)  # 29 February in a common year: the 28th
+        birthdays.append(Birthday(member, today.replace(day=day), today.year - member.joined_on.year))
+    return birthdays
+
+
+def published_standing(*, committee: OrgUnit, branch: OrgUnit, month: datetime.date) -> Standing | None:
+    """The branch's place on the latest published board of ``month`` and its movement
+    against the latest board of the month before. Two queries."""
+    before = previous_month(month)
+    latest = {}
+    for publication in Publication.objects.filter(committee=committee, month__in=[month, before]).order_by("version"):
+        latest[publication.month] = publication.pk  # the last version wins
+    if month not in latest:
+        return None
+    rows = PublishedBranchScore.objects.filter(publication_id__in=latest.values()).values_list(
+        "publication_id", "branch_id", "rank", "total", "bottom_three"
+    )
+    this, previous, graded = None, None, 0
+    for publication_id, branch_id, rank, total, bottom_three in rows:
+        if publication_id == latest[month]:
+            graded += 1
+            if branch_id == branch.pk:
+                this = (rank, total, bottom_three)
+        elif branch_id == branch.pk:
+            previous = rank
+    if this is None:
+        return None
+    rank, total, bottom_three = this
+    moved = movement(rank, previous) if before in latest else None
+    return Standing(month, rank, total, graded, bottom_three, moved)
+
+
+def secretary_panel(*, branch: OrgUnit, today: datetime.date | None = None, forecast: bool = True) -> SecretaryPanel:
+    today = today or timezone.localdate()
+    month = first_of_month(today)
+    committee = committee_for(unit=branch)
+    panel = SecretaryPanel(branch=branch, today=today, committee=committee)
+    items = branch_month_compliance(branch=branch, month=month, today=today)
+    panel.held = [i for i in items if i.status == Status.MET]
+    panel.due = [i for i in items if i.status != Status.MET]
+    themed = next((i for i in items if i.requirement.kind == ActivityKind.THEMED_DAY), None)
+    if themed is not None and themed.requirement.themed_day is not None:
+        day = themed.requirement.themed_day
+        panel.themed_day_held = themed.status == Status.MET
+    else:
+        try:
+            day = rule_version_for(unit=branch, month=month).themed_day or DEFAULT_THEMED_DAY
+        except ValidationError:
+            day = DEFAULT_THEMED_DAY
+    panel.themed_day = month.replace(day=set_day_in(month, day))
+    panel.birthdays = political_birthdays(branch=branch, today=today)
+    branch_members = Member.objects.filter(branch=branch)
+    panel.conversions = list(conversions_due(members=branch_members, today=today)[:20])
+    panel.pace_fraction, panel.behind = training_pace(branch=branch, today=today)
+    panel.talk_follow_ups = list(overdue_talk_follow_ups(branch=branch, today=today)[:20])
+    panel.support_plans = list(open_support_plans(branch=branch)[:20])
+    panel.suggestions = list(
+        Suggestion.objects.filter(branch=branch, state__in=OPEN_STATES).order_by("submitted_on", "pk")[:20]
+    )
+    if committee is not None:
+        panel.last_month = published_standing(committee=committee, branch=branch, month=previous_month(month))
+        if forecast:
+            panel.forecast = month_forecast(committee=committee, month=month)
+            panel.forecast_row = panel.forecast.row(branch.pk) if panel.forecast else None
+    return panel
+
+
+# --- committee staff ----------------------------------------------------------------
+
+
+@dataclass
+class LoopMonth:
+    """Where the grading loop of one committee month stands."""
+
+    committee: OrgUnit
+    month: datetime.date
+    status: publishing.DraftStatus
+    last_run: GradingRun | None  # the latest run whatever its state
+    talks_due: int = 0
+    talks_overdue: int = 0
+
+    @property
+    def missing(self) -> int:
+        return self.status.missing_count
+
+    @property
+    def draft_state(self) -> str:
+        """ "none", "stale" or "fresh"."""
+        if self.status.run is None:
+            return "none"
+        return "stale" if self.status.stale else "fresh"
+
+    @property
+    def published(self) -> Publication | None:
+        return self.status.published
+
+    @property
+    def publishable(self) -> bool:
+        """The draft is ready and newer than what is published."""
+        if not self.status.ready:
+            return False
+        published = self.status.published
+        return published is None or published.run_id != self.status.run.pk
+
+    @property
+    def step(self) -> str:
+        """The next step of the loop: inputs, run, review, publish, talks or done."""
+        if self.status.closed:
+            return "talks" if self.talks_due or self.talks_overdue else "done"
+        if self.missing:
+            return "inputs"
+        if self.draft_state != "fresh":
+            return "run"
+        if self.publishable:
+            return "publish"
+        return "talks" if self.talks_due or self.talks_overdue else "done"
+
+
+def loop_month(*, committee: OrgUnit, month: datetime.date, today: datetime.date, talks=None) -> LoopMonth:
+    """One committee month's loop: the draft status (a handful of queries), the latest
+    run, and the month's talks (``talks``: the committee's talk board, read once)."""
+    status = publishing.draft_status(committee, month)
+    last_run = GradingRun.objects.filter(committee=committee, month=month).order_by("-requested_at", "-pk").first()
+    if talks is None:
+        talks = publishing.talk_board(committee, today, month=month)
+    mine = [t for t in talks if t.month == month]
+    return LoopMonth(
+        committee=committee,
+        month=month,
+        status=status,
+        last_run=last_run,
+        talks_due=sum(1 for t in mine if t.state == publishing.TalkState.DUE),
+        talks_overdue=sum(1 for t in mine if t.state == publishing.TalkState.OVERDUE),
+    )
+
+
+@dataclass
+class CommitteePanel:
+    committee: OrgUnit
+    months: list[LoopMonth]
+    talks_due: list = field(default_factory=list)  # TalkDue not recorded, every month
+    suggestions_waiting: int = 0
+
+
+def committee_panel(*, committee: OrgUnit, today: datetime.date | None = None) -> CommitteePanel:
+    today = today or timezone.localdate()
+    tracked_from = tracked_from_for(units=[committee])[committee.pk]
+    months, month = [], first_of_month(today)
+    for _step in range(LOOP_MONTHS):
+        if is_tracked(tracked_from=tracked_from, month=month):
+            months.append(month)
+        month = previous_month(month)
+    talks = publishing.talk_board(committee, today)
+    return CommitteePanel(
+        committee=committee,
+        months=[loop_month(committee=committee, month=m, today=today, talks=talks) for m in months],
+        talks_due=[t for t in talks if t.state != publishing.TalkState.RECORDED][:20],
+        suggestions_waiting=Suggestion.objects.filter(
+            branch__path__startswith=committee.path, state__in=OPEN_STATES
+        ).count(),
+    )
+
+
+@dataclass
+class OverdueTerm:
+    term: object
+    committee: OrgUnit | None
+
+
+def overdue_terms(*, units, today: datetime.date, limit: int = 20) -> list[OverdueTerm]:
+    """Branches whose current term has ended (已逾期), each with its committee. Two queries."""
+    terms = list(terms_expiring(units=units, today=today, within_days=0).filter(ends_on__lt=today)[:limit])
+    committees = committees_for(units=[t.branch for t in terms])
+    return [OverdueTerm(t, committees.get(t.branch.pk)) for t in terms]
+
+
+# --- administrator ------------------------------------------------------------------
+
+
+@dataclass
+class AdminPanel:
+    users_without_role: list
+    report_counts: list[tuple[str, int]]  # (state label, files)
+    reports: list
+    failed_runs: list
+    schedules: list
+
+
+def admin_panel(*, limit: int = 10) -> AdminPanel:
+    from django_celery_beat.models import PeriodicTask
+
+    from branches.reports.models import ReportFile
+
+    users = list(
+        get_user_model()
+        .objects.filter(is_active=True, role_bindings__isnull=True)
+        .order_by("-date_joined", "-pk")[:limit]
+    )
+    counts = ReportFile.objects.aggregate(
+        **{state: Count("pk", filter=Q(state=state)) for state in ReportFile.State.values}
+    )
+    return AdminPanel(
+        users_without_role=users,
+        report_counts=[(label, counts[value]) for value, label in ReportFile.State.choices],
+        reports=list(ReportFile.objects.select_related("committee", "requested_by")[:limit]),
+        failed_runs=list(
+            GradingRun.objects.filter(state=GradingRun.State.FAILED)
+            .select_related("committee")
+            .order_by("-requested_at", "-pk")[:limit]
+        ),
+        schedules=list(PeriodicTask.objects.select_related("crontab", "interval").order_by("name")),
+    )
