@@ -19,6 +19,7 @@ from branches.choices import ActivityKind
 from branches.grading import publishing
 from branches.grading.boards import Movement, movement
 from branches.grading.forecast import Forecast, ForecastRow, month_forecast
+from branches.grading.loop import LoopMonth, loop_month
 from branches.grading.models import GradingRun, Publication, PublishedBranchScore
 from branches.models import OrgUnit
 from branches.selectors import committee_for, committees_for, is_tracked, terms_expiring, tracked_from_for
@@ -226,71 +227,7 @@ def secretary_panel(*, branch: OrgUnit, today: datetime.date | None = None, fore
 
 # --- committee staff ----------------------------------------------------------------
 
-
-@dataclass
-class LoopMonth:
-    """Where the grading loop of one committee month stands."""
-
-    committee: OrgUnit
-    month: datetime.date
-    status: publishing.DraftStatus
-    last_run: GradingRun | None  # the latest run whatever its state
-    talks_due: int = 0
-    talks_overdue: int = 0
-
-    @property
-    def missing(self) -> int:
-        return self.status.missing_count
-
-    @property
-    def draft_state(self) -> str:
-        """ "none", "stale" or "fresh"."""
-        if self.status.run is None:
-            return "none"
-        return "stale" if self.status.stale else "fresh"
-
-    @property
-    def published(self) -> Publication | None:
-        return self.status.published
-
-    @property
-    def publishable(self) -> bool:
-        """The draft is ready and newer than what is published."""
-        if not self.status.ready:
-            return False
-        published = self.status.published
-        return published is None or published.run_id != self.status.run.pk
-
-    @property
-    def step(self) -> str:
-        """The next step of the loop: inputs, run, review, publish, talks or done."""
-        if self.status.closed:
-            return "talks" if self.talks_due or self.talks_overdue else "done"
-        if self.missing:
-            return "inputs"
-        if self.draft_state != "fresh":
-            return "run"
-        if self.publishable:
-            return "publish"
-        return "talks" if self.talks_due or self.talks_overdue else "done"
-
-
-def loop_month(*, committee: OrgUnit, month: datetime.date, today: datetime.date, talks=None) -> LoopMonth:
-    """One committee month's loop: the draft status (a handful of queries), the latest
-    run, and the month's talks (``talks``: the committee's talk board, read once)."""
-    status = publishing.draft_status(committee, month)
-    last_run = GradingRun.objects.filter(committee=committee, month=month).order_by("-requested_at", "-pk").first()
-    if talks is None:
-        talks = publishing.talk_board(committee, today, month=month)
-    mine = [t for t in talks if t.month == month]
-    return LoopMonth(
-        committee=committee,
-        month=month,
-        status=status,
-        last_run=last_run,
-        talks_due=sum(1 for t in mine if t.state == publishing.TalkState.DUE),
-        talks_overdue=sum(1 for t in mine if t.state == publishing.TalkState.OVERDUE),
-    )
+__all__ = ["LoopMonth", "loop_month"]  # the loop of a month lives with grading
 
 
 @dataclass

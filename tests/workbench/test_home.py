@@ -172,3 +172,28 @@ def test_the_loop_moves_from_scores_to_grading_to_publication(tree, users, login
     publishing.board_publish(committee=tree.plant, month=month, user=None)
     loop = workbench.loop_month(committee=tree.plant, month=month, today=datetime.date(2025, 5, 2))
     assert loop.step == "done" and loop.published.version == 1 and not loop.publishable
+
+
+def test_the_month_page_shows_the_loop_with_its_next_action(tree, users, login):
+    month = datetime.date(2025, 4, 1)
+    f.MemberFactory(branch=tree.branch_a)
+    url = reverse("grading:board", args=[tree.plant.pk, 2025, 4])
+    html = login(users.committee).get(url).content.decode()
+    assert 'id="loop"' in html
+    assert 'data-step="inputs" data-state="current"' in html and 'data-step="talks" data-state="todo"' in html
+    assert reverse("grading:inputs", args=[tree.plant.pk, 2025, 4]) in html
+    for branch in (tree.branch_a, tree.branch_b):
+        for dimension in ("committee_work", "production", "other"):
+            services.score_input_set(branch=branch, month=month, dimension=dimension, score=Decimal(80), user=None)
+    services.grading_run_execute(run_id=services.grading_run_request(committee=tree.plant, month=month).pk)
+    html = login(users.committee).get(url + "?draft=1").content.decode()
+    assert 'data-step="run" data-state="done"' in html
+    assert 'data-step="review" data-state="current"' in html and 'data-step="publish" data-state="current"' in html
+    # The draft board has the 录入评分 and 公示 buttons.
+    assert 'id="draft-inputs"' in html and 'id="draft-publish"' in html
+    assert reverse("grading:publish", args=[tree.plant.pk, 2025, 4]) in html
+
+
+def test_the_loop_is_not_shown_to_those_who_do_not_manage_grading(tree, users, login):
+    html = login(users.secretary).get(reverse("grading:board", args=[tree.plant.pk, 2025, 4])).content.decode()
+    assert 'id="loop"' not in html and "draft-publish" not in html

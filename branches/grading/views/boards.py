@@ -28,6 +28,7 @@ from members.ledger.selectors import add_months
 
 from .. import boards
 from ..access import can_manage_grading, get_committee_for_user
+from ..loop import loop_month
 from ..models import Dimension
 
 TOP_MEMBERS = 3
@@ -109,6 +110,8 @@ def board(request, committee_pk: int, year: int, month: int):
     }
     if manage:
         context["draft_month"] = boards.current_draft_month(committee=committee)
+        if not print_mode:  # the guided flow of the month (录入评分 → … → 谈话)
+            context["loop"] = loop_month(committee=committee, month=month_date, today=timezone.localdate())
     if result.source is None:
         tracked_from = tracked_from_of(unit=committee)
         context["draft_exists"] = manage and boards.draft_exists(committee=committee, month=month_date)
