@@ -197,3 +197,16 @@ def test_the_month_page_shows_the_loop_with_its_next_action(tree, users, login):
 def test_the_loop_is_not_shown_to_those_who_do_not_manage_grading(tree, users, login):
     html = login(users.secretary).get(reverse("grading:board", args=[tree.plant.pk, 2025, 4])).content.decode()
     assert 'id="loop"' not in html and "draft-publish" not in html
+
+
+def test_the_committee_page_groups_its_buttons_by_task(tree, users, login):
+    html = login(users.committee).get(reverse("branches:unit_detail", args=[tree.plant.pk])).content.decode()
+    for group in ("organisation", "grading", "reports"):
+        assert f'data-group="{group}"' in html
+    grading = html[html.index('data-group="grading"') : html.index('data-group="reports"')]
+    assert reverse("grading:runs", args=[tree.plant.pk]) in grading
+    assert reverse("grading:talks", args=[tree.plant.pk]) in grading
+    reports = html[html.index('data-group="reports"') :]
+    assert reverse("reports:exports", args=[tree.plant.pk]) in reports
+    branch_html = login(users.secretary).get(reverse("branches:unit_detail", args=[tree.branch_a.pk])).content.decode()
+    assert 'data-group="grading"' not in branch_html and 'data-group="organisation"' in branch_html
