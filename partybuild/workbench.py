@@ -218,7 +218,16 @@ def secretary_panel(*, branch: OrgUnit, today: datetime.date | None = None, fore
         Suggestion.objects.filter(branch=branch, state__in=OPEN_STATES).order_by("submitted_on", "pk")[:20]
     )
     if committee is not None:
-        panel.last_month = published_standing(committee=committee, branch=branch, month=previous_month(month))
+        # The latest published board before this month: last month's, or, while last
+        # month is still a draft, the one before.
+        published = (
+            Publication.objects.filter(committee=committee, month__lt=month)
+            .order_by("-month")
+            .values_list("month", flat=True)
+            .first()
+        )
+        if published is not None:
+            panel.last_month = published_standing(committee=committee, branch=branch, month=published)
         if forecast:
             panel.forecast = month_forecast(committee=committee, month=month)
             panel.forecast_row = panel.forecast.row(branch.pk) if panel.forecast else None

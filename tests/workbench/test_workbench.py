@@ -175,3 +175,13 @@ def test_the_secretary_panel_flags_the_risk(tree, five_branches):
     assert panel.forecast_row is not None and panel.at_risk
     other = workbench.secretary_panel(branch=tree.branch_b, today=datetime.date(2025, 4, 25))
     assert not other.at_risk and other.forecast_row.rank == 1
+
+
+def test_the_secretary_sees_the_latest_published_month_while_last_month_is_a_draft(tree, member_a):
+    f.MemberFactory(branch=tree.branch_b)
+    enter(tree.branch_a, 60, MARCH)
+    enter(tree.branch_b, 90, MARCH)
+    grade_and_publish(tree.plant, MARCH)
+    services.grading_run_execute(run_id=services.grading_run_request(committee=tree.plant, month=APRIL).pk)
+    panel = workbench.secretary_panel(branch=tree.branch_a, today=datetime.date(2025, 5, 6), forecast=False)
+    assert panel.last_month.month == MARCH and panel.last_month.rank == 2

@@ -68,9 +68,10 @@ from members.models import Member, MemberHonour, MemberRole, Membership
 from members.reviews.demo import seed_reviews
 from members.suggestions.demo import seed_suggestions
 from members.suggestions.models import Suggestion
+from partybuild.demo import WAITING_USERNAME, seed_workbench
 
 DEFAULT_PASSWORD = "partybuild-demo"
-DEMO_USERNAMES = ("admin", "committee", "secretary")
+DEMO_USERNAMES = ("admin", "committee", "secretary", WAITING_USERNAME)
 # Up to this many branches the tree is written through the services, one unit at a time.
 SERVICE_MODE_MAX_BRANCHES = 100
 BATCH_SIZE = 5000
@@ -660,6 +661,11 @@ class ServiceLifeWriter:
             f"reviewed: {counts['reviews']} democratic reviews, {counts['results']} results, "
             f"{counts['plans']} support plans, {counts['talks']} talks with members"
         )
+        # The administrator's workbench: a login waiting for a role, a report job's history.
+        counts = seed_workbench(
+            committee=self.w.units[plan.committee], staffer=get_user_model().objects.get(username="committee")
+        )
+        stage(f"workbench: {counts['users']} login waiting for a role, {counts['reports']} report job")
 
     def _activities(self, planned: list[ActivityPlan]) -> None:
         """Log a month's activities, then correct their attendance, attach files and
