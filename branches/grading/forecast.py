@@ -9,12 +9,20 @@ database, and a draft the committee already has for the month is left as it was.
 Graded mid-month, requirements not yet held count as not held (the run judges as of the
 month's end) and the scores the committee enters count as 0 until entered, as a draft
 does; the forecast says so on the page.
+
+Grading writes (and rolls back) a committee's month of rows, so the result is cached
+under the month's watermark (``engine.watermark``: ledger, activities, attendance,
+entered scores, memberships, version) and the graded branches: a secretary opening the
+home page again grades nothing until something is logged.
 """
 
 import datetime
+import hashlib
+import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -25,6 +33,8 @@ from members.ledger.services import rule_version_for
 from . import engine
 from .models import BranchScore, GradingRun
 from .services import lock_committee_month
+
+CACHE_SECONDS = 15 * 60
 
 
 @dataclass(frozen=True)
@@ -68,6 +78,13 @@ def month_forecast(*, committee: OrgUnit, month: datetime.date) -> Forecast | No
         version = rule_version_for(unit=committee, month=month)
     except ValidationError:
         return None
+    branch_ids = sorted(b.pk for b in engine.graded_branches(committee=committee, month=month))
+    stamp = json.dumps([engine.watermark(committee=committee, month=month), branch_ids], sort_keys=True)
+    key = f"grading:forecast:{committee.pk}:{month:%Y-%m}:{hashlib.sha256(stamp.encode()).hexdigest()}"
+    cached = cache.get(key)
+    if cached is not None:
+        rows, bottom_count = cached
+        return Forecast(committee, month, bottom_count, rows)
     try:
         with transaction.atomic():
             lock_committee_month(committee, month)
@@ -83,4 +100,5 @@ def month_forecast(*, committee: OrgUnit, month: datetime.date) -> Forecast | No
             ]
             raise _Discard(rows, version.bottom_three_count)
     except _Discard as done:
+        cache.set(key, (done.rows, done.bottom_count), CACHE_SECONDS)
         return Forecast(committee, month, done.bottom_count, done.rows)

@@ -185,3 +185,17 @@ def test_the_secretary_sees_the_latest_published_month_while_last_month_is_a_dra
     services.grading_run_execute(run_id=services.grading_run_request(committee=tree.plant, month=APRIL).pk)
     panel = workbench.secretary_panel(branch=tree.branch_a, today=datetime.date(2025, 5, 6), forecast=False)
     assert panel.last_month.month == MARCH and panel.last_month.rank == 2
+
+
+def test_the_forecast_is_cached_until_something_is_logged(tree, five_branches, django_assert_max_num_queries):
+    from django.core.cache import cache
+
+    cache.clear()
+    log(tree.branch_b, "themed_day", datetime.date(2025, 4, 21))
+    first = workbench.month_forecast(committee=tree.plant, month=APRIL)
+    with django_assert_max_num_queries(12):
+        again = workbench.month_forecast(committee=tree.plant, month=APRIL)
+    assert again.rows == first.rows
+    log(tree.branch_a, "themed_day", datetime.date(2025, 4, 21))
+    after = workbench.month_forecast(committee=tree.plant, month=APRIL)
+    assert after.row(tree.branch_a.pk).total > first.row(tree.branch_a.pk).total
