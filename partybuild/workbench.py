@@ -25,13 +25,15 @@ from branches.models import OrgUnit
 from branches.selectors import committee_for, committees_for, is_tracked, terms_expiring, tracked_from_for
 from members.ledger.services import rule_version_for
 from members.models import Member
-from members.reviews.selectors import open_support_plans, overdue_talk_follow_ups
+from members.reviews.models import MemberTalk
+from members.reviews.selectors import open_support_plans
 from members.selectors import conversions_due
 from members.suggestions.models import OPEN_STATES, Suggestion
 
 ONE_PLACE = Decimal("0.1")
 DEFAULT_THEMED_DAY = 21
 LOOP_MONTHS = 3  # the committee panel: this month and the two before
+FOLLOW_UP_DAYS = 7  # talk follow-ups due this soon are shown with the overdue ones
 
 
 def first_of_month(day: datetime.date) -> datetime.date:
@@ -163,6 +165,20 @@ def political_birthdays(*, branch: OrgUnit, today: datetime.date) -> list[Birthd
     return birthdays
 
 
+def talk_follow_ups_due(*, branch: OrgUnit, today: datetime.date, within_days: int = FOLLOW_UP_DAYS):
+    """Talks with members whose follow-up is overdue or due within ``within_days``,
+    soonest first (the reviews app's ``overdue_talk_follow_ups`` and the week ahead)."""
+    return (
+        MemberTalk.objects.filter(
+            branch=branch,
+            follow_up_due__lte=today + datetime.timedelta(days=within_days),
+            follow_up_done_on__isnull=True,
+        )
+        .select_related("member")
+        .order_by("follow_up_due", "pk")
+    )
+
+
 def published_standing(*, committee: OrgUnit, branch: OrgUnit, month: datetime.date) -> Standing | None:
     """The branch's place on the latest published board of ``month`` and its movement
     against the latest board of the month before. Two queries."""
@@ -212,7 +228,7 @@ def secretary_panel(*, branch: OrgUnit, today: datetime.date | None = None, fore
     branch_members = Member.objects.filter(branch=branch)
     panel.conversions = list(conversions_due(members=branch_members, today=today)[:20])
     panel.pace_fraction, panel.behind = training_pace(branch=branch, today=today)
-    panel.talk_follow_ups = list(overdue_talk_follow_ups(branch=branch, today=today)[:20])
+    panel.talk_follow_ups = list(talk_follow_ups_due(branch=branch, today=today)[:20])
     panel.support_plans = list(open_support_plans(branch=branch)[:20])
     panel.suggestions = list(
         Suggestion.objects.filter(branch=branch, state__in=OPEN_STATES).order_by("submitted_on", "pk")[:20]

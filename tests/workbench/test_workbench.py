@@ -199,3 +199,26 @@ def test_the_forecast_is_cached_until_something_is_logged(tree, five_branches, d
     log(tree.branch_a, "themed_day", datetime.date(2025, 4, 21))
     after = workbench.month_forecast(committee=tree.plant, month=APRIL)
     assert after.row(tree.branch_a.pk).total > first.row(tree.branch_a.pk).total
+
+
+def test_talk_follow_ups_overdue_and_due_this_week_of_the_branch_only(tree, member_a, member_x):
+    from members.reviews import services as reviews
+
+    def talk(member, due):
+        return reviews.member_talk_record(
+            member=member,
+            held_on=datetime.date(2025, 4, 1),
+            kind="reminder",
+            talker_name="书记",
+            topic="谈心",
+            user=None,
+            follow_up="回访",
+            follow_up_due=due,
+        )
+
+    overdue = talk(member_a, datetime.date(2025, 4, 8))
+    soon = talk(member_a, datetime.date(2025, 4, 15))
+    talk(member_a, datetime.date(2025, 5, 30))  # not yet
+    talk(member_x, datetime.date(2025, 4, 8))  # another branch
+    rows = list(workbench.talk_follow_ups_due(branch=tree.branch_a, today=datetime.date(2025, 4, 10)))
+    assert rows == [overdue, soon]
