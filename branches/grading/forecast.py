@@ -19,6 +19,7 @@ home page again grades nothing until something is logged.
 import datetime
 import hashlib
 import json
+import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -35,6 +36,7 @@ from .models import BranchScore, GradingRun
 from .services import lock_committee_month
 
 CACHE_SECONDS = 15 * 60
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -102,3 +104,8 @@ def month_forecast(*, committee: OrgUnit, month: datetime.date) -> Forecast | No
     except _Discard as done:
         cache.set(key, (done.rows, done.bottom_count), CACHE_SECONDS)
         return Forecast(committee, month, done.bottom_count, done.rows)
+    except Exception:
+        # A forecast is advice on a home page: a grading error (which the real run
+        # reports as a failed run) must not take the page down with it.
+        logger.exception("forecast of %s %s failed", committee.pk, month)
+        return None

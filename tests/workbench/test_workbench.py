@@ -222,3 +222,12 @@ def test_talk_follow_ups_overdue_and_due_this_week_of_the_branch_only(tree, memb
     talk(member_x, datetime.date(2025, 4, 8))  # another branch
     rows = list(workbench.talk_follow_ups_due(branch=tree.branch_a, today=datetime.date(2025, 4, 10)))
     assert rows == [overdue, soon]
+
+
+def test_a_forecast_that_fails_leaves_the_page_without_one(tree, five_branches, monkeypatch):
+    def broken(**_kwargs):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr("branches.grading.engine.grade", broken)
+    assert workbench.month_forecast(committee=tree.plant, month=APRIL) is None
+    assert not GradingRun.objects.exists()
