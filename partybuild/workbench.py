@@ -261,6 +261,8 @@ class CommitteePanel:
     months: list[LoopMonth]
     talks_due: list = field(default_factory=list)  # TalkDue not recorded, every month
     suggestions_waiting: int = 0
+    forecast: Forecast | None = None  # this month so far
+    at_risk: list[OrgUnit] = field(default_factory=list)  # in the forecast's bottom three
 
 
 def committee_panel(*, committee: OrgUnit, today: datetime.date | None = None) -> CommitteePanel:
@@ -272,8 +274,13 @@ def committee_panel(*, committee: OrgUnit, today: datetime.date | None = None) -
             months.append(month)
         month = previous_month(month)
     talks = publishing.talk_board(committee, today)
+    forecast = month_forecast(committee=committee, month=first_of_month(today))
+    risky = [row.branch_id for row in forecast.rows if row.bottom_three] if forecast else []
+    at_risk = sorted(OrgUnit.objects.filter(pk__in=risky), key=lambda b: forecast.row(b.pk).rank) if risky else []
     return CommitteePanel(
         committee=committee,
+        forecast=forecast,
+        at_risk=at_risk,
         months=[loop_month(committee=committee, month=m, today=today, talks=talks) for m in months],
         talks_due=[t for t in talks if t.state != publishing.TalkState.RECORDED][:20],
         suggestions_waiting=Suggestion.objects.filter(
