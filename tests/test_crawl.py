@@ -25,6 +25,7 @@ from members.ledger.services import ledger_entry_record, rule_version_for
 from members.services import member_transfer
 
 from . import factories as f
+from .projects.world import project_world
 
 pytestmark = pytest.mark.django_db
 
@@ -151,6 +152,8 @@ def published_month(tree, users, member_a, member_x, settings, tmp_path, monkeyp
         branch=tree.branch_x, kind="themed_day", title="五月主题党日", date=datetime.date(2025, 5, 21), user=None
     )
     member_transfer(member=moved, to_branch=tree.branch_b, on_date=datetime.date(2025, 5, 25))
+    # Projects, their milestones, value and a challenge with a claim (this month, open).
+    project_world(tree, users, member_a)
 
 
 @pytest.mark.parametrize("role", ROLES)

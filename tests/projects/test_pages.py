@@ -225,3 +225,17 @@ def test_the_summary_adds_the_years_value_by_branch(world, users, login, tree):
         ("连铸作业区党支部", Decimal("3.5"))
     ]
     assert ValueRecord.objects.count() == 1
+
+
+def test_the_team_target_and_milestone_forms_save_and_refuse(world, users, login, tree):
+    client = login(users.secretary)
+    p = world["project"]
+    client.post(f"/projects/{p.pk}/targets/", {"metric": "合格率", "unit": "%", "baseline": "98", "target": "99.5"})
+    client.post(f"/projects/{p.pk}/milestones/", {"title": "中期检查", "due_on": "2026-06-30"})
+    newcomer = f.MemberFactory(branch=tree.branch_a, name="新队员")
+    client.post(f"/projects/{p.pk}/team/", {"member": newcomer.pk, "role": "member"})
+    assert list(p.targets.values_list("metric", flat=True)) == ["合格率"]
+    assert p.milestones.filter(title="中期检查").exists()
+    assert p.members.filter(member=newcomer).exists()
+    response = client.post(f"/projects/{p.pk}/targets/", {}, follow=True)
+    assert response.status_code == 200 and len(list(response.context["messages"])) >= 1

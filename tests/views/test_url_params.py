@@ -50,6 +50,7 @@ from members.ledger.rule_forms import RuleVersionForm
 from members.ledger.rule_services import rule_set_version_create
 from members.ledger.services import ledger_entry_record, rule_version_for
 from members.models import MemberHonour, MemberRole
+from tests.projects.world import project_world
 
 pytestmark = pytest.mark.django_db
 
@@ -186,7 +187,9 @@ def world(tree, users, member_a, settings, tmp_path, client):
     assert response.status_code == 302, response
     token = response["Location"].rstrip("/").split("/")[-1]
     client.logout()
+    projects = project_world(tree, users, member_a)
     return SimpleNamespace(
+        projects=projects,
         tree=tree,
         users=users,
         member=member_a,
@@ -247,6 +250,14 @@ def valid_values(name: str, params: list[str], world) -> dict[str, str]:
         "ledger:ruleset_version_create": world.rule_set.pk,
         "grading:version_preview": world.rule_set.pk,
         "ledger:ruleset_changes": world.rule_set.pk,
+        "projects": world.projects.project.pk,
+        "projects:team_remove": world.projects.team.pk,
+        "projects:milestone_move": world.projects.milestone.pk,
+        "projects:evidence": world.projects.record.pk,
+        "projects:challenge": world.projects.challenge.pk,
+        "projects:challenge_claim": world.projects.challenge.pk,
+        "projects:challenge_close": world.projects.challenge.pk,
+        "projects:claim_pick": world.projects.claim.pk,
     }
     overrides = {"members:group_leader": {"unit_pk": tree.group_a1.pk}}
     values = {}

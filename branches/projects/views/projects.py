@@ -7,7 +7,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils import timezone
@@ -246,8 +245,10 @@ MOVE_DONE = {
 @require_POST
 def project_move(request, pk: int):
     name = request.POST.get("move", "")
+    project = get_project_for_user(request.user, pk)
     if name not in MOVE_SERVICES:
-        raise Http404
+        messages.error(request, _("Choose a step."))
+        return redirect(project)
     committee = name in COMMITTEE_MOVES
     project = get_project_for_user(request.user, pk, write=not committee, committee=committee)
     try:
@@ -261,15 +262,15 @@ def project_move(request, pk: int):
     return redirect(next_or(request, project.get_absolute_url()))
 
 
-def _post_form(request, project, form, service, success: str, **kwargs):
+def _post_form(request, target, form, service, success: str, **kwargs):
     if form.is_valid():
         if call_service(form, service, **form.cleaned_data, **kwargs) is not None:
             messages.success(request, success)
-            return redirect(project)
+            return redirect(target)
     for errors in form.errors.values():
         for error in errors:
             messages.error(request, error)
-    return redirect(project)
+    return redirect(target)
 
 
 @login_required
@@ -345,7 +346,9 @@ def milestone_move(request, pk: int):
     milestone = get_object_or_404(Milestone, pk=pk)
     name = request.POST.get("move", "")
     if name not in MILESTONE_SERVICES:
-        raise Http404
+        project = get_project_for_user(request.user, milestone.project_id)
+        messages.error(request, _("Choose a step."))
+        return redirect(project)
     committee = name in COMMITTEE_MOVES
     project = get_project_for_user(request.user, milestone.project_id, write=not committee, committee=committee)
     milestone.project = project
