@@ -239,3 +239,18 @@ def test_the_team_target_and_milestone_forms_save_and_refuse(world, users, login
     assert p.members.filter(member=newcomer).exists()
     response = client.post(f"/projects/{p.pk}/targets/", {}, follow=True)
     assert response.status_code == 200 and len(list(response.context["messages"])) >= 1
+
+
+def test_the_branch_page_lists_its_projects(world, users, login, tree):
+    page = login(users.secretary).get(f"/org/{tree.branch_a.pk}/").content.decode()
+    assert f'href="/projects/{world["project"].pk}/"' in page
+
+
+def test_the_member_ledger_links_a_project_entry_to_its_project(world, users, login, member_a):
+    services.milestone_accept(milestone=world["milestone"], user=users.committee)
+    client = login(users.secretary)
+    page = client.get(f"/ledger/members/{member_a.pk}/").content.decode()
+    assert f'href="/projects/{world["project"].pk}/"' in page
+    listing = client.get(f"/ledger/entries/?member={member_a.pk}").content.decode()
+    assert f'href="/projects/{world["project"].pk}/"' in listing
+    # An outsider to the project (but not to the member) reads the source without a link.
