@@ -10,7 +10,16 @@ from django.db.models.functions import Coalesce
 from branches.models import OrgUnit
 from members.ledger.models import LedgerEntry, Source
 
-from .models import Challenge, ChallengeClaim, Milestone, Project, ProjectKind, ProjectTransition, ValueRecord
+from .models import (
+    Challenge,
+    ChallengeClaim,
+    Milestone,
+    Project,
+    ProjectKind,
+    ProjectSettings,
+    ProjectTransition,
+    ValueRecord,
+)
 
 ZERO = Value(Decimal("0"), output_field=DecimalField(max_digits=14, decimal_places=2))
 
@@ -117,14 +126,17 @@ def value_by_month(*, committee: OrgUnit, year: int) -> list[dict]:
     )
 
 
-def year_projects(*, committee: OrgUnit, year: int) -> QuerySet[Project]:
-    """The projects of the committee's subtree evaluated in ``year`` or with value
-    created in it, with the value of that year — the year-end report's rows."""
+def year_projects(*, committee: OrgUnit, year: int, branch: OrgUnit | None = None) -> QuerySet[Project]:
+    """The projects of the committee's subtree (or led by ``branch``) that belong to
+    ``year`` or created value in it, past their approval, with the value of that year —
+    the year-end report's rows."""
+    projects = Project.objects.filter(branch__path__startswith=committee.path)
+    if branch is not None:
+        projects = projects.filter(branch=branch)
+    in_year = ValueRecord.objects.filter(month__year=year).values("project_id")
     return (
-        Project.objects.filter(branch__path__startswith=committee.path)
-        .filter(Q(year=year) | Q(value_records__month__year=year))
+        projects.filter(Q(year=year) | Q(pk__in=in_year))
         .exclude(state__in=[Project.State.DRAFT, Project.State.RETURNED, Project.State.SUBMITTED])
-        .distinct()
         .select_related("kind", "branch", "leader", "committee")
         .annotate(value_year=_value_total(year=year))
         .order_by("branch__path", "pk")
@@ -198,3 +210,14 @@ def evaluation_rows(*, committee: OrgUnit, year: int) -> QuerySet[Project]:
         .annotate(value_total=_value_total())
         .order_by("branch__path", "pk")
     )
+
+
+def grade_names_by_committee(*, committee_ids: set[int]) -> dict[int, dict[int, str]]:
+    """What each committee calls its three grades (the defaults where it has not said)."""
+    names = {s.committee_id: s.grade_names() for s in ProjectSettings.objects.filter(committee_id__in=committee_ids)}
+    default = ProjectSettings().grade_names()
+    return {pk: names.get(pk, default) for pk in committee_ids}
+
+
+def grade_label(project: Project, names: dict[int, dict[int, str]]) -> str:
+    return names[project.committee_id][project.grade] if project.grade else ""

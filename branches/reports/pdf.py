@@ -33,6 +33,7 @@ from branches.grading import annual
 from branches.grading.boards import DIMENSIONS, board
 from branches.grading.models import AnnualGrade, PublishedBranchScore, Talk
 from branches.models import BranchTerm, OrgUnit
+from branches.projects.selectors import grade_label, grade_names_by_committee, year_projects
 
 from .selectors import BranchYear, YearSelection, year_selection
 
@@ -249,7 +250,13 @@ def branch_dossier_context(selection: YearSelection, row: BranchYear) -> dict:
     chart = score_chart_svg(
         [ChartPoint(r.month, r.score.total if r.score else None, r.score.rank if r.score else None) for r in rows]
     )
+    projects = list(year_projects(committee=selection.committee, year=year, branch=branch))
+    grade_names = grade_names_by_committee(committee_ids={p.committee_id for p in projects})
+    for project in projects:
+        project.grade_label = grade_label(project, grade_names)
     return {
+        "projects": projects,
+        "projects_value": sum((p.value_year for p in projects), start=Decimal("0")),
         "committee": grader,
         "report_committee": selection.committee,
         "year": year,
