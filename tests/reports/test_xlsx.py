@@ -268,7 +268,7 @@ def test_progress_rises_to_100(tmp_path, tree, year_data):
 
 def test_an_empty_year_still_makes_a_valid_workbook(tmp_path, tree):
     workbook = export(tmp_path, tree.plant, year=2020)
-    assert len(workbook.worksheets) == 5
+    assert len(workbook.worksheets) == 6
     assert set(rows_by(workbook.worksheets[0])) == {"BRA", "BRB"}
 
 
