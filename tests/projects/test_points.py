@@ -152,3 +152,13 @@ def test_a_month_is_recorded_once(project, users):
     services.value_record_add(project=project, month=this_month(), amount=Decimal("1"), user=users.secretary)
     with pytest.raises(ValidationError, match="already recorded"):
         services.value_record_add(project=project, month=this_month(), amount=Decimal("2"), user=users.secretary)
+
+
+def test_a_new_rule_version_keeps_the_value_bands(project, users, tree):
+    """A committee's own version (copied from the default) still posts the bands."""
+    from members.ledger.rule_services import rule_set_version_create
+
+    version = rule_set_version_create(
+        rule_set=None, committee=tree.plant, effective_month=this_month(), note="本厂细则", user=None
+    )
+    assert version.rules.get(code="project_value_50").threshold == Decimal("50")

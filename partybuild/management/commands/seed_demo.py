@@ -48,6 +48,7 @@ from branches.choices import AttendanceStatus
 from branches.grading.demo import seed_grading
 from branches.grading.models import Publication, PublishedBranchScore, PublishedMemberScore
 from branches.models import BranchTerm, BranchTitle, CommitteeMonth, OrgUnit, RoleBinding
+from branches.projects.demo import seed_projects
 from branches.selectors import committees_for
 from branches.services import (
     add_years,
@@ -614,6 +615,20 @@ class ServiceLifeWriter:
                     self._entry(entry, member, branch)
             self._bulk_study_tasks(bulk)
             stage(f"wrote {month:%Y-%m}: {len(activities)} activities, {len(entries)} manual entries")
+        # Projects: value recorded into the months before grading closes them.
+        projects = seed_projects(
+            committee=self.w.units[plan.committee],
+            months=life.months,
+            admin=self.w.admin,
+            secretary=self.w.secretary,
+            showcase=self.w.units[plan.showcase],
+            rng=random.Random(f"{len(plan.members)}/{len(plan.branches)}/projects"),
+        )
+        stage(
+            f"projects: {projects['projects']} projects, {projects['values']} months of value, "
+            f"{projects['milestones']} milestones accepted, {projects['challenges']} challenges, "
+            f"{projects['claims']} claims"
+        )
         # The monthly loop, as the committees run it: scores entered, graded, published
         # (which closes the month) with talks for the bottom three; the latest complete
         # month stays a draft. Statistics first: the rows written above are still
