@@ -10,7 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -588,10 +588,7 @@ def project_kind_add(*, committee: OrgUnit, name: str, user: AbstractBaseUser | 
     name = name.strip()
     if not name:
         raise ValidationError({"name": _("Give the kind a name.")})
-    if (
-        ProjectKind.objects.filter(committee__in=[None, committee], name=name).exists()
-        or ProjectKind.objects.filter(committee__isnull=True, name=name).exists()
-    ):
+    if ProjectKind.objects.filter(Q(committee__isnull=True) | Q(committee=committee), name=name).exists():
         raise ValidationError({"name": _("%(name)s is already a kind.") % {"name": name}})
     return ProjectKind.objects.create(committee=committee, name=name, sort_order=100)
 

@@ -1,6 +1,8 @@
 """A project's pages: the list, the application form, the project page with its
 timeline, and the POSTs of its workflow (moves, team, targets, milestones, value)."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -190,7 +192,7 @@ def project_detail(request, pk: int):
             "targets": list(project.targets.all()),
             "milestones": milestones,
             "values": values,
-            "value_total": sum((v.amount for v in values), start=0),
+            "value_total": sum((v.amount for v in values), start=Decimal("0")),
             "transitions": _labelled(selectors.project_transitions(project=project)),
             "entries": entries,
             "linked_members": linked_members,
