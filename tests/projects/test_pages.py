@@ -254,3 +254,21 @@ def test_the_member_ledger_links_a_project_entry_to_its_project(world, users, lo
     listing = client.get(f"/ledger/entries/?member={member_a.pk}").content.decode()
     assert f'href="/projects/{world["project"].pk}/"' in listing
     # An outsider to the project (but not to the member) reads the source without a link.
+
+
+def test_the_committee_page_links_its_projects_summary_for_its_staff(world, users, login, tree):
+    year = timezone.localdate().year
+    page = login(users.committee).get(f"/org/{tree.plant.pk}/").content.decode()
+    assert f'href="/projects/committee/{tree.plant.pk}/summary/{year}/"' in page
+
+
+def test_the_project_page_reads_a_fixed_number_of_queries(world, users, login, django_assert_max_num_queries):
+    client = login(users.committee)
+    url = f"/projects/{world['project'].pk}/"
+    with django_assert_max_num_queries(40) as before:
+        client.get(url)
+    for i in range(5):
+        m = services.milestone_add(project=world["project"], title=f"节点{i}", due_on=datetime.date.today())
+        services.milestone_accept(milestone=m, user=users.committee)
+    with django_assert_max_num_queries(len(before.captured_queries) + 2):  # the points' member links
+        client.get(url)
