@@ -272,3 +272,67 @@ def test_the_project_page_reads_a_fixed_number_of_queries(world, users, login, d
         services.milestone_accept(milestone=m, user=users.committee)
     with django_assert_max_num_queries(len(before.captured_queries) + 2):  # the points' member links
         client.get(url)
+
+
+def test_the_branch_edits_its_draft_and_not_once_submitted(draft, users, login, kinds, tree):
+    client = login(users.secretary)
+    form = {
+        "kind": kinds["挑战项目"].pk,
+        "title": "连铸坯质量攻关（修订）",
+        "field": "quality",
+        "year": 2026,
+        "leader": draft.leader_id,
+        "co_branches": [tree.branch_b.pk],
+    }
+    assert client.get(f"/projects/{draft.pk}/edit/").status_code == 200
+    client.post(f"/projects/{draft.pk}/edit/", form)
+    draft.refresh_from_db()
+    assert draft.title == "连铸坯质量攻关（修订）" and list(draft.co_branches.all()) == [tree.branch_b]
+    client.post(f"/projects/{draft.pk}/move/", {"move": "submit"})
+    assert client.get(f"/projects/{draft.pk}/edit/").status_code == 403
+
+
+def test_the_committee_grades_on_the_grid_and_withdraws_the_grade(project, users, login, tree):
+    services.project_conclude(project=project, user=users.secretary, results="完成")
+    client = login(users.committee)
+    grid = f"/projects/committee/{tree.plant.pk}/evaluation/{project.year}/"
+    assert "连铸坯质量攻关" in client.get(grid).content.decode()
+    response = client.post(f"/projects/{project.pk}/move/", {"move": "evaluate", "grade": "3", "next": grid})
+    assert response["Location"] == grid
+    project.refresh_from_db()
+    assert project.grade == 3
+    assert LedgerEntry.objects.filter(source=Source.PROJECT, source_key="grade").count() == 2
+    client.post(f"/projects/{project.pk}/move/", {"move": "unevaluate", "reason": "复核", "next": grid})
+    project.refresh_from_db()
+    assert project.state == "concluded" and project.grade is None
+    assert LedgerEntry.objects.filter(source=Source.PROJECT, reverses__source_key="grade").count() == 2
+
+
+def test_the_month_is_recorded_with_its_evidence_through_the_page(project, users, login):
+    client = login(users.secretary)
+    month = timezone.localdate().replace(day=1)
+    upload = SimpleUploadedFile("证明.pdf", PDF, content_type="application/pdf")
+    client.post(f"/projects/{project.pk}/values/", {"month": f"{month:%Y-%m}", "amount": "11", "evidence": upload})
+    record = project.value_records.get()
+    assert (record.month, record.amount, record.evidence_name) == (month, Decimal("11"), "证明.pdf")
+    # 11 万元 crosses the first band: +2 to the leader and the teammate.
+    assert LedgerEntry.objects.filter(source=Source.PROJECT, source_key="value:project_value_10").count() == 2
+    fake = SimpleUploadedFile("假.pdf", b"not a pdf", content_type="application/pdf")
+    response = client.post(
+        f"/projects/{project.pk}/values/", {"month": "2020-01", "amount": "1", "evidence": fake}, follow=True
+    )
+    assert project.value_records.count() == 1
+    assert any("PDF" in str(m) for m in response.context["messages"])
+
+
+def test_the_committee_adds_a_kind_and_names_its_grades_on_its_settings_page(users, login, tree, kinds):
+    client = login(users.committee)
+    url = f"/projects/committee/{tree.plant.pk}/settings/"
+    client.post(url, {"form": "kind", "kind-name": "一支部一项目"})
+    client.post(
+        url,
+        {"form": "grades", "grades-grade_1_name": "优秀", "grades-grade_2_name": "良好", "grades-grade_3_name": "合格"},
+    )
+    page = client.get(url).content.decode()
+    assert "一支部一项目" in page and "良好" in page
+    assert login(users.secretary).get(url).status_code == 404
