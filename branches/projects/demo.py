@@ -209,3 +209,22 @@ def seed_projects(
         counts["claims"] += 1
     counts["states"] = Project.objects.filter(committee=committee).values("state").distinct().count()
     return counts
+
+
+def projects_summary() -> str:
+    """One line for seed_demo's report: projects by state, value, challenges and claims."""
+    from django.db.models import Count, Sum
+
+    from members.ledger.models import LedgerEntry, Source
+
+    from .models import Challenge, ChallengeClaim, ValueRecord
+
+    states = dict(Project.objects.order_by().values_list("state").annotate(n=Count("pk")))
+    value = ValueRecord.objects.aggregate(t=Sum("amount"))["t"] or 0
+    return (
+        f"Projects {sum(states.values())} ("
+        + ", ".join(f"{label} {states[state]}" for state, label in Project.State.choices if states.get(state))
+        + f"), value created {value} 万元, challenges {Challenge.objects.count()} with "
+        f"{ChallengeClaim.objects.count()} claims, project entries "
+        f"{LedgerEntry.objects.filter(source=Source.PROJECT).count()}"
+    )

@@ -67,7 +67,7 @@ class ProjectMemberForm(CrispyForm):
 class TargetForm(CrispyForm):
     submit_label = _("Add the target")
     metric = forms.CharField(label=_("metric"), max_length=100)
-    unit = forms.CharField(label=_("unit"), max_length=20, required=False)
+    unit = forms.CharField(label=pgettext_lazy("measure", "unit"), max_length=20, required=False)
     baseline = forms.DecimalField(label=_("baseline"), max_digits=14, decimal_places=3)
     target = forms.DecimalField(label=_("target"), max_digits=14, decimal_places=3)
     stretch = forms.DecimalField(label=_("stretch target"), max_digits=14, decimal_places=3, required=False)
@@ -112,6 +112,10 @@ class ProjectFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["kind"].queryset = kinds
         self.fields["branch"].queryset = branches
+        for name in ("state", "kind", "branch"):
+            self.fields[name].widget.attrs["class"] = "form-select form-select-sm"
+        self.fields["year"].widget.attrs["class"] = "form-control form-control-sm"
+        self.fields["overdue"].widget.attrs["class"] = "form-check-input"
 
 
 class ChallengeForm(CrispyForm):

@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from branches.models import OrgUnit
 from branches.workflow import TransitionRecord
@@ -250,7 +251,7 @@ class ProjectTarget(models.Model):
 
     project = models.ForeignKey(Project, verbose_name=_("project"), on_delete=models.CASCADE, related_name="targets")
     metric = models.CharField(_("metric"), max_length=100)
-    unit = models.CharField(_("unit"), max_length=20, blank=True)
+    unit = models.CharField(pgettext_lazy("measure", "unit"), max_length=20, blank=True)
     baseline = models.DecimalField(_("baseline"), max_digits=14, decimal_places=3)
     target = models.DecimalField(_("target"), max_digits=14, decimal_places=3)
     stretch = models.DecimalField(_("stretch target"), max_digits=14, decimal_places=3, null=True, blank=True)

@@ -59,6 +59,7 @@ def test_a_challenge_is_posted_claimed_picked_and_its_milestone_scores(
     assert project.state == "active" and project.branch == tree.branch_a and project.leader == member_a
     assert "实施中" in page.locator("#project-state").inner_text()
 
+    page.click("#milestones summary")
     page.fill("#milestones input[name=title]", "溅渣护炉工艺固化")
     page.fill("#milestones input[name=due_on]", (today + datetime.timedelta(days=30)).isoformat())
     page.click("#milestones form button[type=submit]")

@@ -48,7 +48,7 @@ from branches.choices import AttendanceStatus
 from branches.grading.demo import seed_grading
 from branches.grading.models import Publication, PublishedBranchScore, PublishedMemberScore
 from branches.models import BranchTerm, BranchTitle, CommitteeMonth, OrgUnit, RoleBinding
-from branches.projects.demo import seed_projects
+from branches.projects.demo import projects_summary, seed_projects
 from branches.selectors import committees_for
 from branches.services import (
     add_years,
@@ -320,6 +320,7 @@ def life_summary() -> list[str]:
             )
             or "none"
         ),
+        projects_summary(),
     ]
 
 
