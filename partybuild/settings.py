@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "branches",
     "members",
     "members.ledger.apps.LedgerConfig",
+    "members.commitments.apps.CommitmentsConfig",
     "branches.activities.apps.ActivitiesConfig",
     "branches.grading.apps.GradingConfig",
     "branches.reports.apps.ReportsConfig",

@@ -14,6 +14,7 @@ urlpatterns = [
     path("org/", include("branches.urls")),
     path("members/", include("members.urls")),
     path("ledger/", include("members.ledger.urls")),
+    path("commitments/", include("members.commitments.urls")),
     path("activities/", include("branches.activities.urls")),
     path("grading/", include("branches.grading.urls")),
     path("reports/", include("branches.reports.urls")),
