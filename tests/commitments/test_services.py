@@ -104,9 +104,7 @@ def test_a_closed_check_month_refuses_naming_the_month_and_nothing_changes(tree,
 
 
 def test_the_branchs_own_commitment_is_checked_but_posts_nothing(branch_year):
-    outcome = services.commitment_check_set(
-        commitment=branch_year.own, period=Period.MID, result=Result.MET, user=None
-    )
+    outcome = services.commitment_check_set(commitment=branch_year.own, period=Period.MID, result=Result.MET, user=None)
     assert outcome.check.result == Result.MET and outcome.posted == []
     assert not entries(branch_year.own).exists()
 
@@ -175,7 +173,5 @@ def test_a_published_period_refuses_changes_and_a_second_publication(tree, branc
 
 def test_a_member_of_another_branch_cannot_be_given_a_commitment(tree, member_x):
     with pytest.raises(ValidationError) as refused:
-        services.commitment_create(
-            branch=tree.branch_a, year=YEAR, member=member_x, text="x", field="other", user=None
-        )
+        services.commitment_create(branch=tree.branch_a, year=YEAR, member=member_x, text="x", field="other", user=None)
     assert "member" in refused.value.error_dict
