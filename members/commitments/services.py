@@ -275,9 +275,10 @@ def commitment_check_set(
             "text": commitment.text[:60],
         }
         key = source_key_of(period)
-        outcome.reversed = ledger_reverse_sources(
-            source=Source.COMMITMENT, source_ids=[commitment.pk], source_key=key, reason=reason, user=user
-        )
+        if check is not None:  # a first check has posted nothing yet
+            outcome.reversed = ledger_reverse_sources(
+                source=Source.COMMITMENT, source_ids=[commitment.pk], source_key=key, reason=reason, user=user
+            )
         code = RESULT_RULES.get(Result(result))
         if code and commitment.member is not None:
             posting = ledger_post_source(
