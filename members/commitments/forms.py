@@ -16,7 +16,9 @@ class TargetForm(CrispyForm):
     target_value = forms.DecimalField(
         label=_("target value"), max_digits=12, decimal_places=2, required=False, min_value=0
     )
-    target_unit = forms.CharField(label=_("unit"), max_length=20, required=False, help_text=_("次, 件, 小时 …"))
+    target_unit = forms.CharField(
+        label=_("unit of the target"), max_length=20, required=False, help_text=_("次, 件, 小时 …")
+    )
     due_on = forms.DateField(label=_("due on"), required=False, widget=DateInput())
 
 

@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from branches.models import OrgUnit
 from branches.workflow import Move, TransitionRecord
@@ -38,8 +39,8 @@ class Period(models.TextChoices):
 
 
 class Result(models.TextChoices):
-    MET = "met", _("Met")
-    PARTLY = "partly", _("Partly met")
+    MET = "met", pgettext_lazy("commitment result", "Met")
+    PARTLY = "partly", pgettext_lazy("commitment result", "Partly met")
     NOT_MET = "not_met", _("Not met")
 
 
@@ -56,7 +57,7 @@ class CommitmentTarget(models.Model):
     field = models.CharField(_("field"), max_length=20, choices=Field.choices, default=Field.OTHER)
     target_text = models.CharField(_("measurable target"), max_length=200, blank=True)
     target_value = models.DecimalField(_("target value"), max_digits=12, decimal_places=2, null=True, blank=True)
-    target_unit = models.CharField(_("unit"), max_length=20, blank=True)
+    target_unit = models.CharField(_("unit of the target"), max_length=20, blank=True)
     due_on = models.DateField(_("due on"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
