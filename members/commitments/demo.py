@@ -143,7 +143,7 @@ def seed_commitments(
             counts["published"] += 1
         # The year-end check under way: a few branches have started, none is published.
         final = services.check_month(branch=branch, year=year, period=Period.FINAL)
-        if index % 3 == 0 and _month_open(branch, final):
+        if (index % 3 == 0 or branch == showcase) and _month_open(branch, final):
             for commitment in commitments[: len(commitments) // 2]:
                 result, note = _result(rng)
                 services.commitment_check_set(

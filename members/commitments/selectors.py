@@ -55,7 +55,9 @@ class PeriodSummary:
 
     @property
     def completion(self) -> Decimal | None:
-        """The completion rate: the share of commitments met."""
+        """The completion rate: the share of commitments met; None before any check."""
+        if self.unchecked == self.total:
+            return None
         return rate(self.met, self.total)
 
 

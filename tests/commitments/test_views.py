@@ -95,8 +95,8 @@ def test_the_committee_page_shows_each_branchs_completion_rate(tree, users, bran
     services.commitment_check_set(commitment=branch_year.personal, period=Period.MID, result=Result.MET, user=None)
     services.commitment_check_set(commitment=branch_year.own, period=Period.MID, result=Result.PARTLY, user=None)
     page = login(users.committee).get(reverse("commitments:rates", args=[tree.plant.pk, YEAR])).content.decode()
-    # 1 of 5 commitments met: 20.0 %; branch B has none.
-    assert 'data-rate="20.0"' in page
+    # 1 of 5 commitments met: 20.0 %; no year-end check yet: no rate; branch B has none.
+    assert 'data-rate="20.0"' in page and 'data-rate="0.0"' not in page
     assert f'id="rates-{tree.branch_b.pk}"' in page and f'id="rates-{tree.branch_x.pk}"' not in page
 
 
