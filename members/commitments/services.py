@@ -37,6 +37,10 @@ from .models import (
 )
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100
+# Switched off only by tests/commitments/test_concurrency.py, to show the race it prevents.
+LOCKING = True
+# A test hook: called right after a save has read the commitment's current check.
+_after_check_read = None
 EVIDENCE_NAME_LENGTH = 100  # the FileField's own limit, with the upload_to prefix
 
 
@@ -250,11 +254,10 @@ def commitment_check_set(
     if result not in Result.values:
         raise ValidationError({"result": _("Choose met, partly met or not met.")})
     # One save of a commitment at a time: a double click posts once.
-    commitment = (
-        Commitment.objects.select_for_update(of=("self",))
-        .select_related("branch", "member__branch")
-        .get(pk=commitment.pk)
-    )
+    commitments = Commitment.objects.select_related("branch", "member__branch")
+    if LOCKING:
+        commitments = commitments.select_for_update(of=("self",))
+    commitment = commitments.get(pk=commitment.pk)
     _assert_not_published(branch=commitment.branch, year=commitment.year, period=period)
     month = check_month(branch=commitment.branch, year=commitment.year, period=period)
     month_assert_open(unit=commitment.branch, month=month)
@@ -265,6 +268,8 @@ def commitment_check_set(
             raise ValidationError({"evidence": exc.messages}) from None
         evidence.name = shorten_filename(evidence.name, EVIDENCE_NAME_LENGTH - len("commitments/2026/01/"))
     check = CommitmentCheck.objects.filter(commitment=commitment, period=period).first()
+    if _after_check_read is not None:
+        _after_check_read()
     outcome = CheckOutcome(check=check)
     outcome.changed = check is None or check.result != result
     if outcome.changed:
