@@ -15,6 +15,7 @@ from .. import factories as f
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 YEAR = 2025
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def test_a_secretary_gives_the_safety_commitment_to_all_checks_it_and_the_committee_publishes(
@@ -47,6 +48,14 @@ def test_a_secretary_gives_the_safety_commitment_to_all_checks_it_and_the_commit
         page.wait_for_selector(f"{cell} [role=status]")
         assert "+5" in page.locator(f"{cell} [role=status]").inner_text()
     assert CommitmentCheck.objects.filter(result="met", period="mid").count() == 3
+    # Evidence added afterwards (multipart through htmx): saved, and no second +5.
+    cell = f"#check-{copies[0].pk}-mid"
+    page.set_input_files(
+        f"{cell} input[name=evidence]",
+        files=[{"name": "安全签字表.pdf", "mimeType": "application/pdf", "buffer": PDF}],
+    )
+    page.wait_for_selector(f"{cell} a[href$='/evidence/']")
+    assert CommitmentCheck.objects.get(commitment=copies[0], period="mid").evidence.name.endswith(".pdf")
     entries = LedgerEntry.objects.filter(source=Source.COMMITMENT, source_key="check:mid")
     assert sorted(entries.values_list("member_id", "points")) == sorted((m.pk, Decimal("5.00")) for m in members)
 

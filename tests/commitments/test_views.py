@@ -198,3 +198,23 @@ def test_a_commitment_is_recorded_with_milestones(tree, users, member_a, login):
         ("上半年提出1条", datetime.date(2025, 6, 30)),
         ("下半年提出2条", None),
     ]
+
+
+def test_a_milestone_is_added_and_marked_done(tree, users, branch_year, login):
+    client = login(users.secretary)
+    commitment = branch_year.personal
+    client.post(reverse("commitments:milestone_add", args=[commitment.pk]), {"title": "带徒满一年", "due_on": ""})
+    milestone = commitment.milestones.get(title="带徒满一年")
+    client.post(reverse("commitments:milestone_toggle", args=[milestone.pk]))
+    milestone.refresh_from_db()
+    assert milestone.done
+    page = client.get(commitment.get_absolute_url()).content.decode()
+    assert "带徒满一年" in page and "bi-check-circle-fill" in page
+
+
+def test_the_commitment_page_opens_for_committee_staff_and_is_404_for_another_committee(
+    tree, users, branch_year, login
+):
+    page = login(users.committee).get(branch_year.personal.get_absolute_url())
+    assert page.status_code == 200
+    assert login(users.other_committee).get(branch_year.personal.get_absolute_url()).status_code == 404
