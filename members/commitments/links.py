@@ -30,8 +30,14 @@ def _detail(user, *, pk, **_kwargs) -> bool:
     return passes(get_commitment_for_user, user, pk)
 
 
+@rule("commitments:edit")
+def _edit(user, *, pk, **_kwargs) -> bool:
+    return passes(get_commitment_for_user, user, pk, write=True)
+
+
 @rule(
     "commitments:template_give",
+    "commitments:delete",
     "commitments:milestone_add",
     "commitments:milestone_toggle",
     *(f"commitments:check_cell_{p}" for p in Period.values),

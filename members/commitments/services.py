@@ -132,6 +132,47 @@ def commitment_create(
 
 
 @transaction.atomic
+def commitment_update(
+    *,
+    commitment: Commitment,
+    text: str,
+    field: str,
+    target_text: str = "",
+    target_value: Decimal | None = None,
+    target_unit: str = "",
+    due_on: datetime.date | None = None,
+    user: AbstractBaseUser | None,
+) -> Commitment:
+    """Correct what a commitment promises. Its checks and their points stay: a result
+    is changed in the check grid, where it reverses and re-posts."""
+    fields = _target_fields(
+        text=text,
+        field=field,
+        target_text=target_text,
+        target_value=target_value,
+        target_unit=target_unit,
+        due_on=due_on,
+    )
+    Commitment.objects.filter(pk=commitment.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(commitment, name, value)
+    return commitment
+
+
+@transaction.atomic
+def commitment_delete(*, commitment: Commitment, user: AbstractBaseUser | None) -> None:
+    """Delete a commitment recorded by mistake — only before any check: a checked
+    commitment has its results (and points) on record."""
+    commitment = Commitment.objects.select_for_update().get(pk=commitment.pk)
+    if commitment.checks.exists():
+        raise ValidationError(
+            _("This commitment has been checked: its results stay on record, so it cannot be deleted.")
+        )
+    commitment.milestones.all().delete()
+    commitment.delete()
+
+
+@transaction.atomic
 def commitment_template_create(
     *,
     branch: OrgUnit,

@@ -15,8 +15,8 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-import branches.converters  # noqa: F401  (registers the <id:> and <year:> converters)
 from branches.access import can_write_unit
+from branches.converters import FIRST_YEAR, LAST_YEAR  # importing registers the converters
 from branches.forms import call_service
 from branches.pages import service_form_page, stored_file_response
 from branches.selectors import committee_for, month_is_closed
@@ -34,7 +34,7 @@ from .access import (
     get_milestone_for_user,
     get_template_for_user,
 )
-from .forms import CheckCellForm, CommitmentForm, MilestoneForm, PublishForm, TemplateForm
+from .forms import CheckCellForm, CommitmentForm, MilestoneForm, PublishForm, TargetForm, TemplateForm
 from .models import Commitment, CommitmentCheck, Period, Result
 
 
@@ -46,6 +46,14 @@ def _check_months(branch, year: int) -> dict[str, datetime.date | None]:
         except ValidationError:
             months[period] = None  # no rule set in force: the page says so, nothing is checked
     return months
+
+
+def _year_nav(year: int) -> dict[str, int | None]:
+    """The years either side that the URLs hold (none before 2000 or after 2100)."""
+    return {
+        "prev_year": year - 1 if year > FIRST_YEAR else None,
+        "next_year": year + 1 if year < LAST_YEAR else None,
+    }
 
 
 def _period_cards(branch, year: int) -> list[dict]:
@@ -79,6 +87,7 @@ def branch_year(request: HttpRequest, branch_pk: int, year: int) -> HttpResponse
             "templates": selectors.branch_templates(branch=branch, year=year),
             "period_cards": _period_cards(branch, year),
             "can_write": can_write_unit(request.user, branch),
+            **_year_nav(year),
         },
     )
 
@@ -148,11 +157,45 @@ def commitment_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "commitment": commitment,
             "milestones": commitment.milestones.all(),
             "check_rows": [(period, checks.get(period.value)) for period in Period],
+            "has_checks": bool(checks),
             "entries": entries.order_by("recorded_at", "pk"),
             "can_write": can_write_unit(request.user, commitment.branch),
             "milestone_form": MilestoneForm(),
         },
     )
+
+
+@login_required
+def commitment_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    commitment = get_commitment_for_user(request.user, pk, write=True)
+    form = TargetForm(
+        request.POST or None,
+        initial={name: getattr(commitment, name) for name in TargetForm.base_fields},
+    )
+    return service_form_page(
+        request,
+        form,
+        service=services.commitment_update,
+        success=_("The commitment is saved."),
+        template="commitments/commitment_form.html",
+        context={"branch": commitment.branch, "year": commitment.year, "title": _("Edit the commitment")},
+        redirect_to=commitment.get_absolute_url(),
+        commitment=commitment,
+        user=request.user,
+    )
+
+
+@login_required
+@require_POST
+def commitment_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    commitment = get_commitment_for_user(request.user, pk, write=True)
+    try:
+        services.commitment_delete(commitment=commitment, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(commitment)
+    messages.success(request, _("The commitment is deleted."))
+    return redirect("commitments:branch_year", commitment.branch_id, commitment.year)
 
 
 @login_required
@@ -332,6 +375,7 @@ def rates(request: HttpRequest, committee_pk: int, year: int) -> HttpResponse:
             "year": year,
             "rows": selectors.committee_rates(committee=committee, year=year),
             "periods": Period,
+            **_year_nav(year),
         },
     )
 
@@ -353,6 +397,8 @@ urlpatterns = [
     path("branch/<id:branch_pk>/<year:year>/templates/add/", template_create, name="template_create"),
     path("templates/<id:pk>/give/", template_give, name="template_give"),
     path("<id:pk>/", commitment_detail, name="detail"),
+    path("<id:pk>/edit/", commitment_edit, name="edit"),
+    path("<id:pk>/delete/", commitment_delete, name="delete"),
     path("<id:pk>/milestones/", milestone_add, name="milestone_add"),
     path("milestones/<id:pk>/toggle/", milestone_toggle, name="milestone_toggle"),
     *_per_period("branch/<id:branch_pk>/<year:year>/check/<period>/", check_grid, "check"),

@@ -38,6 +38,8 @@ def every_url(tree, branch_year, check) -> list[tuple[str, str]]:
         ("get", reverse("commitments:template_create", args=[a, YEAR])),
         ("post", reverse("commitments:template_give", args=[branch_year.template.pk])),
         ("get", reverse("commitments:detail", args=[c])),
+        ("get", reverse("commitments:edit", args=[c])),
+        ("post", reverse("commitments:delete", args=[c])),
         ("post", reverse("commitments:milestone_add", args=[c])),
         ("post", reverse("commitments:milestone_toggle", args=[milestone])),
         ("get", reverse("commitments:evidence", args=[check.pk])),
@@ -218,3 +220,25 @@ def test_the_commitment_page_opens_for_committee_staff_and_is_404_for_another_co
     page = login(users.committee).get(branch_year.personal.get_absolute_url())
     assert page.status_code == 200
     assert login(users.other_committee).get(branch_year.personal.get_absolute_url()).status_code == 404
+
+
+def test_a_commitment_is_corrected_and_an_unchecked_one_deleted(tree, users, branch_year, login):
+    client = login(users.secretary)
+    personal = branch_year.personal
+    response = client.post(
+        reverse("commitments:edit", args=[personal.pk]),
+        {"text": "带好三名青工", "field": "production", "target_value": "3", "target_unit": "名"},
+    )
+    assert response.status_code == 302
+    personal.refresh_from_db()
+    assert personal.text == "带好三名青工" and personal.target == "3 名"
+    client.post(reverse("commitments:delete", args=[personal.pk]))
+    assert not Commitment.objects.filter(pk=personal.pk).exists()
+
+
+def test_a_checked_commitment_cannot_be_deleted(tree, users, branch_year, login):
+    services.commitment_check_set(commitment=branch_year.own, period=Period.MID, result=Result.MET, user=None)
+    client = login(users.secretary)
+    response = client.post(reverse("commitments:delete", args=[branch_year.own.pk]), follow=True)
+    assert Commitment.objects.filter(pk=branch_year.own.pk).exists()
+    assert "alert" in response.content.decode()
