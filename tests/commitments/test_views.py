@@ -242,3 +242,12 @@ def test_a_checked_commitment_cannot_be_deleted(tree, users, branch_year, login)
     response = client.post(reverse("commitments:delete", args=[branch_year.own.pk]), follow=True)
     assert Commitment.objects.filter(pk=branch_year.own.pk).exists()
     assert "alert" in response.content.decode()
+
+
+def test_the_admin_lists_commitments_read_only(branch_year, users, login):
+    users.admin.is_staff = users.admin.is_superuser = True
+    users.admin.save()
+    client = login(users.admin)
+    for model in ("commitment", "commitmenttemplate", "commitmentcheck", "checkpublication"):
+        assert client.get(f"/admin/commitments/{model}/", {"q": "安全"}).status_code == 200, model
+    assert client.get(f"/admin/commitments/commitment/{branch_year.personal.pk}/delete/").status_code == 403
