@@ -296,7 +296,7 @@ def check_cell(request: HttpRequest, pk: int, period: str) -> HttpResponse:
         else:
             cell.check, cell.saved = outcome.check, True
             if outcome.posted:
-                cell.posted = _("+%(points)s points posted") % {"points": outcome.posted[0].points.normalize()}
+                cell.posted = _("+%(points)s points posted") % {"points": f"{outcome.posted[0].points.normalize():f}"}
             elif outcome.skipped:
                 cell.posted = _("No points: %(why)s") % {"why": outcome.skipped[0][1]}
     else:
