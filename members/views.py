@@ -17,10 +17,6 @@ from branches.models import OrgUnit
 from branches.pages import service_form_page
 from branches.selectors import branch_current_term, branch_groups
 
-# Views reach up to the commitments app above (ARCHITECTURE.md: views may read the
-# selectors of other apps) for the member's commitments card.
-from members.commitments.selectors import member_commitments
-
 from . import selectors, services
 from .access import can_write_member, get_member_for_user, visible_members
 from .forms import (
@@ -98,7 +94,6 @@ def member_detail(request, pk: int):
             "honours": selectors.member_honours(member=member),
             "can_write": can_write_member(request.user, member),
             "conversion_due_on": selectors.conversion_due_on(member),
-            "commitments": member_commitments(member=member),
         },
     )
 

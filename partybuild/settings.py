@@ -67,7 +67,9 @@ INSTALLED_APPS = [
     "members",
     "members.ledger.apps.LedgerConfig",
     "members.commitments.apps.CommitmentsConfig",
+    "members.suggestions.apps.SuggestionsConfig",
     "branches.activities.apps.ActivitiesConfig",
+    "members.reviews.apps.ReviewsConfig",
     "branches.grading.apps.GradingConfig",
     "branches.reports.apps.ReportsConfig",
     # The project package itself, for commands that span every app (seed_demo).

@@ -16,7 +16,9 @@ urlpatterns = [
     path("ledger/", include("members.ledger.urls")),
     path("commitments/", include("members.commitments.urls")),
     path("activities/", include("branches.activities.urls")),
+    path("reviews/", include("members.reviews.urls")),
     path("grading/", include("branches.grading.urls")),
     path("reports/", include("branches.reports.urls")),
+    path("suggestions/", include("members.suggestions.urls")),
     path("admin/", admin.site.urls),
 ]

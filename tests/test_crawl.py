@@ -19,14 +19,17 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import Resolver404, resolve
+from django.utils import timezone
 
 from branches.activities import services as activities
 from branches.grading import publishing, services
 from members.commitments import services as commitments
 from members.ledger.services import ledger_entry_record, rule_version_for
+from members.reviews import services as reviews
 from members.services import member_transfer
 
 from . import factories as f
+from .suggestions import factories as suggestion_factories
 
 pytestmark = pytest.mark.django_db
 
@@ -169,7 +172,36 @@ def published_month(tree, users, member_a, member_x, settings, tmp_path, monkeyp
             user=None,
             evidence=SimpleUploadedFile("佐证.pdf", b"%PDF-1.4 stub", content_type="application/pdf"),
         )
+    # Suggestions in every state (moved today, an open month); the moved member's
+    # adopted suggestion stays with the branch PLANT's staff may not open.
+    for n, stage in enumerate(["submitted", "rejected", "accepted", "published", "implemented"]):
+        s = suggestion_factories.suggestion(tree.branch_a, [member_a], title=f"合理化建议{n}")
+        if stage != "submitted":
+            suggestion_factories.through(s, stage)
+    suggestion_factories.through(suggestion_factories.suggestion(tree.branch_x, [moved]), "accepted")
     member_transfer(member=moved, to_branch=tree.branch_b, on_date=datetime.date(2025, 5, 25))
+    # This year's democratic review of branch A (the branch page links to it): a 不合格
+    # result with its support plan, submitted; a talk whose follow-up is overdue.
+    today = timezone.localdate()
+    meeting = activities.activity_create(
+        branch=tree.branch_a, kind="democratic_review", title="民主评议党员", date=today, user=None
+    )
+    review = reviews.review_start(branch=tree.branch_a, year=today.year, meeting=meeting, user=None)
+    [result] = reviews.review_results_save(
+        review=review, rows=[reviews.ResultRow(member_id=member_a.pk, rating="unqualified")], user=None
+    )
+    reviews.support_plan_create(result=result, helpers=[], measures="结对帮扶", review_on=today, user=None)
+    reviews.review_submit(review=review, user=None)
+    reviews.member_talk_record(
+        member=member_a,
+        held_on=today - datetime.timedelta(days=10),
+        kind="reminder",
+        talker_name="刘书记",
+        topic="学习笔记",
+        follow_up="检查",
+        follow_up_due=today - datetime.timedelta(days=1),
+        user=None,
+    )
 
 
 @pytest.mark.parametrize("role", ROLES)

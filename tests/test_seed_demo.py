@@ -277,6 +277,24 @@ class TestTheDefaultDemo:
         secretary = get_user_model().objects.get(username="secretary")
         assert LedgerEntry.objects.filter(recorded_by=secretary).exists()
 
+    def test_the_years_democratic_review_support_plans_and_talks_are_seeded(self):
+        from members.reviews.models import DemocraticReview, MemberTalk, Rating, ReviewResult, SupportPlan
+
+        year = timezone.localdate().year
+        reviews = DemocraticReview.objects.filter(year=year)
+        assert reviews.filter(state="confirmed").count() >= 2
+        assert reviews.exclude(state="confirmed").exists()
+        for review in reviews.filter(state="confirmed"):
+            results = ReviewResult.objects.filter(review=review)
+            assert results.filter(rating=Rating.EXCELLENT).count() * 100 <= results.count() * 30
+        assert SupportPlan.objects.filter(closed_on__isnull=False).exclude(outcome="").exists()
+        assert SupportPlan.objects.filter(closed_on__isnull=True).exists()
+        assert ReviewResult.objects.filter(rating=Rating.UNQUALIFIED, review__state="confirmed").exists()
+        talks = MemberTalk.objects.all()
+        assert talks.count() >= 3
+        assert talks.filter(follow_up_due__lt=timezone.localdate(), follow_up_done_on__isnull=True).exists()
+        assert talks.filter(follow_up_done_on__isnull=False).exists()
+
     def test_past_months_are_published_the_latest_is_a_draft_and_closed_months_refuse_writes(self):
         closed = CommitteeMonth.objects.filter(state=CommitteeMonth.State.CLOSED)
         oldest = month_start(timezone.localdate(), 4)
@@ -304,6 +322,30 @@ class TestTheDefaultDemo:
             activity_create(
                 branch=member.branch, kind=ActivityKind.THEMED_DAY, title="补录", date=oldest.replace(day=21), user=None
             )
+
+    def test_suggestions_run_through_the_funnel_and_their_points_stand_once_per_stage(self):
+        from members.suggestions.models import Suggestion
+        from members.suggestions.selectors import suggestion_funnel
+
+        assert 90 <= Suggestion.objects.count() <= 110
+        states = set(Suggestion.objects.values_list("state", flat=True))
+        assert {"submitted", "rejected", "accepted", "published", "implemented"} <= states
+        implemented = Suggestion.objects.filter(state="implemented")
+        assert implemented.count() >= 40 and all(s.realised_value is not None and s.evidence for s in implemented)
+        assert Suggestion.objects.filter(state="rejected").exclude(rejection_reason="").exists()
+        # Every proposer of an accepted suggestion stands at +2 for it, +5 more once implemented.
+        for s in Suggestion.objects.prefetch_related("proposers")[:30]:
+            for member in s.proposers.all():
+                total = LedgerEntry.objects.filter(source=Source.SUGGESTION, source_id=s.pk, member=member).aggregate(
+                    t=Sum("points")
+                )["t"] or Decimal("0")
+                expected = {"accepted": 2, "published": 2, "implemented": 7}.get(s.state, 0)
+                assert total == expected, (s, member, total)
+        years = {s.submitted_on.year for s in Suggestion.objects.all()}
+        # The showcase plant: the second unit on every suggestion's path (集团党委 first).
+        plant = OrgUnit.objects.get(pk=int(Suggestion.objects.first().branch.path.strip("/").split("/")[1]))
+        proposed = sum(suggestion_funnel(unit=plant, year=y).total.proposed for y in years)
+        assert proposed == Suggestion.objects.count()
 
 
 def test_seeding_twice_is_refused_and_reset_clears_the_ledger_too(

@@ -22,7 +22,20 @@ from fractions import Fraction
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Case, Count, DecimalField, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,6 +44,7 @@ from branches.selectors import tracked_from_of
 from branches.services import org_unit_update
 from members.ledger.models import RuleSetVersion
 from members.ledger.services import rule_version_for
+from members.reviews import selectors as review_selectors
 
 from .engine import half_up
 from .models import AnnualGrade, Publication, PublishedBranchScore, PublishedMemberScore
@@ -129,20 +143,30 @@ def member_annual_stars(
     of each month), the months counted, and the stars by the year bands of the version
     in force (see ``rule_month``): its own, or twelve times its month bands. One ``GROUP BY
     member``, highest total first. ``branch`` keeps the members who had a published
-    month in that branch; their total is still the whole year's."""
+    month in that branch; their total is still the whole year's. A member rated 不合格 in
+    a confirmed democratic review of the year keeps at most the version's
+    ``review_unqualified_stars`` (``capped`` true where that lowered ``banded_stars``)."""
     version = version or annual_version(committee=committee, year=year)
     rows = PublishedMemberScore.objects.filter(publication__in=latest_publications(committee=committee, year=year))
     if branch is not None:
         rows = rows.filter(member_id__in=rows.filter(branch=branch).values("member_id"))
-    stars = Case(
+    banded = Case(
         *[When(year_total__gte=band - HALF_CENT, then=Value(n)) for n, band in version.year_bands()],
         default=Value(1),
         output_field=IntegerField(),
     )
+    # A member rated 不合格 in the year's confirmed democratic review keeps at most the
+    # version's ``review_unqualified_stars`` (seed 002); ``capped`` says the cap bit.
+    cap = version.review_unqualified_stars
+    unqualified = Q(member_id__in=review_selectors.unqualified_members(year=year))
     return (
         rows.values("member_id", "member__name", "member__employee_no")
         .annotate(year_total=Sum("total", output_field=SUM_FIELD), months=Count("pk"))
-        .annotate(stars=stars)
+        .annotate(banded_stars=banded)
+        .annotate(
+            capped=Case(When(unqualified & Q(banded_stars__gt=cap), then=Value(True)), default=Value(False)),
+            stars=Case(When(capped=True, then=Value(cap)), default=F("banded_stars"), output_field=IntegerField()),
+        )
         .order_by("-year_total", "member__name", "member_id")
     )
 

@@ -33,6 +33,9 @@ from branches.grading import annual
 from branches.grading.boards import DIMENSIONS, board
 from branches.grading.models import AnnualGrade, PublishedBranchScore, Talk
 from branches.models import BranchTerm, OrgUnit
+from members.reviews import selectors as review_selectors
+from members.reviews.models import Rating
+from members.suggestions.selectors import branch_suggestions, suggestion_funnel
 
 from .selectors import BranchYear, YearSelection, year_selection
 
@@ -227,7 +230,10 @@ def branch_dossier_context(selection: YearSelection, row: BranchYear) -> dict:
         )
     )
     hours = member_training_hours(members=[m["member_id"] for m in members], year=year)
+    ratings = review_selectors.confirmed_ratings(year=year, members=[m["member_id"] for m in members])
+    rating_labels = dict(Rating.choices)
     for m in members:
+        m["review"] = rating_labels.get(ratings.get(m["member_id"]), "")
         # SQLite sums decimals as floats: put the two places back.
         m["year_total"] = Decimal(str(m["year_total"] or 0)).quantize(CENT)
         m["hours"] = hours.get(m["member_id"], Decimal("0.0"))
@@ -249,6 +255,8 @@ def branch_dossier_context(selection: YearSelection, row: BranchYear) -> dict:
     chart = score_chart_svg(
         [ChartPoint(r.month, r.score.total if r.score else None, r.score.rank if r.score else None) for r in rows]
     )
+    # 合理化建议 submitted in the year: the branch's funnel and the suggestions themselves.
+    suggestions_funnel = suggestion_funnel(unit=branch, year=year, branch=branch).total
     return {
         "committee": grader,
         "report_committee": selection.committee,
@@ -261,12 +269,16 @@ def branch_dossier_context(selection: YearSelection, row: BranchYear) -> dict:
         "mean": row.mean,
         "grade": row.grade,
         "members": members,
+        "capped_members": sum(1 for m in members if m["capped"]),
+        "unqualified_stars": selection.star_version(row.committee).review_unqualified_stars,
         "talks": talks,
         "chart": chart,
         "dimensions": dimension_labels(),
         "compliance_met": sum(r.met for r in rows),
         "compliance_required": sum(r.required for r in rows),
         "untracked_months": sum(1 for r in rows if not r.tracked),
+        "suggestions_funnel": suggestions_funnel,
+        "suggestions": list(branch_suggestions(branch=branch, year=year)),
     }
 
 

@@ -1,5 +1,6 @@
 """The year-end workbook of a committee (年度报表): branch summary, 三会一课 compliance,
-members, talks and the party groups' stars (党小组星级) — one sheet each.
+members, talks, the party groups' stars (党小组星级) and the suggestions' funnel
+(合理化建议) — one sheet each.
 
 Written with XlsxWriter in constant-memory mode: each row is flushed as soon as the next
 one starts, so rows go out in order and memory stays flat however many members there
@@ -33,6 +34,9 @@ from branches.grading.models import AnnualGrade, PublishedMemberScore, Talk
 from branches.models import OrgUnit
 from members.ledger.models import Category
 from members.models import Member, MemberHonour
+from members.reviews import selectors as review_selectors
+from members.reviews.models import Rating
+from members.suggestions.selectors import suggestion_funnel
 
 from .safe import write_row
 from .selectors import YearSelection, year_selection
@@ -44,7 +48,7 @@ CHUNK = 2000
 CATEGORIES = [c.value for c in Category]  # the columns of MemberColumns, in order
 
 # Progress (percent) at the start of each sheet; the members sheet is most of the work.
-STEPS = {"summary": 2, "compliance": 20, "members": 30, "talks": 95, "groups": 97}
+STEPS = {"summary": 2, "compliance": 20, "members": 30, "talks": 95, "groups": 97, "suggestions": 99}
 
 
 # --- selectors -------------------------------------------------------------------------
@@ -247,6 +251,7 @@ def _members_sheet(workbook, formats, *, selection: YearSelection, title: str, p
         (_("Annual stars"), 7),
         (_("Class hours"), 7),
         (_("honours"), 30),
+        (pgettext("members sheet", "Democratic review"), 12),
     ]
     sheet = Sheet(workbook, formats, _("Members"), columns, title=title, freeze_cols=2)
     col_formats = {4 + len(CATEGORIES) + 3: formats["hours"]}  # the other numbers: "0.00" or "0"
@@ -265,6 +270,10 @@ def _members_sheet(workbook, formats, *, selection: YearSelection, title: str, p
     ids = members.values("pk")
     hours = member_training_hours(members=ids, year=year)
     honours = _honours(ids)
+    # The year's confirmed democratic review: its rating, and for 不合格 the cap on the
+    # stars (the version's ``review_unqualified_stars``), as the annual page applies it.
+    ratings = review_selectors.confirmed_ratings(year=year, members=ids)
+    rating_labels = dict(Rating.choices)
     statuses = dict(Member.Status.choices)
     count = members.count() or 1
 
@@ -279,6 +288,9 @@ def _members_sheet(workbook, formats, *, selection: YearSelection, title: str, p
         points = [(mine[c] or zero).quantize(CENT) if mine else zero for c in CATEGORIES]
         total = (mine["total"] or zero).quantize(CENT) if mine else zero
         stars = next((s for s, band in bands(branch_id) if total >= band), 1)
+        rating = ratings.get(pk)
+        if rating == Rating.UNQUALIFIED:
+            stars = min(stars, selection.star_version(grader.get(branch_id)).review_unqualified_stars)
         sheet.write(
             [
                 employee_no,
@@ -291,6 +303,7 @@ def _members_sheet(workbook, formats, *, selection: YearSelection, title: str, p
                 stars,
                 hours.get(pk, Decimal("0.0")),
                 honours.get(pk, ""),
+                _label(rating_labels, rating),
             ],
             col_formats,
         )
@@ -355,6 +368,45 @@ def _groups_sheet(workbook, formats, *, selection: YearSelection, title: str) ->
     sheet.finish()
 
 
+def _suggestions_sheet(workbook, formats, *, committee: OrgUnit, year: int, title: str) -> None:
+    """合理化建议: the funnel of the suggestions submitted in the year, branch by branch
+    under the committee (every branch, a branch without suggestions in zeros), and the
+    totals — the page's numbers (``suggestions.selectors.suggestion_funnel``, one query)."""
+    columns = [
+        (_("code"), 10),
+        (_("branch"), 24),
+        (_("parent unit"), 18),
+        (_("Proposed"), 8),
+        (_("Accepted"), 8),
+        (_("Rejected"), 8),
+        (pgettext("suggestion", "Published"), 8),
+        (_("Implemented"), 8),
+        (_("Acceptance rate (%)"), 9),
+        (_("Expected value (10k yuan)"), 11),
+        (_("Realised benefit (10k yuan)"), 11),
+    ]
+    sheet = Sheet(workbook, formats, _("Suggestions"), columns, title=title, freeze_cols=2)
+    funnel = suggestion_funnel(unit=committee, year=year)
+
+    def values(row) -> list:
+        share = row.accepted_share
+        return [
+            row.proposed,
+            row.accepted,
+            row.rejected,
+            row.published,
+            row.implemented,
+            share if share is not None else None,
+            row.expected,
+            row.realised,
+        ]
+
+    for row in funnel.rows:
+        sheet.write([row.unit.code, row.unit.name, row.unit.parent.name if row.unit.parent else "", *values(row)])
+    sheet.write(["", _("Total"), "", *values(funnel.total)])
+    sheet.finish()
+
+
 def write_year_xlsx(
     path, *, committee: OrgUnit, year: int, progress: Progress = lambda pct: None, today: datetime.date | None = None
 ) -> None:
@@ -374,6 +426,8 @@ def write_year_xlsx(
         _talks_sheet(workbook, formats, committee=committee, year=year, title=title)
         progress(STEPS["groups"])
         _groups_sheet(workbook, formats, selection=selection, title=title)
+        progress(STEPS["suggestions"])
+        _suggestions_sheet(workbook, formats, committee=committee, year=year, title=title)
     finally:
         workbook.close()
     progress(100)

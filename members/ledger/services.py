@@ -247,6 +247,8 @@ def _reversal_of(entry: LedgerEntry, *, reason: str, user: AbstractBaseUser | No
         points=-entry.points,
         source=entry.source,
         source_id=entry.source_id,
+        # The reversal belongs to the same step of the record as what it reverses.
+        source_key=entry.source_key,
         reason=reason,
         reverses=entry,
         recorded_by=user,
@@ -263,6 +265,11 @@ def ledger_entry_reverse(*, entry: LedgerEntry, reason: str, user: AbstractBaseU
     if entry.source == Source.ATTENDANCE:
         raise ValidationError(
             _("Points from attendance follow the attendance: change the attendance on the activity's page.")
+        )
+    if entry.source in WORKFLOW_SOURCES:
+        raise ValidationError(
+            _("These points follow their %(source)s: undo the step on its page.")
+            % {"source": entry.get_source_display()}
         )
     month_assert_open(unit=entry.branch, month=entry.month)
     lock_member_months({(entry.member_id, entry.month)})

@@ -13,6 +13,7 @@ from members.ledger.models import LedgerEntry, Rule, Source
 from members.ledger.rule_services import rule_set_version_create
 from members.ledger.services import (
     ledger_entry_record,
+    ledger_entry_reverse,
     ledger_post_source,
     ledger_reverse_sources,
     rule_version_for,
@@ -102,7 +103,18 @@ def test_undoing_a_step_reverses_exactly_its_entries_once(member_a):
     )
     assert standing(member_a) == Decimal("3")
     reversal = LedgerEntry.objects.get(reverses__isnull=False)
-    assert (reversal.points, reversal.reverses.source_key) == (Decimal("-3.00"), "milestone:1")
+    assert (reversal.points, reversal.source_key, reversal.reverses.source_key) == (
+        Decimal("-3.00"),
+        "milestone:1",
+        "milestone:1",
+    )
+
+
+def test_a_workflows_entry_is_not_reversed_by_hand_but_on_its_record(member_a):
+    [entry] = post([member_a]).entries
+    with pytest.raises(ValidationError, match="undo the step on its page"):
+        ledger_entry_reverse(entry=entry, reason="录错了", user=None)
+    assert LedgerEntry.objects.count() == 1
 
 
 def test_undoing_a_step_in_a_closed_month_is_refused(tree, member_a):

@@ -51,6 +51,9 @@ from members.ledger.rule_forms import RuleVersionForm
 from members.ledger.rule_services import rule_set_version_create
 from members.ledger.services import ledger_entry_record, rule_version_for
 from members.models import MemberHonour, MemberRole
+from members.reviews import services as reviews
+
+from ..suggestions import factories as suggestion_factories
 
 pytestmark = pytest.mark.django_db
 
@@ -176,6 +179,8 @@ def world(tree, users, member_a, settings, tmp_path, client):
     item = ScoreItem.objects.create(
         version=other_rules, dimension="committee_work", code="org", name="组织建设", max_score=Decimal("100")
     )
+    # A suggestion carried to implementation (with evidence), moved today: an open month.
+    suggestion = suggestion_factories.through(suggestion_factories.suggestion(tree.branch_a, [member_a]), "implemented")
     role = MemberRole.objects.create(member=member_a, unit=tree.branch_a, role="secretary", started_on="2021-01-01")
     honour = MemberHonour.objects.create(member=member_a, kind="model_post", stars=2, awarded_on="2022-01-01")
     title = BranchTitle.objects.create(branch=tree.branch_a, kind="model_branch", awarded_on="2022-01-01")
@@ -208,7 +213,32 @@ def world(tree, users, member_a, settings, tmp_path, client):
     assert response.status_code == 302, response
     token = response["Location"].rstrip("/").split("/")[-1]
     client.logout()
+    # The democratic review of the year with a 不合格 result, its support plan, and a talk.
+    meeting = activities.activity_create(
+        branch=tree.branch_a, kind="democratic_review", title="民主评议党员", date=datetime.date(YEAR, 12, 5), user=None
+    )
+    review = reviews.review_start(branch=tree.branch_a, year=YEAR, meeting=meeting, user=None)
+    [result] = reviews.review_results_save(
+        review=review, rows=[reviews.ResultRow(member_id=member_a.pk, rating="unqualified")], user=None
+    )
+    plan = reviews.support_plan_create(
+        result=result, helpers=[], measures="结对帮扶", review_on=datetime.date(YEAR + 1, 6, 1), user=None
+    )
+    talk = reviews.member_talk_record(
+        member=member_a,
+        held_on=datetime.date(YEAR, 5, 6),
+        kind="reminder",
+        talker_name="刘书记",
+        topic="学习笔记",
+        follow_up="检查",
+        follow_up_due=datetime.date(YEAR, 6, 6),
+        user=None,
+    )
     return SimpleNamespace(
+        review=review,
+        result=result,
+        plan=plan,
+        talk=talk,
         tree=tree,
         users=users,
         member=member_a,
@@ -229,6 +259,7 @@ def world(tree, users, member_a, settings, tmp_path, client):
         commitment=commitment,
         commitment_template=commitment_template,
         commitment_check=commitment_check,
+        suggestion=suggestion,
     )
 
 
@@ -276,6 +307,15 @@ def valid_values(name: str, params: list[str], world) -> dict[str, str]:
         "commitments:template_give": world.commitment_template.pk,
         "commitments:milestone_toggle": world.commitment.milestones.get().pk,
         "commitments:evidence": world.commitment_check.pk,
+        "suggestions": world.suggestion.pk,
+        "reviews": world.review.pk,
+        "reviews:plan_create": world.result.pk,
+        "reviews:plan_detail": world.plan.pk,
+        "reviews:plan_close": world.plan.pk,
+        "reviews:member_talks": world.member.pk,
+        "reviews:talk_create": world.member.pk,
+        "reviews:talk_edit": world.talk.pk,
+        "reviews:talk_done": world.talk.pk,
     }
     overrides = {"members:group_leader": {"unit_pk": tree.group_a1.pk}}
     values = {}

@@ -145,6 +145,7 @@ def annual_members(request, committee_pk: int, year: int):
             "branches": list(branches.values()),
             "branch": branch,
             "bands": bands,
+            "unqualified_stars": version.review_unqualified_stars,
             "query": urlencode({"branch": branch.pk}) if branch else "",
             "in_progress": year == timezone.localdate().year,
             "can_manage": can_manage_grading(request.user, committee),

@@ -66,6 +66,9 @@ from members.ledger.demo import seed_scheme
 from members.ledger.models import LedgerEntry, MeetingRequirement, Rule, RuleSet, RuleSetVersion, ScoreItem, Source
 from members.ledger.services import ledger_entry_record, ledger_entry_reverse, rule_version_for
 from members.models import Member, MemberHonour, MemberRole, Membership
+from members.reviews.demo import seed_reviews
+from members.suggestions.demo import seed_suggestions
+from members.suggestions.models import Suggestion
 
 DEFAULT_PASSWORD = "partybuild-demo"
 DEMO_USERNAMES = ("admin", "committee", "secretary")
@@ -631,6 +634,20 @@ class ServiceLifeWriter:
             f"commitments: {counts['commitments']} made, {counts['checked']} checks, "
             f"{counts['published']} mid-year publications"
         )
+        # 合理化建议 through the funnel, moved in the demo's months before grading closes
+        # them, so their points count in the boards.
+        counts = seed_suggestions(
+            committee=self.w.units[plan.committee],
+            months=life.months,
+            user=self.w.admin,
+            rng=random.Random(f"{len(plan.members)}/{len(plan.branches)}/suggestions"),
+            secretary=self.w.secretary,
+            showcase=self.w.units[plan.showcase],
+        )
+        stage(
+            f"suggestions: {counts['proposed']} proposed, {counts['accepted']} accepted, "
+            f"{counts['published']} published, {counts['implemented']} implemented"
+        )
         # The monthly loop, as the committees run it: scores entered, graded, published
         # (which closes the month) with talks for the bottom three; the latest complete
         # month stays a draft. Statistics first: the rows written above are still
@@ -646,6 +663,19 @@ class ServiceLifeWriter:
         stage(
             f"graded: {counts['inputs']} entered scores, {counts['runs']} runs, "
             f"{counts['publications']} publications, {counts['talks']} talks"
+        )
+        # The year's democratic review of the showcase committee's branches (at the
+        # 民主评议党员 meetings written above), its support plans, and talks with members.
+        counts = seed_reviews(
+            committee=self.w.units[plan.committee],
+            showcase=self.w.units[plan.showcase],
+            secretary=self.w.secretary,
+            admin=self.w.admin,
+            rng=random.Random(f"{len(plan.members)}/{len(plan.branches)}/reviews"),
+        )
+        stage(
+            f"reviewed: {counts['reviews']} democratic reviews, {counts['results']} results, "
+            f"{counts['plans']} support plans, {counts['talks']} talks with members"
         )
 
     def _activities(self, planned: list[ActivityPlan]) -> None:
@@ -1038,6 +1068,7 @@ def _clear_life() -> list[str]:
         {
             *LedgerEntry.objects.exclude(evidence="").values_list("evidence", flat=True).distinct(),
             *ActivityAttachment.objects.exclude(file="").values_list("file", flat=True),
+            *Suggestion.objects.exclude(evidence="").values_list("evidence", flat=True),
         }
     )
     quote = connection.ops.quote_name
