@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "branches",
     "members",
     "members.ledger.apps.LedgerConfig",
+    "members.commitments.apps.CommitmentsConfig",
     "members.suggestions.apps.SuggestionsConfig",
     "branches.activities.apps.ActivitiesConfig",
     "members.reviews.apps.ReviewsConfig",

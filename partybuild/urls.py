@@ -14,6 +14,7 @@ urlpatterns = [
     path("org/", include("branches.urls")),
     path("members/", include("members.urls")),
     path("ledger/", include("members.ledger.urls")),
+    path("commitments/", include("members.commitments.urls")),
     path("activities/", include("branches.activities.urls")),
     path("reviews/", include("members.reviews.urls")),
     path("projects/", include("branches.projects.urls")),
