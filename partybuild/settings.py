@@ -66,9 +66,11 @@ INSTALLED_APPS = [
     "branches",
     "members",
     "members.ledger.apps.LedgerConfig",
+    "members.commitments.apps.CommitmentsConfig",
     "members.suggestions.apps.SuggestionsConfig",
     "branches.activities.apps.ActivitiesConfig",
     "members.reviews.apps.ReviewsConfig",
+    "branches.projects.apps.ProjectsConfig",
     "branches.grading.apps.GradingConfig",
     "branches.reports.apps.ReportsConfig",
     # The project package itself, for commands that span every app (seed_demo).
