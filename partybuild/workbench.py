@@ -22,7 +22,12 @@ from branches.grading.forecast import Forecast, ForecastRow, month_forecast
 from branches.grading.loop import LoopMonth, loop_month
 from branches.grading.models import GradingRun, Publication, PublishedBranchScore
 from branches.models import OrgUnit
+from branches.projects.models import Milestone, Project
+from branches.projects.selectors import approval_queue
 from branches.selectors import committee_for, committees_for, is_tracked, terms_expiring, tracked_from_for
+from members.commitments.models import Period
+from members.commitments.selectors import period_summary
+from members.commitments.services import check_month
 from members.ledger.services import rule_version_for
 from members.models import Member
 from members.reviews.models import MemberTalk
@@ -34,6 +39,7 @@ ONE_PLACE = Decimal("0.1")
 DEFAULT_THEMED_DAY = 21
 LOOP_MONTHS = 3  # the committee panel: this month and the two before
 FOLLOW_UP_DAYS = 7  # talk follow-ups due this soon are shown with the overdue ones
+MILESTONE_DAYS = 14  # project milestones due this soon are shown with the overdue ones
 
 
 def first_of_month(day: datetime.date) -> datetime.date:
@@ -77,6 +83,18 @@ class Standing:
 
 
 @dataclass
+class CommitmentsDue:
+    period: str  # Period: mid-year or year-end check
+    month: datetime.date  # the check's month
+    unchecked: int
+    year: int
+
+    @property
+    def label(self) -> str:
+        return str(Period(self.period).label)
+
+
+@dataclass
 class SecretaryPanel:
     branch: OrgUnit
     today: datetime.date
@@ -92,6 +110,8 @@ class SecretaryPanel:
     talk_follow_ups: list = field(default_factory=list)
     support_plans: list = field(default_factory=list)
     suggestions: list[Suggestion] = field(default_factory=list)
+    milestones: list[Milestone] = field(default_factory=list)
+    commitment_checks: list[CommitmentsDue] = field(default_factory=list)
     last_month: Standing | None = None
     forecast: Forecast | None = None
     forecast_row: ForecastRow | None = None
@@ -179,6 +199,39 @@ def talk_follow_ups_due(*, branch: OrgUnit, today: datetime.date, within_days: i
     )
 
 
+def milestones_due(*, branch: OrgUnit, today: datetime.date, within_days: int = MILESTONE_DAYS):
+    """Milestones of the branch's projects under way that are not yet accepted and are
+    overdue or due within ``within_days``, soonest first. One query."""
+    return (
+        Milestone.objects.filter(
+            project__branch=branch,
+            project__state=Project.State.ACTIVE,
+            due_on__lte=today + datetime.timedelta(days=within_days),
+        )
+        .exclude(state=Milestone.State.ACCEPTED)
+        .select_related("project")
+        .order_by("due_on", "pk")
+    )
+
+
+def commitments_due(*, branch: OrgUnit, today: datetime.date) -> list[CommitmentsDue]:
+    """The year's commitment checks (承诺践诺: mid-year and year-end, in the months the
+    rule-set version names) whose month has come and that still have commitments
+    without a result."""
+    due = []
+    for period in Period.values:
+        try:
+            month = check_month(branch=branch, year=today.year, period=period)
+        except ValidationError:
+            return []  # no rule set in force: no check months
+        if month > first_of_month(today):
+            continue
+        unchecked = period_summary(branch=branch, year=today.year, period=period).unchecked
+        if unchecked:
+            due.append(CommitmentsDue(period, month, unchecked, today.year))
+    return due
+
+
 def published_standing(*, committee: OrgUnit, branch: OrgUnit, month: datetime.date) -> Standing | None:
     """The branch's place on the latest published board of ``month`` and its movement
     against the latest board of the month before. Two queries."""
@@ -230,6 +283,8 @@ def secretary_panel(*, branch: OrgUnit, today: datetime.date | None = None, fore
     panel.pace_fraction, panel.behind = training_pace(branch=branch, today=today)
     panel.talk_follow_ups = list(talk_follow_ups_due(branch=branch, today=today)[:20])
     panel.support_plans = list(open_support_plans(branch=branch)[:20])
+    panel.milestones = list(milestones_due(branch=branch, today=today)[:20])
+    panel.commitment_checks = commitments_due(branch=branch, today=today)
     panel.suggestions = list(
         Suggestion.objects.filter(branch=branch, state__in=OPEN_STATES).order_by("submitted_on", "pk")[:20]
     )
@@ -262,6 +317,8 @@ class CommitteePanel:
     talks_due: list = field(default_factory=list)  # TalkDue not recorded, every month
     suggestions_waiting: int = 0
     forecast: Forecast | None = None  # this month so far
+    projects_waiting: int = 0  # applications to approve
+    milestones_waiting: int = 0  # milestones submitted for acceptance
     at_risk: list[OrgUnit] = field(default_factory=list)  # in the forecast's bottom three
 
 
@@ -277,8 +334,11 @@ def committee_panel(*, committee: OrgUnit, today: datetime.date | None = None) -
     forecast = month_forecast(committee=committee, month=first_of_month(today))
     risky = [row.branch_id for row in forecast.rows if row.bottom_three] if forecast else []
     at_risk = sorted(OrgUnit.objects.filter(pk__in=risky), key=lambda b: forecast.row(b.pk).rank) if risky else []
+    projects, milestones = approval_queue(committee=committee)
     return CommitteePanel(
         committee=committee,
+        projects_waiting=projects.count(),
+        milestones_waiting=milestones.count(),
         forecast=forecast,
         at_risk=at_risk,
         months=[loop_month(committee=committee, month=m, today=today, talks=talks) for m in months],
