@@ -1,0 +1,85 @@
+"""At 390 × 844 (a phone) the wide tables stay usable: the board's 合计 (total) and 后三名
+columns and the meetings matrix's December are reachable by scrolling the table's own
+box sideways (not hidden, not pushing the whole page wider), the branch name stays in
+view while it scrolls, and the attendance buttons sit on one line."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from branches.activities.models import Activity
+from branches.grading.models import Publication
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+DEMO_PASSWORD = "partybuild-demo"
+PHONE = {"width": 390, "height": 844}
+
+# Scroll the table's .table-responsive box to its right end; report the box, the
+# column's header cell and the sticky first cell of the first body row after scrolling.
+SCROLL_TO_END = """([table, column]) => {
+  const box = table.closest('.table-responsive');
+  const style = getComputedStyle(box);
+  const cell = table.querySelectorAll('thead tr:first-child > *')[column];
+  const before = cell.getBoundingClientRect().left;
+  box.scrollLeft = box.scrollWidth;
+  const after = cell.getBoundingClientRect();
+  const sticky = table.querySelector('tbody tr .pb-sticky, tbody tr th.branch-name');
+  return {
+    overflowX: style.overflowX, scrollable: box.scrollWidth > box.clientWidth,
+    boxLeft: box.getBoundingClientRect().left, boxRight: box.getBoundingClientRect().right,
+    before: before, left: after.left, right: after.right, display: getComputedStyle(cell).display,
+    text: cell.textContent.trim(), stickyLeft: sticky ? sticky.getBoundingClientRect().left : null,
+    pageWidth: document.documentElement.scrollWidth,
+  };
+}"""
+
+
+def reachable(page, selector: str, column: int) -> dict:
+    table = page.locator(selector)
+    return page.evaluate(SCROLL_TO_END, [table.element_handle(), column])
+
+
+def assert_reachable(result: dict) -> None:
+    assert result["display"] != "none"
+    assert result["overflowX"] == "auto" and result["scrollable"], result
+    # Off to the right at first; in the box once it has scrolled.
+    assert result["before"] > PHONE["width"] - 10, result
+    assert result["boxLeft"] - 1 <= result["left"] and result["right"] <= result["boxRight"] + 1, result
+    # The row's name stays at the box's left edge; the page itself does not scroll sideways.
+    assert result["stickyLeft"] is not None and abs(result["stickyLeft"] - result["boxLeft"]) <= 2, result
+    assert result["pageWidth"] <= PHONE["width"], result
+
+
+def test_wide_tables_scroll_in_their_box_at_390_px(page, log_in, live_server, csp_violations):
+    call_command("seed_demo", "--branches", "3", "--members", "30", "--months", "2", stdout=StringIO())
+    publication = Publication.objects.order_by("-month", "-version").first()
+    committee, month = publication.committee, publication.month
+    activity = Activity.objects.filter(branch__path__startswith=committee.path, status="held").first()
+    base = live_server.url
+    page.set_viewport_size(PHONE)
+    log_in("committee", DEMO_PASSWORD)
+
+    page.goto(f"{base}{reverse('grading:board', args=[committee.pk, month.year, month.month])}")
+    headers = page.locator("#board thead th").all_inner_texts()
+    total_column = headers.index("合计")
+    assert headers.index("后三名") > total_column
+    assert_reachable(reachable(page, "#board", total_column))
+    bottom = reachable(page, "#board", headers.index("后三名"))
+    assert bottom["right"] <= bottom["boxRight"] + 1
+
+    page.goto(f"{base}{reverse('activities:compliance_matrix', args=[committee.pk])}")
+    months = page.locator(".compliance-matrix thead th").all_inner_texts()
+    assert months[-1] == "十二月", months
+    assert_reachable(reachable(page, ".compliance-matrix", len(months) - 1))
+
+    page.goto(f"{base}{reverse('activities:detail', args=[activity.pk])}")
+    group = page.locator(".pb-attendance-buttons").first
+    buttons = group.locator(".btn").all()
+    tops = {round(b.bounding_box()["y"]) for b in buttons}
+    heights = {round(b.bounding_box()["height"]) for b in buttons}
+    assert len(buttons) == 4 and len(tops) == 1 and max(heights) < 40  # one line, one row
+
+    assert csp_violations == []
