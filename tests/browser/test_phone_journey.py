@@ -1,7 +1,9 @@
 """At 390 × 844 (a phone) the wide tables stay usable: the board's 合计 (total) and 后三名
 columns and the meetings matrix's December are reachable by scrolling the table's own
 box sideways (not hidden, not pushing the whole page wider), the branch name stays in
-view while it scrolls, and the attendance buttons sit on one line."""
+view while it scrolls, and the attendance buttons sit on one line. On the way: text
+contrast of the 草稿 button and of links on tinted rows, the skip link and the navbar's
+focus ring."""
 
 from io import StringIO
 
@@ -37,6 +39,25 @@ SCROLL_TO_END = """([table, column]) => {
 }"""
 
 
+CONTRAST = """(el) => {
+  const rgb = (c) => c.match(/[\\d.]+/g).slice(0, 4).map(Number);
+  const lum = ([r, g, b]) => [r, g, b].map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+    .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  let node = el, bg = null;
+  while (node && !bg) {
+    const c = rgb(getComputedStyle(node).backgroundColor);
+    if (c.length < 4 || c[3] > 0) bg = c;
+    node = node.parentElement;
+  }
+  const [a, b] = [lum(rgb(getComputedStyle(el).color)), lum(bg || [255, 255, 255])].sort((x, y) => y - x);
+  return (a + 0.05) / (b + 0.05);
+}"""
+
+
+def contrast(page, selector: str) -> float:
+    return page.locator(selector).first.evaluate(CONTRAST)
+
+
 def reachable(page, selector: str, column: int) -> dict:
     table = page.locator(selector)
     return page.evaluate(SCROLL_TO_END, [table.element_handle(), column])
@@ -63,6 +84,19 @@ def test_wide_tables_scroll_in_their_box_at_390_px(page, log_in, live_server, cs
     log_in("committee", DEMO_PASSWORD)
 
     page.goto(f"{base}{reverse('grading:board', args=[committee.pk, month.year, month.month])}")
+    # Text reads at 4.5:1 at least: the yellow 草稿 button, links on a tinted (后三名) row.
+    assert contrast(page, "#draft-link") >= 4.5
+    if page.locator("#board tr.table-danger a").count():
+        assert contrast(page, "#board tr.table-danger a") >= 4.5
+    # The first Tab reaches the skip link (shown), the next the navbar with a visible ring.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.getAttribute('href')") == "#main"
+    assert page.locator(".pb-skip-link").is_visible()
+    page.keyboard.press("Tab")
+    ring = page.evaluate(
+        "(() => { const s = getComputedStyle(document.activeElement); return [s.outlineStyle, s.outlineWidth]; })()"
+    )
+    assert page.evaluate("document.activeElement.classList.contains('navbar-brand')") and ring == ["solid", "3px"]
     headers = page.locator("#board thead th").all_inner_texts()
     total_column = headers.index("合计")
     assert headers.index("后三名") > total_column
