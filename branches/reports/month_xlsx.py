@@ -22,6 +22,7 @@ from django.db.models import F, OuterRef, Subquery
 from django.db.models.expressions import Window
 from django.db.models.functions import Rank
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from branches.grading.boards import DIMENSIONS
 from branches.grading.models import Publication, PublishedBranchScore, PublishedMemberScore
@@ -85,7 +86,7 @@ def _branch_sheet(workbook, formats, *, publication: Publication, title: str) ->
 
 
 def _member_sheet(workbook, formats, *, publication: Publication, title: str) -> None:
-    columns = [(_("employee number"), 12), (_("name"), 12), (_("Branch"), 22)]
+    columns = [(_("employee number"), 12), (pgettext("person", "name"), 12), (_("Branch"), 22)]
     columns += [(str(c.label), 9) for c in CATEGORIES]
     columns += [(_("Total"), 9), (_("stars"), 6), (_("Rank in the branch"), 8)]
     sheet = Sheet(workbook, formats, _("Member points"), columns, title=title, freeze_cols=2)

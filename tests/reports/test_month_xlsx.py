@@ -80,6 +80,15 @@ def test_the_branch_sheet_holds_the_numbers_of_the_board(tree, users, login, mon
     assert totals == {"BRA": 90.25, "BRB": 92.0}
 
 
+def test_sheets_and_headers_are_chinese_under_zh_hans(tree, users, login, month):
+    workbook = workbook_of(login(users.committee).get(xlsx_url(tree.plant)))
+    assert workbook.sheetnames == ["支部排名", "党员积分"]
+    branch_header = [c.value for c in workbook.worksheets[0][1]]
+    member_header = [c.value for c in workbook.worksheets[1][1]]
+    assert branch_header[:3] == ["排名", "编码", "党支部"] and branch_header[-2] == "合计"
+    assert member_header[:3] == ["工号", "姓名", "党支部"] and member_header[-3:] == ["合计", "星级", "支部内排名"]
+
+
 def test_an_earlier_version_has_its_own_numbers(tree, users, login, month):
     sheet = workbook_of(login(users.committee).get(xlsx_url(tree.plant, version=1))).worksheets[0]
     assert {r[1]: r[8] for r in rows(sheet)} == {"BRA": 88.5, "BRB": 92.0}
