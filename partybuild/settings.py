@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "members.suggestions.apps.SuggestionsConfig",
     "branches.activities.apps.ActivitiesConfig",
     "members.reviews.apps.ReviewsConfig",
+    "branches.projects.apps.ProjectsConfig",
     "branches.grading.apps.GradingConfig",
     "branches.reports.apps.ReportsConfig",
     # The project package itself, for commands that span every app (seed_demo).

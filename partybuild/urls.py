@@ -16,6 +16,7 @@ urlpatterns = [
     path("ledger/", include("members.ledger.urls")),
     path("activities/", include("branches.activities.urls")),
     path("reviews/", include("members.reviews.urls")),
+    path("projects/", include("branches.projects.urls")),
     path("grading/", include("branches.grading.urls")),
     path("reports/", include("branches.reports.urls")),
     path("suggestions/", include("members.suggestions.urls")),

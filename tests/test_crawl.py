@@ -27,6 +27,7 @@ from members.reviews import services as reviews
 from members.services import member_transfer
 
 from . import factories as f
+from .projects.world import project_world
 from .suggestions import factories as suggestion_factories
 
 pytestmark = pytest.mark.django_db
@@ -183,6 +184,8 @@ def published_month(tree, users, member_a, member_x, settings, tmp_path, monkeyp
         follow_up_due=today - datetime.timedelta(days=1),
         user=None,
     )
+    # Projects, their milestones, value and a challenge with a claim (this month, open).
+    project_world(tree, users, member_a)
 
 
 @pytest.mark.parametrize("role", ROLES)

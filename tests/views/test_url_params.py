@@ -51,6 +51,7 @@ from members.ledger.rule_services import rule_set_version_create
 from members.ledger.services import ledger_entry_record, rule_version_for
 from members.models import MemberHonour, MemberRole
 from members.reviews import services as reviews
+from tests.projects.world import project_world
 
 from ..suggestions import factories as suggestion_factories
 
@@ -212,11 +213,13 @@ def world(tree, users, member_a, settings, tmp_path, client):
         follow_up_due=datetime.date(YEAR, 6, 6),
         user=None,
     )
+    projects = project_world(tree, users, member_a)
     return SimpleNamespace(
         review=review,
         result=result,
         plan=plan,
         talk=talk,
+        projects=projects,
         tree=tree,
         users=users,
         member=member_a,
@@ -287,6 +290,14 @@ def valid_values(name: str, params: list[str], world) -> dict[str, str]:
         "reviews:talk_create": world.member.pk,
         "reviews:talk_edit": world.talk.pk,
         "reviews:talk_done": world.talk.pk,
+        "projects": world.projects.project.pk,
+        "projects:team_remove": world.projects.team.pk,
+        "projects:milestone_move": world.projects.milestone.pk,
+        "projects:evidence": world.projects.record.pk,
+        "projects:challenge": world.projects.challenge.pk,
+        "projects:challenge_claim": world.projects.challenge.pk,
+        "projects:challenge_close": world.projects.challenge.pk,
+        "projects:claim_pick": world.projects.claim.pk,
     }
     overrides = {"members:group_leader": {"unit_pk": tree.group_a1.pk}}
     values = {}

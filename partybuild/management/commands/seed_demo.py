@@ -48,6 +48,7 @@ from branches.choices import AttendanceStatus
 from branches.grading.demo import seed_grading
 from branches.grading.models import Publication, PublishedBranchScore, PublishedMemberScore
 from branches.models import BranchTerm, BranchTitle, CommitteeMonth, OrgUnit, RoleBinding
+from branches.projects.demo import projects_summary, seed_projects
 from branches.selectors import committees_for
 from branches.services import (
     add_years,
@@ -322,6 +323,7 @@ def life_summary() -> list[str]:
             )
             or "none"
         ),
+        projects_summary(),
     ]
 
 
@@ -630,6 +632,20 @@ class ServiceLifeWriter:
         stage(
             f"suggestions: {counts['proposed']} proposed, {counts['accepted']} accepted, "
             f"{counts['published']} published, {counts['implemented']} implemented"
+        )
+        # Projects: value recorded into the months before grading closes them.
+        projects = seed_projects(
+            committee=self.w.units[plan.committee],
+            months=life.months,
+            admin=self.w.admin,
+            secretary=self.w.secretary,
+            showcase=self.w.units[plan.showcase],
+            rng=random.Random(f"{len(plan.members)}/{len(plan.branches)}/projects"),
+        )
+        stage(
+            f"projects: {projects['projects']} projects, {projects['values']} months of value, "
+            f"{projects['milestones']} milestones accepted, {projects['challenges']} challenges, "
+            f"{projects['claims']} claims"
         )
         # The monthly loop, as the committees run it: scores entered, graded, published
         # (which closes the month) with talks for the bottom three; the latest complete
