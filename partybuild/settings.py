@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "members",
     "members.ledger.apps.LedgerConfig",
     "branches.activities.apps.ActivitiesConfig",
+    "branches.reportback.apps.ReportbackConfig",
     "branches.grading.apps.GradingConfig",
     "branches.reports.apps.ReportsConfig",
     # The project package itself, for commands that span every app (seed_demo).

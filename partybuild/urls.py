@@ -15,6 +15,7 @@ urlpatterns = [
     path("members/", include("members.urls")),
     path("ledger/", include("members.ledger.urls")),
     path("activities/", include("branches.activities.urls")),
+    path("reportback/", include("branches.reportback.urls")),
     path("grading/", include("branches.grading.urls")),
     path("reports/", include("branches.reports.urls")),
     path("admin/", admin.site.urls),

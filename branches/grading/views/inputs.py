@@ -180,7 +180,7 @@ def inputs(request: HttpRequest, committee_pk: int, year: int, month: int) -> Ht
     branches = publishing.grid_branches(committee=committee, month=day)
     page = Paginator(branches, publishing.GRID_PAGE_SIZE).get_page(request.GET.get("page"))
     closed = month_is_closed(committee=committee, month=day)
-    entered = publishing.input_cells(branch_ids=[b.pk for b in page], month=day)
+    entered = publishing.input_cells(branch_ids=[b.pk for b in page], month=day, scheme=scheme)
     rows = [
         (branch, [Cell.of(branch, column, entered, scheme, editable=not closed) for column in columns])
         for branch in page
