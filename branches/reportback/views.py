@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from branches.access import get_unit_for_user
-from branches.converters import year_in_range
+from branches.converters import month_in_range, year_in_range
 from branches.downloads import file_response
 from branches.forms import call_service
 from branches.models import OrgUnit
@@ -45,6 +45,14 @@ def _month(year: int, month: int) -> datetime.date:
     return datetime.date(year, month, 1)
 
 
+def _holds(month: datetime.date, months: int) -> bool:
+    """Whether the system holds ``month`` and the ``months`` after it."""
+    try:
+        return month_in_range(month) and month_in_range(add_months(month, months))
+    except ValueError:  # past year 9999
+        return False
+
+
 @login_required
 def overview(request, committee_pk: int):
     """The setup at a glance and the cycle matrix (units × months) of the cycle that
@@ -57,8 +65,9 @@ def overview(request, committee_pk: int):
     try:
         month = datetime.datetime.strptime(request.GET.get("month", ""), "%Y-%m").date()
     except ValueError:
-        month = max(today, setup.cycle_start)
-    month = max(month, setup.cycle_start)
+        month = today
+    # A month the system holds, and a cycle whose months it holds too.
+    month = max(month if _holds(month, setup.cycle_months) else today, setup.cycle_start)
     months, rows = selectors.cycle_matrix(setup=setup, month=month)
     drawn_months = set(
         Draw.objects.filter(setup=setup, state=Draw.State.STANDING, month__in=months).values_list("month", flat=True)
@@ -73,7 +82,7 @@ def overview(request, committee_pk: int):
         "left": sum(1 for row in rows if not row.reported and row.pool.joins_from <= start),
         "cycle_number": number + 1,
         "previous_cycle": add_months(start, -setup.cycle_months) if start > setup.cycle_start else None,
-        "next_cycle": add_months(start, setup.cycle_months),
+        "next_cycle": add_months(start, setup.cycle_months) if _holds(start, 2 * setup.cycle_months) else None,
     }
     return render(request, "reportback/overview.html", context)
 

@@ -11,10 +11,14 @@ JAN = datetime.date(2026, 1, 1)
 
 
 def make_units(committee, n: int, prefix: str):
-    return [f.branch(committee, name=f"{prefix}{i + 1}党支部", code=f"{prefix}{committee.pk}-{i + 1}") for i in range(n)]
+    return [
+        f.branch(committee, name=f"{prefix}{i + 1}党支部", code=f"{prefix}{committee.pk}-{i + 1}") for i in range(n)
+    ]
 
 
-def set_up(committee, groups: list[tuple[str, int, list]], *, months: int = 6, start=JAN, scoring="trimmed", today=None):
+def set_up(
+    committee, groups: list[tuple[str, int, list]], *, months: int = 6, start=JAN, scoring="trimmed", today=None
+):
     """``groups``: (category name, quota, units)."""
     return services.setup_save(
         committee=committee,

@@ -11,9 +11,9 @@ from branches.reportback import drawing
 def test_a_replay_from_the_record_gives_the_same_units_in_the_same_order():
     seed = drawing.new_seed()
     first = drawing.pick(candidates=[5, 3, 9, 1, 7], quota=2, seed=seed, category_id=4)
-    assert drawing.replay(candidates={"4": [1, 3, 5, 7, 9]}, quotas={"4": 2}, seed=seed, algorithm=drawing.ALGORITHM) == {
-        4: first
-    }
+    assert drawing.replay(
+        candidates={"4": [1, 3, 5, 7, 9]}, quotas={"4": 2}, seed=seed, algorithm=drawing.ALGORITHM
+    ) == {4: first}
 
 
 def test_the_candidates_order_does_not_change_the_draw_and_the_seed_does():
@@ -34,7 +34,9 @@ def test_shortfalls_say_what_does_not_fit():
 @settings(max_examples=200, deadline=None)
 @given(
     categories=st.lists(
-        st.tuples(st.integers(min_value=1, max_value=40), st.integers(min_value=1, max_value=15)), min_size=1, max_size=3
+        st.tuples(st.integers(min_value=1, max_value=40), st.integers(min_value=1, max_value=15)),
+        min_size=1,
+        max_size=3,
     ),
     months=st.integers(min_value=1, max_value=12),
     cycles=st.integers(min_value=1, max_value=3),
@@ -54,7 +56,9 @@ def test_every_unit_reports_exactly_once_per_cycle_and_quotas_hold(categories, m
             for position in range(months):
                 left = [u for u in units if u not in reported]
                 k = drawing.month_quota(quota=quota, remaining=len(left), position=position, cycle_months=months)
-                picked = drawing.pick(candidates=left, quota=k, seed=f"{seed}:{cycle}:{position}", category_id=category_id)
+                picked = drawing.pick(
+                    candidates=left, quota=k, seed=f"{seed}:{cycle}:{position}", category_id=category_id
+                )
                 assert len(picked) == (len(left) if position == months - 1 else min(quota, len(left)))
                 assert len(picked) <= quota  # feasible: the last month never exceeds the quota either
                 reported += picked

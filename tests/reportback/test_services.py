@@ -117,7 +117,9 @@ def test_a_dissolved_unit_leaves_the_pool(district):
     type(gone).objects.filter(pk=gone.pk).update(dissolved_on=datetime.date(2025, 12, 31))
     drawn = []
     for n in range(6):
-        drawn += list(services.draw_month(setup=setup, month=month(n), user=None).reports.values_list("unit_id", flat=True))
+        drawn += list(
+            services.draw_month(setup=setup, month=month(n), user=None).reports.values_list("unit_id", flat=True)
+        )
     assert gone.pk not in drawn and len(drawn) == 71
 
 
@@ -132,7 +134,9 @@ def test_a_unit_added_mid_cycle_joins_it_if_it_fits_else_the_next(district):
     assert setup.pool.get(unit=joining).joins_from == JAN
     drawn = []
     for n in range(3, 6):
-        drawn += list(services.draw_month(setup=setup, month=month(n), user=None).reports.values_list("unit_id", flat=True))
+        drawn += list(
+            services.draw_month(setup=setup, month=month(n), user=None).reports.values_list("unit_id", flat=True)
+        )
     assert joining.pk in drawn
     # Added after the cycle's last month was drawn: no month of it is left, so the next cycle.
     waiting = offices[-1]

@@ -40,6 +40,7 @@ from branches.grading import annual, publishing
 from branches.grading import services as grading
 from branches.grading.models import GradingRun
 from branches.models import BranchTitle
+from branches.reportback import services as reportback
 from branches.reports import services as reports
 from branches.reports.models import ReportFile
 from branches.reports.views import pdfs
@@ -178,6 +179,23 @@ def world(tree, users, member_a, settings, tmp_path, client):
     role = MemberRole.objects.create(member=member_a, unit=tree.branch_a, role="secretary", started_on="2021-01-01")
     honour = MemberHonour.objects.create(member=member_a, kind="model_post", stars=2, awarded_on="2022-01-01")
     title = BranchTitle.objects.create(branch=tree.branch_a, kind="model_branch", awarded_on="2022-01-01")
+    # 月述职: PLANT's pool (branches A and B, one a month), April drawn.
+    draw = reportback.draw_month(
+        setup=reportback.setup_save(
+            committee=tree.plant,
+            cycle_start=APRIL,
+            cycle_months=2,
+            draw_day=20,
+            scoring="trimmed",
+            themes=["一", "二", "三", "四"],
+            categories=[
+                reportback.CategorySpec(slot=1, name="生产单位", quota=1, unit_ids=[tree.branch_a.pk, tree.branch_b.pk])
+            ],
+            today=APRIL,
+        ),
+        month=APRIL,
+    )
+    report = draw.reports.get()
     # A roster upload kept for the secretary, through the pages themselves.
     client.force_login(users.secretary)
     template = io.BytesIO(client.get("/members/import/template.xlsx").content)
@@ -204,6 +222,8 @@ def world(tree, users, member_a, settings, tmp_path, client):
         token=token,
         item=item,
         rule_set=RuleSet.objects.get(committee__isnull=True),
+        draw=draw,
+        reportback_report=report,
     )
 
 
@@ -247,6 +267,15 @@ def valid_values(name: str, params: list[str], world) -> dict[str, str]:
         "ledger:ruleset_version_create": world.rule_set.pk,
         "grading:version_preview": world.rule_set.pk,
         "ledger:ruleset_changes": world.rule_set.pk,
+        "reportback": world.draw.pk,
+        "reportback:session": world.reportback_report.session_id,
+        "reportback:summary": world.reportback_report.session_id,
+        "reportback:report": world.reportback_report.pk,
+        "reportback:upload": world.reportback_report.pk,
+        "reportback:report_file": world.reportback_report.pk,
+        "reportback:comment": world.reportback_report.pk,
+        "reportback:assess": world.reportback_report.pk,
+        "reportback:unit_history": world.reportback_report.unit_id,
     }
     overrides = {"members:group_leader": {"unit_pk": tree.group_a1.pk}}
     values = {}
