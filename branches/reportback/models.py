@@ -154,8 +154,9 @@ class Draw(models.Model):
     )
     started_at = models.DateTimeField(_("drawn at"), auto_now_add=True)
     state = models.CharField(_("state"), max_length=12, choices=State.choices, default=State.STANDING)
+    # SET_NULL, not PROTECT: ``state`` says a draw was superseded; this only points on.
     superseded_by = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="supersedes"
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="supersedes"
     )
     redraw_reason = models.TextField(_("reason for the redraw"), blank=True)
 

@@ -17,13 +17,18 @@ CENT = Decimal("0.01")
 
 
 def eligible_units(*, committee: OrgUnit) -> QuerySet[OrgUnit]:
-    """The units that report to ``committee``: its direct sub-units other than party
-    groups (its branches, general branches or sub-committees — whichever it has),
-    not dissolved."""
+    """The units that may report to ``committee``: its direct sub-units other than party
+    groups (its branches, general branches or sub-committees — whichever it has) and
+    the branches of a general branch directly below it (a plant's branches report
+    whether or not a 党总支 sits between), not dissolved. The setup picks among them."""
     return (
-        OrgUnit.objects.filter(parent=committee, dissolved_on__isnull=True)
+        OrgUnit.objects.filter(
+            Q(parent=committee)
+            | Q(parent__parent=committee, parent__kind=OrgUnit.Kind.GENERAL_BRANCH, kind=OrgUnit.Kind.BRANCH),
+            dissolved_on__isnull=True,
+        )
         .exclude(kind=OrgUnit.Kind.GROUP)
-        .order_by("sort_order", "code")
+        .order_by("path")
     )
 
 

@@ -48,6 +48,8 @@ from branches.choices import AttendanceStatus
 from branches.grading.demo import seed_grading
 from branches.grading.models import Publication, PublishedBranchScore, PublishedMemberScore
 from branches.models import BranchTerm, BranchTitle, CommitteeMonth, OrgUnit, RoleBinding
+from branches.reportback.demo import seed_reportback
+from branches.reportback.models import Report as ReportBack
 from branches.selectors import committees_for
 from branches.services import (
     add_years,
@@ -620,6 +622,17 @@ class ServiceLifeWriter:
         # uncommitted, autovacuum cannot see them, and the grading's joins planned for
         # empty tables took seconds each (ANALYZE counts this transaction's own rows).
         analyze()
+        # 月述职 of the showcase committee before the grading: its scores feed the 细则.
+        reportback = seed_reportback(
+            committee=self.w.units[plan.committee],
+            months=life.months,
+            admin=self.w.admin,
+            rng=random.Random(f"{len(plan.members)}/{len(plan.branches)}/reportback"),
+        )
+        stage(
+            f"report-back: {reportback['draws']} months drawn, {reportback['reports']} reports, "
+            f"{reportback['scores']} scores"
+        )
         counts = seed_grading(
             committees=grading_committees(plan, self.w.units),
             months=life.months,
@@ -1012,6 +1025,8 @@ def _clear_life() -> list[str]:
         {
             *LedgerEntry.objects.exclude(evidence="").values_list("evidence", flat=True).distinct(),
             *ActivityAttachment.objects.exclude(file="").values_list("file", flat=True),
+            # Written report-backs go with the units (their rows as dependents of the tree).
+            *ReportBack.objects.exclude(file="").values_list("file", flat=True),
         }
     )
     quote = connection.ops.quote_name
