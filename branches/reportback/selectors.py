@@ -146,9 +146,9 @@ def cycle_matrix(*, setup: Setup, month: datetime.date) -> tuple[list[datetime.d
     for unit_id, draw_month, pk in reports:
         by_unit.setdefault(unit_id, {})[draw_month] = pk
     rows = []
-    for entry in pool:
-        seen = by_unit.get(entry.unit_id, {})
-        rows.append(MatrixRow(pool=entry, cells=[seen.get(m) for m in months], reported=bool(seen)))
+    for pooled in pool:
+        seen = by_unit.get(pooled.unit_id, {})
+        rows.append(MatrixRow(pool=pooled, cells=[seen.get(m) for m in months], reported=bool(seen)))
     return months, rows
 
 

@@ -130,11 +130,11 @@ def setup_save(
     drawn_months = set(setup.draws.filter(state=Draw.State.STANDING, month__gte=start).values_list("month", flat=True))
     months_left = sum(1 for m in setup.cycle_months_of(this_month) if m not in drawn_months)
     for unit_id, category in wanted.items():
-        entry = current.get(unit_id)
-        if entry is not None:
-            if entry.category_id != category.pk:
-                entry.category = category
-                entry.save(update_fields=["category"])
+        pooled = current.get(unit_id)
+        if pooled is not None:
+            if pooled.category_id != category.pk:
+                pooled.category = category
+                pooled.save(update_fields=["category"])
             continue
         joins = start
         if drawn_months:
@@ -162,9 +162,9 @@ def _candidates(*, setup: Setup, month: datetime.date, day: datetime.date) -> di
     _number, start, _position = setup.cycle_of(month)
     done = selectors.reported_in_cycle(setup=setup, month=month)
     candidates: dict[int, list[int]] = {c.pk: [] for c in setup.categories.all()}
-    for entry in selectors.in_pool(setup=setup, day=day).filter(joins_from__lte=start):
-        if entry.unit_id not in done:
-            candidates[entry.category_id].append(entry.unit_id)
+    for pooled in selectors.in_pool(setup=setup, day=day).filter(joins_from__lte=start):
+        if pooled.unit_id not in done:
+            candidates[pooled.category_id].append(pooled.unit_id)
     return {category_id: sorted(ids) for category_id, ids in candidates.items()}
 
 
