@@ -25,7 +25,8 @@ SHEET = (("org", "组织建设", "40"), ("rules", "制度执行", "30"), ("repor
 
 
 @pytest.fixture(autouse=True)
-def _english():
+def _english(client):
+    client.cookies["django_language"] = "en"
     with translation.override("en"):
         yield
 
@@ -108,3 +109,43 @@ def test_the_rule_version_form_marks_an_item_as_fed(tree, fed):
     )
     assert any(key.endswith("fed_by") for key in errors)
     assert item(version, "report").fed_by == "reportback"
+
+
+def test_the_inputs_grid_shows_a_fed_item_read_only_for_the_branch_that_reported(tree, users, fed, client):
+    _version, report = fed
+    client.force_login(users.committee)
+    html = client.get(reverse("grading:inputs", args=[tree.plant.pk, 2025, 4])).content.decode()
+    assert html.count("report-back score 84.50") == 1
+
+
+def test_committee_staff_mark_an_item_fed_in_the_rule_version_form(tree, users, client, time_machine):
+    from members.ledger.models import RuleSet
+
+    from ..ledger.test_rules_versions import create, new_version_url, read_form
+
+    time_machine.move_to(datetime.datetime(2025, 4, 15, 10, 0))
+    own = create(
+        committee=tree.plant, score_items=[{"dimension": "committee_work", "name": "班子团结", "max_score": "100"}]
+    ).rule_set
+    client.force_login(users.committee)
+    data = read_form(client, new_version_url(own))
+    assert data["items-0-fed_by"] == ""
+    blank = next(
+        key.split("-")[1]
+        for key, value in data.items()
+        if key.endswith("-dimension") and value == "committee_work" and not data[key.replace("dimension", "name")]
+    )
+    data.update(
+        {
+            "effective_month": "2025-07",
+            "items-0-max_score": "80",
+            f"items-{blank}-name": "月述职测评",
+            f"items-{blank}-max_score": "20",
+            f"items-{blank}-fed_by": "reportback",
+        }
+    )
+    response = client.post(new_version_url(own), data)
+    form = response.context and response.context["form"]
+    assert response.status_code == 302, form and (form.errors, form.section_errors)
+    v2 = RuleSet.objects.get(pk=own.pk).versions.get(number=2)
+    assert {i.name: i.fed_by for i in v2.score_items.all()} == {"班子团结": "", "月述职测评": "reportback"}

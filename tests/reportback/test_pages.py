@@ -23,7 +23,8 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF"
 
 
 @pytest.fixture(autouse=True)
-def _english():
+def _english(client):
+    client.cookies["django_language"] = "en"
     with translation.override("en"):
         yield
 

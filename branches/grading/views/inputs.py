@@ -108,6 +108,9 @@ class Cell:
     items_count: int = 0
     url: str = ""  # where the cell posts
     history: str = ""  # its history page
+    # An item the version feeds from the 月述职 score, for a branch that reported that
+    # month: the score comes from there (shown, not typed).
+    fed: object = None
 
     @classmethod
     def of(
@@ -129,6 +132,8 @@ class Cell:
         )
         if column.mark:
             cell.summarise(entered, scheme)
+        elif column.item is not None and (fed := entered.fed_score(branch.pk, column.item)) is not None:
+            cell.fed, cell.score, cell.editable = fed, entered.item_score(branch.pk, column.item), False
         return cell
 
     def summarise(self, entered: engine.EnteredScores, scheme: engine.Scheme) -> None:
@@ -153,6 +158,8 @@ class Cell:
 
     @property
     def missing(self) -> bool:
+        if self.fed is not None:
+            return False
         if self.mark:
             return not self.not_assessed and self.items_entered < self.items_count
         return self.input is None or (self.input.score is None and not self.input.not_assessed)
