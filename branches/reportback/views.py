@@ -79,7 +79,13 @@ def overview(request, committee_pk: int):
         "categories": list(setup.categories.all()),
         "months": [(m, m in drawn_months) for m in months],
         "rows": rows,
-        "left": sum(1 for row in rows if not row.reported and row.pool.joins_from <= start),
+        "left": sum(
+            1
+            for row in rows
+            if not row.reported
+            and row.pool.joins_from <= start
+            and (row.pool.unit.dissolved_on is None or row.pool.unit.dissolved_on > timezone.localdate())
+        ),
         "cycle_number": number + 1,
         "previous_cycle": add_months(start, -setup.cycle_months) if start > setup.cycle_start else None,
         "next_cycle": add_months(start, setup.cycle_months) if _holds(start, 2 * setup.cycle_months) else None,
@@ -135,6 +141,15 @@ def setup_edit(request, committee_pk: int):
         )
         if saved is not None:
             messages.success(request, _("The report-back is set up."))
+            # A unit added while a cycle runs joins it only if it still fits: say which wait.
+            _number, start, _position = saved.cycle_of(max(timezone.localdate().replace(day=1), saved.cycle_start))
+            waiting = [p.unit.name for p in saved.pool.filter(joins_from__gt=start).select_related("unit")]
+            if waiting:
+                messages.info(
+                    request,
+                    _("These units no longer fit this cycle and report from the next one: %(units)s")
+                    % {"units": "、".join(waiting)},
+                )
             return redirect("reportback:overview", committee.pk)
     return render(request, "reportback/setup_form.html", {"committee": committee, "setup": setup, "form": form})
 
