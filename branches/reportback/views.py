@@ -69,6 +69,8 @@ def overview(request, committee_pk: int):
     # A month the system holds, and a cycle whose months it holds too.
     month = max(month if _holds(month, setup.cycle_months) else today, setup.cycle_start)
     months, rows = selectors.cycle_matrix(setup=setup, month=month)
+    report_ids = [pk for row in rows for pk in row.cells if pk]
+    scores = selectors.scores_of(reports=Report.objects.filter(pk__in=report_ids), scoring=setup.scoring)
     drawn_months = set(
         Draw.objects.filter(setup=setup, state=Draw.State.STANDING, month__in=months).values_list("month", flat=True)
     )
@@ -78,7 +80,7 @@ def overview(request, committee_pk: int):
         "setup": setup,
         "categories": list(setup.categories.all()),
         "months": [(m, m in drawn_months) for m in months],
-        "rows": rows,
+        "rows": [(row, [(pk, scores.get(pk)) if pk else None for pk in row.cells]) for row in rows],
         "left": sum(
             1
             for row in rows
@@ -167,7 +169,9 @@ def month_page(request, committee_pk: int, year: int, month: int):
     standing = next((d for d in draws if d.is_standing), None)
     reports = []
     if standing is not None:
-        reports = list(standing.reports.select_related("unit", "category", "session").order_by("position"))
+        drawn = standing.reports.select_related("unit", "category", "session").order_by("position")
+        scores = selectors.scores_of(reports=standing.reports.all(), scoring=setup.scoring)
+        reports = [(r, scores.get(r.pk)) for r in drawn]
     _number, _start, position = setup.cycle_of(day) if day >= setup.cycle_start else (0, day, 0)
     return render(
         request,
