@@ -223,12 +223,18 @@ def _write_draw(*, setup: Setup, month: datetime.date, user, trigger: str, reaso
     return draw
 
 
+def lock_setup(setup: Setup) -> Setup:
+    """One drawer per committee at a time: the setup's row, locked until commit. A second
+    draw of the same month waits here, then finds the first's standing draw."""
+    return Setup.objects.select_for_update().get(pk=setup.pk)
+
+
 @transaction.atomic
 def draw_month(*, setup: Setup, month: datetime.date, user=None, trigger: str = Draw.Trigger.BROWSER) -> Draw:
     """Draw ``month`` for ``setup``; a month already drawn is not drawn again (its
     standing draw is returned), so beat firing twice or a double click draws once."""
     month = month.replace(day=1)
-    setup = Setup.objects.select_for_update().get(pk=setup.pk)  # one drawer per committee at a time
+    setup = lock_setup(setup)
     existing = selectors.standing_draw(setup=setup, month=month)
     if existing is not None:
         return existing
@@ -245,7 +251,7 @@ def draw_redraw(*, draw: Draw, user, reason: str) -> Draw:
     once a unit of it has been scored or commented on."""
     if not reason.strip():
         raise ValidationError({"reason": _("Say why the month is drawn again.")})
-    Setup.objects.select_for_update().get(pk=draw.setup_id)
+    lock_setup(draw.setup)
     if Assessment.objects.filter(report__draw=draw).exists() or Comment.objects.filter(report__draw=draw).exists():
         raise ValidationError(_("The drawn units have been scored or commented on; the month cannot be drawn again."))
     if not claim(Draw.objects, draw.pk, REDRAW):
