@@ -37,15 +37,13 @@ SUMMARIES = [
 REDRAW_REASON = "当月述职会与集团年度检修攻坚冲突，抽中单位均承担检修任务，经党委会研究同意重新抽签，原抽签记录保留。"
 
 
-def _pdf(text: str) -> bytes:
-    return (
-        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
-        b"trailer<</Root 1 0 R>>\n%" + text.encode() + b"\n%%EOF\n"
-    )
-
-
 def seed_reportback(
-    *, committee: OrgUnit, months: list[datetime.date], admin: AbstractBaseUser, rng: random.Random
+    *,
+    committee: OrgUnit,
+    months: list[datetime.date],
+    admin: AbstractBaseUser,
+    rng: random.Random,
+    pdf: bytes,
 ) -> dict[str, int]:
     """Set up and run ``committee``'s report-back over ``months`` (the demo's months of
     organisational life, the current one last). Returns counts for the seed's report."""
@@ -96,9 +94,7 @@ def seed_reportback(
         for report in draw.reports.select_related("unit"):
             services.report_upload(
                 report=report,
-                upload=SimpleUploadedFile(
-                    f"{report.unit.name}{month:%Y年%m月}述职报告.pdf", _pdf(report.unit.name), "application/pdf"
-                ),
+                upload=SimpleUploadedFile(f"{report.unit.name}{month:%Y年%m月}述职报告.pdf", pdf, "application/pdf"),
                 user=admin,
             )
             for leader in rng.sample(LEADERS, 2):

@@ -2,8 +2,10 @@
 every URL."""
 
 import datetime
+import io
 from decimal import Decimal
 
+import pypdf
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -147,6 +149,8 @@ def test_staff_draw_replay_redraw_arrange_and_score_in_the_browser(tree, users, 
     assert "80.00" in session and "总体良好" in session  # trimmed mean of three: the middle one
     pdf = client.get(reverse("reportback:notice_pdf", args=[new.pk]))
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf.content)).pages)
+    assert report.unit.name in text and "区委第二会议室" in text and "09:00" in text and new.seed in text
 
 
 def test_the_setup_form_says_what_does_not_fit(tree, users, client):

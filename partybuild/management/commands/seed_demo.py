@@ -50,6 +50,7 @@ from branches.grading.models import Publication, PublishedBranchScore, Published
 from branches.models import BranchTerm, BranchTitle, CommitteeMonth, OrgUnit, RoleBinding
 from branches.reportback.demo import seed_reportback
 from branches.reportback.models import Report as ReportBack
+from branches.reportback.models import Setup as ReportBackSetup
 from branches.selectors import committees_for
 from branches.services import (
     add_years,
@@ -320,6 +321,16 @@ def life_summary() -> list[str]:
                 for month, names in closed_by_month.items()
             )
             or "none"
+        ),
+        *(
+            f"  月述职 (report-back): {setup.committee.name} — cycles of {setup.cycle_months} months from "
+            f"{setup.cycle_start:%Y-%m}, {setup.n_draws} draws ({setup.n_superseded} superseded by a redraw), "
+            f"{setup.n_scored} reports scored"
+            for setup in ReportBackSetup.objects.select_related("committee").annotate(
+                n_draws=Count("draws", distinct=True),
+                n_superseded=Count("draws", filter=Q(draws__state="superseded"), distinct=True),
+                n_scored=Count("draws__reports", filter=Q(draws__reports__assessments__isnull=False), distinct=True),
+            )
         ),
     ]
 
@@ -628,6 +639,7 @@ class ServiceLifeWriter:
             months=life.months,
             admin=self.w.admin,
             rng=random.Random(f"{len(plan.members)}/{len(plan.branches)}/reportback"),
+            pdf=self._pdf,
         )
         stage(
             f"report-back: {reportback['draws']} months drawn, {reportback['reports']} reports, "
