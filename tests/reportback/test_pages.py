@@ -197,3 +197,13 @@ def test_the_cycle_matrix_takes_a_fixed_number_of_queries(django_assert_max_num_
     html = response.content.decode()
     assert html.count('data-unit="') == 40
     assert "16 units left to report" in html
+
+
+def test_the_admin_lists_draws_read_only(world, client):
+    from django.contrib.auth import get_user_model
+
+    client.force_login(get_user_model().objects.create_superuser("root", "root@example.invalid", "pw-for-tests-123"))
+    _setup, draw, _report = world
+    for page in ("/admin/reportback/draw/", "/admin/reportback/setup/", f"/admin/reportback/draw/{draw.pk}/change/"):
+        assert client.get(page, {"q": "党"} if page.endswith("draw/") else {}).status_code == 200, page
+    assert client.get("/admin/reportback/draw/add/").status_code == 403
