@@ -149,3 +149,21 @@ def test_committee_staff_mark_an_item_fed_in_the_rule_version_form(tree, users, 
     assert response.status_code == 302, form and (form.errors, form.section_errors)
     v2 = RuleSet.objects.get(pk=own.pk).versions.get(number=2)
     assert {i.name: i.fed_by for i in v2.score_items.all()} == {"班子团结": "", "月述职测评": "reportback"}
+
+
+def test_a_version_that_only_marks_an_item_fed_shows_the_change(tree):
+    from members.ledger.rule_diff import version_changes
+
+    from ..ledger.test_rules_versions import create
+
+    first = create(
+        committee=tree.plant, score_items=[{"dimension": "committee_work", "name": "月述职测评", "max_score": "100"}]
+    )
+    [row] = version_items(version=first)
+    second = create(
+        first.rule_set,
+        month=datetime.date(2025, 6, 1),
+        score_items=[{"code": row.code, "name": row.name, "max_score": "100", "fed_by": "reportback"}],
+    )
+    [(_new, _old, changes)] = version_changes(version=second, previous=first).items.changed
+    assert [(c.old, c.new) for c in changes] == [("Entered by the committee", "The monthly report-back score")]
