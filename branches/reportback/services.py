@@ -282,6 +282,22 @@ def session_update(
 
 
 @transaction.atomic
+def session_add(*, draw: Draw, user=None) -> Session:
+    """One more session for a draw (a third half-day, say), on the day of its last one."""
+    if not draw.is_standing:
+        raise ValidationError(_("This draw has been superseded; plan the sessions of the redraw."))
+    last = draw.sessions.order_by("-number").first()
+    return Session.objects.create(
+        draw=draw,
+        number=(last.number + 1) if last else 1,
+        date=last.date if last else _last_weekday(draw.month),
+        starts_at=datetime.time(8, 30),
+        ends_at=datetime.time(12, 0),
+        place=last.place if last else "",
+    )
+
+
+@transaction.atomic
 def report_place(*, report: Report, session: Session, order: int, user=None) -> Report:
     """Put a drawn unit into a session of its draw at a place in the order."""
     if session.draw_id != report.draw_id:

@@ -270,6 +270,10 @@ def sessions(request, pk: int):
     record = get_draw_for_user(request.user, pk, write=True)
     if not record.is_standing:
         raise Http404
+    if request.method == "POST" and request.POST.get("action") == "add":
+        services.session_add(draw=record, user=request.user)
+        messages.success(request, _("A session is added: set its date, time and place, and move units into it."))
+        return redirect("reportback:sessions", record.pk)
     session_list = list(record.sessions.all())
     reports = list(record.reports.select_related("unit", "session").order_by("session__number", "order"))
     session_forms = [

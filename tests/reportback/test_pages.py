@@ -207,3 +207,40 @@ def test_the_admin_lists_draws_read_only(world, client):
     for page in ("/admin/reportback/draw/", "/admin/reportback/setup/", f"/admin/reportback/draw/{draw.pk}/change/"):
         assert client.get(page, {"q": "党"} if page.endswith("draw/") else {}).status_code == 200, page
     assert client.get("/admin/reportback/draw/add/").status_code == 403
+
+
+def test_staff_add_a_third_session_and_move_a_unit_into_it(tree, users, world, client):
+    _setup, draw, report = world
+    client.force_login(users.committee)
+    url = reverse("reportback:sessions", args=[draw.pk])
+    assert client.post(url, {"action": "add"}).status_code == 302
+    third = draw.sessions.get(number=3)
+    data = {}
+    for s in draw.sessions.all():
+        data |= {f"s{s.pk}-date": "2026-04-29", f"s{s.pk}-starts_at": "09:00", f"s{s.pk}-ends_at": "11:30"}
+    data |= {f"r{report.pk}-session": third.pk, f"r{report.pk}-order": 1}
+    assert client.post(url, data).status_code == 302
+    assert third.reports.get() == report
+    data[f"s{third.pk}-ends_at"] = "08:00"  # before it starts: refused, nothing moves
+    data[f"r{report.pk}-session"] = draw.sessions.get(number=1).pk
+    response = client.post(url, data)
+    assert response.status_code == 200 and "The session must end after it starts." in response.content.decode()
+
+
+def test_the_month_and_session_pages_take_a_fixed_number_of_queries(django_assert_max_num_queries, client):
+    committee = f.committee(name="大东区委", code="BIGM")
+    staff = f.user_with_role("committee_staff", committee, username="bigm_staff")
+    units = [f.branch(committee, code=f"M{i}") for i in range(30)]
+    setup = set_up(committee, [("区直单位", 15, units)], months=2, start=APRIL)
+    draw = services.draw_month(setup=setup, month=APRIL, user=None)
+    for report in draw.reports.all():
+        services.comment_add(report=report, leader="区长", text="好", user=None)
+        for assessor in ("甲", "乙", "丙"):
+            services.assessment_set(report=report, assessor=assessor, score=Decimal("88"), user=None)
+    client.force_login(staff)
+    session = draw.sessions.get(number=1)
+    with django_assert_max_num_queries(20):
+        assert client.get(reverse("reportback:month", args=[committee.pk, 2026, 4])).status_code == 200
+    with django_assert_max_num_queries(20):
+        html = client.get(reverse("reportback:session", args=[session.pk])).content.decode()
+    assert html.count("data-report=") == 8
