@@ -105,6 +105,9 @@ def test_the_drawn_units_secretary_sees_its_draw_session_and_report_but_runs_not
         page = client.get(reverse("branches:unit_detail", args=[tree.branch_a.pk])).content.decode()
     assert "reportback-notice" in page and "计划部署" not in page  # April: the second quarter's theme
     assert "工作进展和创新举措" in page
+    with time_machine.travel(datetime.datetime(2026, 4, 10, 9, 0), tick=False):
+        home = client.get("/").content.decode()
+    assert "reportback-notice" in home and reverse("reportback:report", args=[report.pk]) in home
 
 
 def test_staff_draw_replay_redraw_arrange_and_score_in_the_browser(tree, users, world, client):
