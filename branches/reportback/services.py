@@ -242,6 +242,13 @@ def draw_month(*, setup: Setup, month: datetime.date, user=None, trigger: str = 
         raise ValidationError(_("The report-back starts in %(month)s.") % {"month": month_label(setup.cycle_start)})
     if not setup.pool.exists():
         raise ValidationError(_("The pool is empty: set up the units first."))
+    # This month or the next (a month-end meeting may be drawn a few days ahead), never
+    # further: the pool, and who is left, are read as they stand on the day of the draw.
+    if month > add_months(timezone.localdate().replace(day=1), 1):
+        raise ValidationError(
+            _("%(month)s cannot be drawn yet: draw a month in the month before it at the earliest.")
+            % {"month": month_label(month)}
+        )
     return _write_draw(setup=setup, month=month, user=user, trigger=trigger)
 
 

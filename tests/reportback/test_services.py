@@ -199,3 +199,12 @@ def test_the_draw_splits_units_into_two_half_day_sessions_at_month_end(district)
     assert morning.date == afternoon.date == datetime.date(2026, 1, 30)  # the last weekday
     assert (morning.reports.count(), afternoon.reports.count()) == (8, 7)
     assert sorted(morning.reports.values_list("order", flat=True)) == list(range(1, 9))
+
+
+def test_a_month_is_drawn_at_the_earliest_in_the_month_before(district):
+    committee, streets, offices = district
+    setup = set_up(committee, [("街道", 2, streets), ("区直单位", 13, offices)])
+    with time_machine.travel(datetime.datetime(2026, 1, 28, 9, 0), tick=False):
+        assert services.draw_month(setup=setup, month=month(1), user=None).month == month(1)
+        with pytest.raises(ValidationError):
+            services.draw_month(setup=setup, month=month(2), user=None)

@@ -195,7 +195,9 @@ def world(tree, users, member_a, settings, tmp_path, client):
         ),
         month=APRIL,
     )
-    report = draw.reports.get()
+    reportback_report = reportback.report_upload(
+        report=draw.reports.get(), upload=SimpleUploadedFile("述职报告.pdf", PDF, content_type="application/pdf")
+    )
     # A roster upload kept for the secretary, through the pages themselves.
     client.force_login(users.secretary)
     template = io.BytesIO(client.get("/members/import/template.xlsx").content)
@@ -223,7 +225,7 @@ def world(tree, users, member_a, settings, tmp_path, client):
         item=item,
         rule_set=RuleSet.objects.get(committee__isnull=True),
         draw=draw,
-        reportback_report=report,
+        reportback_report=reportback_report,
     )
 
 
