@@ -187,6 +187,7 @@ def month_page(request, committee_pk: int, year: int, month: int):
             "sessions": list(standing.sessions.all()) if standing else [],
             "position": position + 1,
             "before_start": day < setup.cycle_start,
+            "too_early": day > add_months(timezone.localdate().replace(day=1), 1),
         },
     )
 
