@@ -247,3 +247,24 @@ def test_the_month_and_session_pages_take_a_fixed_number_of_queries(django_asser
     with django_assert_max_num_queries(20):
         html = client.get(reverse("reportback:session", args=[session.pk])).content.decode()
     assert html.count("data-report=") == 8
+
+
+def test_a_group_committee_draws_among_its_sub_committees_and_each_sees_only_its_own(tree, users, client):
+    """Any level: the group committee's pool is its two plant committees, one a month."""
+    setup = set_up(tree.root, [("二级党委", 1, [tree.plant, tree.other])], months=2, start=APRIL)
+    draw = services.draw_month(setup=setup, month=APRIL, user=None)
+    report = draw.reports.get()
+    mine, theirs = (
+        (users.committee, users.other_committee)
+        if report.unit == tree.plant
+        else (users.other_committee, users.committee)
+    )
+    client.force_login(mine)
+    assert client.get(reverse("reportback:report", args=[report.pk])).status_code == 200
+    assert client.get(reverse("reportback:replay", args=[draw.pk])).status_code == 200
+    assert client.get(reverse("reportback:overview", args=[tree.root.pk])).status_code == 404
+    client.force_login(theirs)
+    assert client.get(reverse("reportback:report", args=[report.pk])).status_code == 404
+    assert client.get(reverse("reportback:replay", args=[draw.pk])).status_code == 200  # a candidate: may verify
+    second = services.draw_month(setup=setup, month=datetime.date(2026, 5, 1), user=None)
+    assert {second.reports.get().unit_id, report.unit_id} == {tree.plant.pk, tree.other.pk}
