@@ -148,6 +148,11 @@ class Draw(models.Model):
     quotas = models.JSONField(_("quotas"))
     seed = models.CharField(_("seed"), max_length=64)
     algorithm = models.CharField(_("algorithm"), max_length=40)
+    # The setup's way of scoring when the month was drawn: changing the setup later does
+    # not change the scores of a month already drawn (and perhaps published).
+    scoring = models.CharField(
+        _("unit score"), max_length=10, choices=Setup.Scoring.choices, default=Setup.Scoring.TRIMMED
+    )
     trigger = models.CharField(_("started"), max_length=10, choices=Trigger.choices, default=Trigger.BROWSER)
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

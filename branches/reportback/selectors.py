@@ -74,16 +74,18 @@ def unit_score(*, scoring: str, count: int, total: Decimal, high: Decimal, low: 
     return half_up(total / count)
 
 
-def scores_of(*, reports: QuerySet[Report], scoring: str) -> dict[int, Decimal | None]:
-    """Report id → its score (None until an assessor scored it). One query."""
+def scores_of(*, reports: QuerySet[Report]) -> dict[int, Decimal | None]:
+    """Report id → its score by its draw's way of scoring (None until an assessor
+    scored it). One query."""
     rows = reports.annotate(
         n=Count("assessments"),
         total=Sum("assessments__score"),
         high=Max("assessments__score"),
         low=Min("assessments__score"),
-    ).values_list("pk", "n", "total", "high", "low")
+    ).values_list("pk", "draw__scoring", "n", "total", "high", "low")
     return {
-        pk: unit_score(scoring=scoring, count=n, total=total, high=high, low=low) for pk, n, total, high, low in rows
+        pk: unit_score(scoring=scoring, count=n, total=total, high=high, low=low)
+        for pk, scoring, n, total, high, low in rows
     }
 
 
@@ -106,7 +108,7 @@ def month_scores(*, unit_ids: list[int], month: datetime.date) -> dict[int, FedS
             total=Sum("assessments__score"),
             high=Max("assessments__score"),
             low=Min("assessments__score"),
-        ).values_list("pk", "unit_id", "session_id", "draw__setup__scoring", "n", "total", "high", "low")
+        ).values_list("pk", "unit_id", "session_id", "draw__scoring", "n", "total", "high", "low")
     )
     result = {}
     for pk, unit_id, session_id, scoring, n, total, high, low in rows:

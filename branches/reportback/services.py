@@ -189,6 +189,7 @@ def _write_draw(*, setup: Setup, month: datetime.date, user, trigger: str, reaso
         quotas={str(k): v for k, v in quotas.items()},
         seed=drawing.new_seed(),
         algorithm=drawing.ALGORITHM,
+        scoring=setup.scoring,
         trigger=trigger,
         started_by=user,
         redraw_reason=reason,

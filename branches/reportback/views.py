@@ -70,7 +70,7 @@ def overview(request, committee_pk: int):
     month = max(month if _holds(month, setup.cycle_months) else today, setup.cycle_start)
     months, rows = selectors.cycle_matrix(setup=setup, month=month)
     report_ids = [pk for row in rows for pk in row.cells if pk]
-    scores = selectors.scores_of(reports=Report.objects.filter(pk__in=report_ids), scoring=setup.scoring)
+    scores = selectors.scores_of(reports=Report.objects.filter(pk__in=report_ids))
     drawn_months = set(
         Draw.objects.filter(setup=setup, state=Draw.State.STANDING, month__in=months).values_list("month", flat=True)
     )
@@ -170,7 +170,7 @@ def month_page(request, committee_pk: int, year: int, month: int):
     reports = []
     if standing is not None:
         drawn = standing.reports.select_related("unit", "category", "session").order_by("position")
-        scores = selectors.scores_of(reports=standing.reports.all(), scoring=setup.scoring)
+        scores = selectors.scores_of(reports=standing.reports.all())
         reports = [(r, scores.get(r.pk)) for r in drawn]
     _number, _start, position = setup.cycle_of(day) if day >= setup.cycle_start else (0, day, 0)
     return render(
@@ -375,9 +375,7 @@ def session_page(request, pk: int):
         reports = [r for r in reports if scope.contains(r.unit)]
     else:
         reports = list(reports)
-    scores = selectors.scores_of(
-        reports=Report.objects.filter(pk__in=[r.pk for r in reports]), scoring=session.draw.setup.scoring
-    )
+    scores = selectors.scores_of(reports=Report.objects.filter(pk__in=[r.pk for r in reports]))
     assessments = list(Assessment.objects.filter(report__in=[r.pk for r in reports]).order_by("assessor"))
     assessors = sorted({a.assessor for a in assessments})
     grid = {(a.report_id, a.assessor): a.score for a in assessments}
@@ -395,7 +393,7 @@ def session_page(request, pk: int):
             "can_run": runs,
             "summary_form": SummaryForm(initial={"summary_by": session.summary_by, "summary": session.summary}),
             "assess_form": AssessForm(),
-            "scoring": session.draw.setup.get_scoring_display(),
+            "scoring": session.draw.get_scoring_display(),
         },
     )
 
@@ -420,7 +418,7 @@ def report_page(request, pk: int):
     report = get_report_for_user(request.user, pk)
     setup = report.draw.setup
     runs = can_run(request.user, setup.committee)
-    score = selectors.scores_of(reports=Report.objects.filter(pk=report.pk), scoring=setup.scoring).get(report.pk)
+    score = selectors.scores_of(reports=Report.objects.filter(pk=report.pk)).get(report.pk)
     return render(
         request,
         "reportback/report.html",
@@ -432,7 +430,7 @@ def report_page(request, pk: int):
             "comments": list(report.comments.all()),
             "assessments": list(report.assessments.all()),
             "score": score,
-            "scoring": setup.get_scoring_display(),
+            "scoring": report.draw.get_scoring_display(),
             "can_run": runs,
             "upload_form": UploadForm(),
             "comment_form": CommentForm(),
@@ -506,13 +504,7 @@ def unit_history(request, pk: int):
     """A unit's report-backs (every committee it reports to), newest first."""
     unit = get_unit_for_user(request.user, pk)
     reports = list(selectors.unit_history(unit=unit))
-    scores = {}
-    by_setup: dict[int, list[Report]] = {}
-    for r in reports:
-        by_setup.setdefault(r.draw.setup_id, []).append(r)
-    for items in by_setup.values():
-        scoring = items[0].draw.setup.scoring
-        scores |= selectors.scores_of(reports=Report.objects.filter(pk__in=[r.pk for r in items]), scoring=scoring)
+    scores = selectors.scores_of(reports=Report.objects.filter(pk__in=[r.pk for r in reports]))
     return render(
         request,
         "reportback/unit_history.html",

@@ -176,8 +176,19 @@ def test_the_unit_score_is_the_mean_or_trimmed_mean_half_up(district, scoring, s
         services.assessment_set(report=report, assessor=f"评委{i}", score=Decimal(score), user=None)
     services.assessment_set(report=report, assessor="评委0", score=Decimal(scores[0]), user=None)  # changed, not added
     assert report.assessments.count() == len(scores)
-    assert selectors.scores_of(reports=Report.objects.filter(pk=report.pk), scoring=scoring)[report.pk] == expected
+    assert selectors.scores_of(reports=Report.objects.filter(pk=report.pk))[report.pk] == expected
     assert selectors.month_scores(unit_ids=[report.unit_id], month=JAN)[report.unit_id].score == expected
+
+
+def test_a_drawn_month_keeps_the_way_of_scoring_it_was_drawn_with(district):
+    committee, streets, offices = district
+    setup = set_up(committee, [("街道", 2, streets), ("区直单位", 13, offices)], scoring="trimmed")
+    report = services.draw_month(setup=setup, month=JAN, user=None).reports.first()
+    for i, score in enumerate(["90", "80", "70.5"]):
+        services.assessment_set(report=report, assessor=f"评委{i}", score=Decimal(score), user=None)
+    set_up(committee, [("街道", 2, streets), ("区直单位", 13, offices)], scoring="mean")  # from now on
+    assert selectors.scores_of(reports=Report.objects.filter(pk=report.pk))[report.pk] == Decimal("80.00")
+    assert services.draw_month(setup=setup, month=month(1), user=None).scoring == "mean"
 
 
 def test_scores_are_refused_out_of_range_and_in_a_closed_month(district):
