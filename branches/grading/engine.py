@@ -217,7 +217,7 @@ def watermark(*, committee: OrgUnit, month: datetime.date) -> dict:
 
     # A new version taking effect in the month (other weights, items) changes the grading.
     version = rule_versions_for(units=[committee], month=month)[committee.pk]
-    return {
+    mark = {
         "version": version.pk if version else None,
         "branches": len(ids),
         "ledger": [entries["last"], entries["n"]],
@@ -225,8 +225,12 @@ def watermark(*, committee: OrgUnit, month: datetime.date) -> dict:
         "activities": [stamp(activities["last"]), activities["n"]],
         "attendance": stamp(attendance["last"]),
         "memberships": [periods["last"], periods["ended"]],
-        "reportback": reportback_change(unit_ids=ids, month=month),
     }
+    # Report-back scores count only where the version feeds an item from them (and only
+    # then enter the mark, so the drafts of every other committee keep theirs).
+    if version is not None and ScoreItem.objects.filter(version=version).exclude(fed_by="").exists():
+        mark["reportback"] = reportback_change(unit_ids=ids, month=month)
+    return mark
 
 
 def _in(ids: list[int]) -> str:

@@ -167,3 +167,13 @@ def test_a_version_that_only_marks_an_item_fed_shows_the_change(tree):
     )
     [(_new, _old, changes)] = version_changes(version=second, previous=first).items.changed
     assert [(c.old, c.new) for c in changes] == [("Entered by the committee", "The monthly report-back score")]
+
+
+def test_a_new_report_back_score_makes_the_draft_stale_where_an_item_is_fed(tree, fed):
+    from branches.grading import engine
+
+    _version, report = fed
+    before = engine.watermark(committee=tree.plant, month=APRIL)
+    services.assessment_set(report=report, assessor="孙书记", score=Decimal("99"), user=None)
+    assert engine.watermark(committee=tree.plant, month=APRIL) != before
+    assert "reportback" not in engine.watermark(committee=tree.other, month=APRIL)
