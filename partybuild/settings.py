@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "branches.activities.apps.ActivitiesConfig",
     "members.reviews.apps.ReviewsConfig",
     "branches.projects.apps.ProjectsConfig",
+    "branches.reportback.apps.ReportbackConfig",
     "branches.grading.apps.GradingConfig",
     "branches.reports.apps.ReportsConfig",
     # The project package itself, for commands that span every app (seed_demo).

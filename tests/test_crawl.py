@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from branches.activities import services as activities
 from branches.grading import publishing, services
+from branches.reportback import services as reportback
 from members.commitments import services as commitments
 from members.ledger.services import ledger_entry_record, rule_version_for
 from members.reviews import services as reviews
@@ -205,6 +206,22 @@ def published_month(tree, users, member_a, member_x, settings, tmp_path, monkeyp
     )
     # Projects, their milestones, value and a challenge with a claim (this month, open).
     project_world(tree, users, member_a)
+    # 月述职: PLANT's pool (branches A and B, one a month from April), April drawn and scored.
+    setup = reportback.setup_save(
+        committee=tree.plant,
+        cycle_start=APRIL,
+        cycle_months=3,
+        draw_day=20,
+        scoring="trimmed",
+        themes=["计划部署", "工作进展和创新举措", "工作成效、问题和整改", "全年成效和明年打算"],
+        categories=[
+            reportback.CategorySpec(slot=1, name="生产单位", quota=1, unit_ids=[tree.branch_a.pk, tree.branch_b.pk])
+        ],
+        today=APRIL,
+    )
+    report = reportback.draw_month(setup=setup, month=datetime.date(2025, 5, 1), user=None).reports.get()
+    reportback.comment_add(report=report, leader="李厂长", text="思路清晰", user=None)
+    reportback.assessment_set(report=report, assessor="李厂长", score=Decimal("88"), user=None)
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -40,6 +40,7 @@ from branches.grading import annual, publishing
 from branches.grading import services as grading
 from branches.grading.models import GradingRun
 from branches.models import BranchTitle
+from branches.reportback import services as reportback
 from branches.reports import services as reports
 from branches.reports.models import ReportFile
 from branches.reports.views import pdfs
@@ -206,6 +207,25 @@ def world(tree, users, member_a, settings, tmp_path, client):
         user=None,
         evidence=SimpleUploadedFile("证明.pdf", PDF, content_type="application/pdf"),
     ).check
+    # 月述职: PLANT's pool (branches A and B, one a month), April drawn.
+    draw = reportback.draw_month(
+        setup=reportback.setup_save(
+            committee=tree.plant,
+            cycle_start=APRIL,
+            cycle_months=2,
+            draw_day=20,
+            scoring="trimmed",
+            themes=["一", "二", "三", "四"],
+            categories=[
+                reportback.CategorySpec(slot=1, name="生产单位", quota=1, unit_ids=[tree.branch_a.pk, tree.branch_b.pk])
+            ],
+            today=APRIL,
+        ),
+        month=APRIL,
+    )
+    reportback_report = reportback.report_upload(
+        report=draw.reports.get(), upload=SimpleUploadedFile("述职报告.pdf", PDF, content_type="application/pdf")
+    )
     # A roster upload kept for the secretary, through the pages themselves.
     client.force_login(users.secretary)
     template = io.BytesIO(client.get("/members/import/template.xlsx").content)
@@ -263,6 +283,8 @@ def world(tree, users, member_a, settings, tmp_path, client):
         commitment_template=commitment_template,
         commitment_check=commitment_check,
         suggestion=suggestion,
+        draw=draw,
+        reportback_report=reportback_report,
     )
 
 
@@ -327,6 +349,15 @@ def valid_values(name: str, params: list[str], world) -> dict[str, str]:
         "projects:challenge_claim": world.projects.challenge.pk,
         "projects:challenge_close": world.projects.challenge.pk,
         "projects:claim_pick": world.projects.claim.pk,
+        "reportback": world.draw.pk,
+        "reportback:session": world.reportback_report.session_id,
+        "reportback:summary": world.reportback_report.session_id,
+        "reportback:report": world.reportback_report.pk,
+        "reportback:upload": world.reportback_report.pk,
+        "reportback:report_file": world.reportback_report.pk,
+        "reportback:comment": world.reportback_report.pk,
+        "reportback:assess": world.reportback_report.pk,
+        "reportback:unit_history": world.reportback_report.unit_id,
     }
     overrides = {"members:group_leader": {"unit_pk": tree.group_a1.pk}}
     values = {}

@@ -49,6 +49,9 @@ from branches.grading.demo import seed_grading
 from branches.grading.models import Publication, PublishedBranchScore, PublishedMemberScore
 from branches.models import BranchTerm, BranchTitle, CommitteeMonth, OrgUnit, RoleBinding
 from branches.projects.demo import projects_summary, seed_projects
+from branches.reportback.demo import seed_reportback
+from branches.reportback.models import Report as ReportBack
+from branches.reportback.models import Setup as ReportBackSetup
 from branches.selectors import committees_for
 from branches.services import (
     add_years,
@@ -325,6 +328,16 @@ def life_summary() -> list[str]:
             or "none"
         ),
         projects_summary(),
+        *(
+            f"  月述职 (report-back): {setup.committee.name} — cycles of {setup.cycle_months} months from "
+            f"{setup.cycle_start:%Y-%m}, {setup.n_draws} draws ({setup.n_superseded} superseded by a redraw), "
+            f"{setup.n_scored} reports scored"
+            for setup in ReportBackSetup.objects.select_related("committee").annotate(
+                n_draws=Count("draws", distinct=True),
+                n_superseded=Count("draws", filter=Q(draws__state="superseded"), distinct=True),
+                n_scored=Count("draws__reports", filter=Q(draws__reports__assessments__isnull=False), distinct=True),
+            )
+        ),
     ]
 
 
@@ -670,6 +683,18 @@ class ServiceLifeWriter:
         # uncommitted, autovacuum cannot see them, and the grading's joins planned for
         # empty tables took seconds each (ANALYZE counts this transaction's own rows).
         analyze()
+        # 月述职 of the showcase committee before the grading: its scores feed the 细则.
+        reportback = seed_reportback(
+            committee=self.w.units[plan.committee],
+            months=life.months,
+            admin=self.w.admin,
+            rng=random.Random(f"{len(plan.members)}/{len(plan.branches)}/reportback"),
+            pdf=self._pdf,
+        )
+        stage(
+            f"report-back: {reportback['draws']} months drawn, {reportback['reports']} reports, "
+            f"{reportback['scores']} scores"
+        )
         counts = seed_grading(
             committees=grading_committees(plan, self.w.units),
             months=life.months,
@@ -1085,6 +1110,8 @@ def _clear_life() -> list[str]:
             *LedgerEntry.objects.exclude(evidence="").values_list("evidence", flat=True).distinct(),
             *ActivityAttachment.objects.exclude(file="").values_list("file", flat=True),
             *Suggestion.objects.exclude(evidence="").values_list("evidence", flat=True),
+            # Written report-backs go with the units (their rows as dependents of the tree).
+            *ReportBack.objects.exclude(file="").values_list("file", flat=True),
         }
     )
     quote = connection.ops.quote_name
