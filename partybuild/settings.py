@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "members.suggestions.apps.SuggestionsConfig",
     "branches.activities.apps.ActivitiesConfig",
     "members.reviews.apps.ReviewsConfig",
+    "members.me.apps.MeConfig",
     "branches.grading.apps.GradingConfig",
     "branches.reports.apps.ReportsConfig",
     # The project package itself, for commands that span every app (seed_demo).
@@ -90,6 +91,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # Axes last: it needs the authenticated user and answers lock-outs itself.
     "axes.middleware.AxesMiddleware",
+    # A member-only login: the password change first, then only the member's own pages.
+    "members.me.middleware.MemberOnlyMiddleware",
 ]
 
 ROOT_URLCONF = "partybuild.urls"
