@@ -7,8 +7,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, F, OuterRef, QuerySet, Subquery
-from django.db.models.expressions import Window
-from django.db.models.functions import Rank
+from django.db.models.functions import Coalesce
 
 from branches.activities.compliance.requirements import first_of_month
 from branches.activities.compliance.training import (
@@ -80,23 +79,36 @@ class Standing:
     of: int  # members of the branch on that board
 
 
+def _count_in_branch(**condition) -> Coalesce:
+    """How many rows of the same publication and branch meet ``condition`` (a correlated
+    subquery on the ``(publication, branch, total)`` index)."""
+    rows = (
+        PublishedMemberScore.objects.filter(publication=OuterRef("publication"), branch=OuterRef("branch"), **condition)
+        .order_by()
+        .values("publication")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows), 0)
+
+
 def my_monthly_standings(*, member: Member, committee: OrgUnit | None, year: int) -> list[Standing]:
     """The member's published months of ``year``, newest first, with their rank in the
-    branch: one query (``RANK() OVER (PARTITION BY publication, branch)``)."""
+    branch (one more than the branch-mates with a strictly higher total, so equal totals
+    share a rank): one query."""
     if committee is None:
         return []
     latest = annual.latest_publications(committee=committee, year=year)
     rows = (
-        PublishedMemberScore.objects.filter(publication__in=latest)
+        PublishedMemberScore.objects.filter(publication__in=latest, member_id=member.pk)
         .annotate(
-            branch_rank=Window(Rank(), partition_by=[F("publication_id"), F("branch_id")], order_by=F("total").desc()),
-            branch_size=Window(Count("pk"), partition_by=[F("publication_id"), F("branch_id")]),
+            higher=_count_in_branch(total__gt=OuterRef("total")),
+            size=_count_in_branch(),
             month=F("publication__month"),
         )
-        .filter(member_id=member.pk)
         .order_by("-month")
     )
-    return [Standing(r.month, r.total, r.stars, r.branch_rank, r.branch_size) for r in rows]
+    return [Standing(r.month, r.total, r.stars, r.higher + 1, r.size) for r in rows]
 
 
 def my_annual_stars(*, member: Member, committee: OrgUnit | None, year: int) -> dict | None:

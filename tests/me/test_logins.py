@@ -80,7 +80,7 @@ def test_the_branch_sheet_holds_every_member_without_a_login_and_their_passwords
     # A formula-looking name is text, not a formula.
     cell = next(c for c in sheet["A"] if c.value == "=SUM(A1)")
     assert cell.data_type == "s"
-    for name, employee_no, username, password in rows:
+    for _name, employee_no, username, password in rows:
         user = User.objects.get(username=username)
         assert user.member.employee_no == employee_no and user.check_password(password)
     # Issued once: a second POST has nobody left and says so.
