@@ -20,9 +20,13 @@ MEMBER_URLS = frozenset(
         "logout",
         "set_language",
         "activities:qr_checkin",
+        "me:home",
+        "me:points",
+        "me:board",
+        "me:suggest",
+        "me:password",
     }
 )
-MEMBER_NAMESPACES = frozenset({"me"})
 
 
 def own_member(user) -> Member | None:
@@ -43,7 +47,7 @@ def is_member_only(user) -> bool:
 
 def may_open(user, view_name: str) -> bool:
     """Whether a member-only user may open the URL named ``view_name``."""
-    return view_name in MEMBER_URLS or view_name.split(":")[0] in MEMBER_NAMESPACES
+    return view_name in MEMBER_URLS
 
 
 def get_own_member(user) -> Member:
