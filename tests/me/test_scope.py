@@ -9,8 +9,11 @@ from branches.access import user_scope, visible_units
 from members.access import visible_members
 from members.me.access import is_member_only
 
-from ..views.test_url_params import fill, patterns, valid_values, world  # noqa: F401  (world: a fixture)
+from ..views import test_url_params as walk
 from .factories import member_login
+
+fill, patterns, valid_values = walk.fill, walk.patterns, walk.valid_values
+world = walk.world  # the fixture: one real object of every kind a URL names
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +44,7 @@ def test_every_other_url_is_404_for_a_member(world, client):
     client.raise_request_exception = False
     wrong = []
     for route, name in patterns():
-        params = [p for p in __import__("re").findall(r"<(?:[^>:]+:)?(\w+)>", route)]
+        params = [m.group("name") for m in walk.PARAMETER.finditer(route)]
         url = fill(route, valid_values(name, params, world))
         got = client.get(url)
         posted = client.post(url)
