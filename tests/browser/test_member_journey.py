@@ -68,7 +68,7 @@ def test_a_member_logs_in_on_a_phone_sees_points_and_board_and_suggests(tree, me
     page.fill("input[name=old_password]", issued.password)
     page.fill("input[name=new_password1]", "Hongqi-2025-mine")
     page.fill("input[name=new_password2]", "Hongqi-2025-mine")
-    page.click("form button[type=submit]")
+    page.click("main form button[type=submit]")
     page.wait_for_url(f"{live_server.url}/me/")
 
     assert page.locator("h1").inner_text() == member_a.name
@@ -91,7 +91,7 @@ def test_a_member_logs_in_on_a_phone_sees_points_and_board_and_suggests(tree, me
     page.fill("input[name=title]", "优化连铸结晶器冷却水")
     page.select_option("select[name=field]", "process")
     page.fill("textarea[name=text]", "调整水量曲线，降低漏钢风险。")
-    page.click("form input[type=submit], form button[type=submit]")
+    page.click("main form [type=submit]")
     page.wait_for_selector("#my-suggestions [data-state='submitted']")
     assert fits(page)
     suggestion = Suggestion.objects.get()
