@@ -55,7 +55,7 @@ def test_a_token_is_good_for_its_activity_today(activity):
 
 def test_a_token_cannot_be_replayed_for_another_activity(activity, tree):
     other = activities.activity_create(branch=tree.branch_a, kind="party_lecture", title="党课", date=TODAY, user=None)
-    with pytest.raises(ValidationError, match="another activity"):
+    with pytest.raises(ValidationError, match="另一项活动"):
         qr.qr_token_check(token=qr.qr_token(activity), activity=other, today=TODAY)
 
 
@@ -63,7 +63,7 @@ def test_a_token_expires(activity):
     token = qr.qr_token(activity)
     later = timezone.now() + qr.MAX_AGE + datetime.timedelta(seconds=1)
     with mock.patch("django.core.signing.time.time", return_value=later.timestamp()):
-        with pytest.raises(ValidationError, match="expired"):
+        with pytest.raises(ValidationError, match="已过期"):
             qr.qr_token_check(token=token, activity=activity, today=TODAY)
 
 
@@ -76,7 +76,7 @@ def test_a_forged_or_altered_token_is_refused(activity):
 
 
 def test_signing_in_is_open_on_the_day_only(activity):
-    with pytest.raises(ValidationError, match="day of the activity"):
+    with pytest.raises(ValidationError, match="活动当天"):
         qr.qr_token_check(token=qr.qr_token(activity), activity=activity, today=TODAY + datetime.timedelta(days=1))
 
 
@@ -112,7 +112,7 @@ def test_a_member_not_expected_is_refused(client, activity, tree):
     user, _ = member_login(outsider)
     client.force_login(user)
     response = client.post(checkin_url(activity))
-    assert response.status_code == 400 and "not on the attendance list" in response.context["error"]
+    assert response.status_code == 400 and "应到名单" in response.context["error"]
 
 
 def test_a_staff_login_cannot_sign_in_by_code(login, users, activity):
