@@ -100,3 +100,46 @@ def test_a_member_logs_in_on_a_phone_sees_points_and_board_and_suggests(tree, me
     # Anything else is a 404 for the member.
     response = page.goto(f"{live_server.url}/members/{member_a.pk}/")
     assert response.status == 404
+
+
+def test_a_member_scans_the_code_and_the_secretary_sees_it_arrive(tree, users, member_a, phone, browser, live_server):
+    from branches.activities import qr
+    from branches.activities import services as activities
+    from branches.activities.models import Attendance
+
+    from ..me.factories import member_login
+
+    activity = activities.activity_create(
+        branch=tree.branch_a, kind="party_lecture", title="党课", date=timezone.localdate(), class_hours=2, user=None
+    )
+    attendance = Attendance.objects.get(activity=activity, member=member_a)
+    activities.attendance_set(attendance=attendance, status="absent", user=None)
+    member_login(member_a, password="Hongqi-2025-mine")
+
+    desk = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    desk.goto(f"{live_server.url}/accounts/login/")
+    desk.fill("input[name=username]", "secretary")
+    desk.fill("input[name=password]", "pw-for-tests-123")
+    desk.click("main button[type=submit]")
+    desk.wait_for_url(f"{live_server.url}/")
+    desk.goto(f"{live_server.url}{activity.get_absolute_url()}")
+    desk.wait_for_function(
+        "() => { const i = document.querySelector('#qr-code'); return i && i.complete && i.naturalWidth > 0; }"
+    )
+    assert desk.locator(f"#att-{attendance.pk} .qr-signed").count() == 0
+
+    page = phone
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", member_a.employee_no)
+    page.fill("input[name=password]", "Hongqi-2025-mine")
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/me/")
+    # What the code holds (the phone's camera would open it).
+    page.goto(f"{live_server.url}/activities/{activity.pk}/checkin/{qr.qr_token(activity)}/")
+    page.click("#checkin")
+    page.wait_for_selector("#checkin-done")
+
+    # The secretary's grid polls its rows: the sign-in arrives without a reload.
+    desk.wait_for_selector(f"#att-{attendance.pk} .qr-signed", timeout=20_000)
+    assert "btn-danger" in desk.locator(f"#att-{attendance.pk} [data-status=present]").get_attribute("class")
+    desk.context.close()

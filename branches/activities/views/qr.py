@@ -2,6 +2,8 @@
 and no third party), the page a member's phone opens from it, and the attendance rows
 the secretary's page polls to see sign-ins arrive."""
 
+import io
+
 import segno
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -35,8 +37,10 @@ def qr_code(request, pk: int):
     if not qr_open(activity, request.user):
         return HttpResponse(status=404)
     url = request.build_absolute_uri(reverse("activities:qr_checkin", args=[activity.pk, qr.qr_token(activity)]))
-    svg = segno.make(url, error="m").svg_inline(scale=6, border=2, title=activity.title)
-    return HttpResponse(svg, content_type="image/svg+xml")
+    buffer = io.BytesIO()
+    # A standalone SVG file (with its namespace): ``svg_inline`` leaves that out.
+    segno.make(url, error="m").save(buffer, kind="svg", scale=6, border=2, title=activity.title)
+    return HttpResponse(buffer.getvalue(), content_type="image/svg+xml")
 
 
 @login_required
