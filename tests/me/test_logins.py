@@ -146,3 +146,15 @@ def test_the_first_login_must_change_the_one_time_password_then_it_is_gone(membe
     assert refused.status_code == 200 and refused.context["form"].errors
     client.post(reverse("login"), {"username": issued.username, "password": "Hongqi-2025-mine"})
     assert client.get("/").status_code == 302 and client.get("/")["Location"] == reverse("me:home")
+
+
+def test_a_password_from_the_branch_sheet_opens_the_password_change_first(tree, users, login, client, member_a):
+    sheet = login(users.secretary).post(reverse("me:branch_logins", args=[tree.branch_a.pk]))
+    [row] = [
+        r
+        for r in openpyxl.load_workbook(io.BytesIO(sheet.content)).active.iter_rows(min_row=3, values_only=True)
+        if r[2]
+    ]
+    client.logout()
+    client.post(reverse("login"), {"username": row[2], "password": row[3]})
+    assert client.get(reverse("me:home"))["Location"] == reverse("me:password")
