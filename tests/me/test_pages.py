@@ -162,9 +162,23 @@ def test_staff_without_a_member_record_get_404_on_member_pages(users, login):
 
 
 def test_home_reads_in_fixed_queries(me, client, published, django_assert_max_num_queries):
-    """19 today (session, scope, member, points, standings, annual stars, training, …),
+    """19 today, 21 with commitments (session, scope, member, points, standings, annual stars, training, …),
     whatever the number of months and entries."""
     for month in range(1, THIS_MONTH.month + 1):
         award(me, THIS_MONTH.replace(month=month))
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(22):
         assert client.get(reverse("me:home")).status_code == 200
+
+
+def test_home_shows_my_commitments_and_their_checks(me, client):
+    from members.commitments.models import Commitment, CommitmentCheck
+
+    commitment = Commitment.objects.create(
+        branch=me.branch, member=me, year=TODAY.year, text="全年无违章作业，带徒两名", field="other"
+    )
+    CommitmentCheck.objects.create(commitment=commitment, period="mid", result="met")
+    response = client.get(reverse("me:home"))
+    content = response.content.decode()
+    assert "全年无违章作业" in content and 'data-result="met"' in content
+    # Plain text: the commitment's page is the branch's, not the member's.
+    assert commitment.get_absolute_url() not in content
