@@ -22,5 +22,6 @@ urlpatterns = [
     path("grading/", include("branches.grading.urls")),
     path("reports/", include("branches.reports.urls")),
     path("suggestions/", include("members.suggestions.urls")),
+    path("me/", include("members.me.urls")),
     path("admin/", admin.site.urls),
 ]

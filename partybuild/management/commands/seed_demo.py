@@ -69,13 +69,14 @@ from members.demo import Plan, plan_demo
 from members.ledger.demo import seed_scheme
 from members.ledger.models import LedgerEntry, MeetingRequirement, Rule, RuleSet, RuleSetVersion, ScoreItem, Source
 from members.ledger.services import ledger_entry_record, ledger_entry_reverse, rule_version_for
+from members.me.demo import seed_member_login, seed_member_view
 from members.models import Member, MemberHonour, MemberRole, Membership
 from members.reviews.demo import seed_reviews
 from members.suggestions.demo import seed_suggestions
 from members.suggestions.models import Suggestion
 
 DEFAULT_PASSWORD = "partybuild-demo"
-DEMO_USERNAMES = ("admin", "committee", "secretary")
+DEMO_USERNAMES = ("admin", "committee", "secretary", "member")
 # Up to this many branches the tree is written through the services, one unit at a time.
 SERVICE_MODE_MAX_BRANCHES = 100
 BATCH_SIZE = 5000
@@ -233,6 +234,8 @@ class Command(BaseCommand):
         self._stage(started, f"wrote {len(plan.roles)} roles and {len(plan.honours)} honours")
         logins = create_logins(plan, units, member_rows, admin, password)
         secretary = get_user_model().objects.get(username="secretary")
+        if not large:  # a member's own login (members.me)
+            logins |= seed_member_login(branch=units[plan.showcase], secretary=secretary, password=password)
         return Written(plan, units, member_rows, admin, secretary, logins)
 
     def _stage(self, started: float, message: str) -> None:
@@ -718,6 +721,9 @@ class ServiceLifeWriter:
             f"reviewed: {counts['reviews']} democratic reviews, {counts['results']} results, "
             f"{counts['plans']} support plans, {counts['talks']} talks with members"
         )
+        # The member login's own suggestion, and today's Party lecture with its QR code.
+        counts = seed_member_view(branch=self.w.units[plan.showcase], secretary=self.w.secretary)
+        stage(f"member view: {counts['suggestions']} own suggestion, {counts['activities']} activity with QR sign-in")
 
     def _activities(self, planned: list[ActivityPlan]) -> None:
         """Log a month's activities, then correct their attendance, attach files and
