@@ -24,6 +24,7 @@ from branches.grading.models import GradingRun, Publication, PublishedBranchScor
 from branches.models import OrgUnit
 from branches.projects.models import Milestone, Project
 from branches.projects.selectors import approval_queue
+from branches.reportback.selectors import setup_of, standing_draw
 from branches.selectors import committee_for, committees_for, is_tracked, terms_expiring, tracked_from_for
 from members.commitments.models import Period
 from members.commitments.selectors import period_summary
@@ -318,6 +319,8 @@ class CommitteePanel:
     suggestions_waiting: int = 0
     forecast: Forecast | None = None  # this month so far
     projects_waiting: int = 0  # applications to approve
+    reportback_set_up: bool = False  # the committee runs 月述职
+    draw: object | None = None  # this month's standing report-back draw, if drawn
     milestones_waiting: int = 0  # milestones submitted for acceptance
     at_risk: list[OrgUnit] = field(default_factory=list)  # in the forecast's bottom three
 
@@ -335,8 +338,11 @@ def committee_panel(*, committee: OrgUnit, today: datetime.date | None = None) -
     risky = [row.branch_id for row in forecast.rows if row.bottom_three] if forecast else []
     at_risk = sorted(OrgUnit.objects.filter(pk__in=risky), key=lambda b: forecast.row(b.pk).rank) if risky else []
     projects, milestones = approval_queue(committee=committee)
+    setup = setup_of(committee=committee)
     return CommitteePanel(
         committee=committee,
+        reportback_set_up=setup is not None,
+        draw=standing_draw(setup=setup, month=first_of_month(today)) if setup is not None else None,
         projects_waiting=projects.count(),
         milestones_waiting=milestones.count(),
         forecast=forecast,
@@ -381,7 +387,8 @@ def admin_panel(*, limit: int = 10) -> AdminPanel:
 
     users = list(
         get_user_model()
-        .objects.filter(is_active=True, role_bindings__isnull=True)
+        # A member's own login (linked to their member record) needs no role.
+        .objects.filter(is_active=True, role_bindings__isnull=True, member__isnull=True, is_superuser=False)
         .order_by("-date_joined", "-pk")[:limit]
     )
     counts = ReportFile.objects.aggregate(

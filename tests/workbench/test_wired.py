@@ -5,7 +5,7 @@ import datetime
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from branches.projects import services as project_services
 from members.commitments import services as commitment_services
@@ -16,6 +16,13 @@ from tests.projects.world import project_world
 from .. import factories as f
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english(client):
+    client.cookies["django_language"] = "en"
+    with translation.override("en"):
+        yield
 
 
 def test_milestones_due_are_the_lead_branchs_overdue_and_soon_due(tree, users, member_a):
@@ -73,3 +80,27 @@ def test_the_secretary_sees_milestones_and_checks_on_the_home_page(tree, users, 
     html = login(users.secretary).get(reverse("home")).content.decode()
     assert "推广应用" in html and "wb-milestone" in html
     assert "推广应用" not in login(users.other_secretary).get(reverse("home")).content.decode()
+
+
+def test_committee_staff_see_whether_this_months_draw_is_made(tree, users, login):
+    from branches.reportback import services as reportback
+    from tests.reportback.helpers import set_up
+
+    this_month = timezone.localdate().replace(day=1)
+    setup = set_up(tree.plant, [("生产党支部", 1, [tree.branch_a, tree.branch_b])], start=this_month, today=this_month)
+    panel = workbench.committee_panel(committee=tree.plant)
+    assert panel.reportback_set_up and panel.draw is None
+    html = login(users.committee).get(reverse("home")).content.decode()
+    assert f'id="reportback-draw-{tree.plant.pk}"' in html and "still to be made" in html
+    draw = reportback.draw_month(setup=setup, month=this_month, user=users.committee)
+    assert workbench.committee_panel(committee=tree.plant).draw == draw
+    assert "draw is made" in login(users.committee).get(reverse("home")).content.decode()
+
+
+def test_a_member_login_is_not_a_user_waiting_for_a_role(tree, member_a):
+    user = f.UserFactory(username="wang")
+    member_a.user = user
+    member_a.save(update_fields=["user"])
+    f.UserFactory(username="waiting")
+    names = [u.username for u in workbench.admin_panel().users_without_role]
+    assert "waiting" in names and "wang" not in names
