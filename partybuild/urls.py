@@ -19,5 +19,6 @@ urlpatterns = [
     path("grading/", include("branches.grading.urls")),
     path("reports/", include("branches.reports.urls")),
     path("suggestions/", include("members.suggestions.urls")),
+    path("reminders/", include("branches.notifications.urls")),
     path("admin/", admin.site.urls),
 ]
