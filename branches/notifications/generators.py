@@ -65,10 +65,6 @@ class Reminder:
     url: str
 
 
-def _day(day: datetime.date) -> str:
-    return date_format(day, "MONTH_DAY_FORMAT")
-
-
 def _active_branches() -> list[OrgUnit]:
     return list(OrgUnit.objects.filter(kind=OrgUnit.Kind.BRANCH, dissolved_on__isnull=True))
 
@@ -134,7 +130,7 @@ def themed_day_reminders(*, today: datetime.date) -> int:
         cell = cells.get((branch.pk, month))
         if cell is None or not any(r.kind in DAY_RULED_KINDS for r in cell.missing_requirements):
             continue
-        values = {"branch": branch.name, "date": _day(day)}
+        values = {"branch": branch.name, "date": date_format(day)}
         reminders.append(
             Reminder(
                 unit_id=branch.pk,
@@ -169,7 +165,7 @@ def requirements_due_reminders(*, today: datetime.date) -> int:
             "month": month_label(month),
             "count": len(cell.missing_requirements),
             "list": gettext(", ").join(cell.missing_labels),
-            "date": _day(last),
+            "date": date_format(last),
         }
         reminders.append(
             Reminder(

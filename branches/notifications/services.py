@@ -102,7 +102,8 @@ def _digest_message(user, notifications: list[Notification]) -> EmailMultiAltern
             "user": user,
             "notifications": notifications,
             "site_url": getattr(settings, "SITE_URL", "").rstrip("/"),
-            "greeting": gettext("Hello %(name)s,") % {"name": user.get_full_name() or user.username},
+            # Chinese order: family name first (张建华).
+            "greeting": gettext("Hello %(name)s,") % {"name": f"{user.last_name}{user.first_name}" or user.username},
         }
         text = render_to_string("notifications/digest.txt", context)
     return EmailMultiAlternatives(subject=subject, body=text, to=[user.email])
