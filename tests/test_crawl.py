@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from branches.activities import services as activities
 from branches.grading import publishing, services
+from branches.notifications.generators import notifications_generate
 from members.ledger.services import ledger_entry_record, rule_version_for
 from members.reviews import services as reviews
 from members.services import member_transfer
@@ -183,6 +184,10 @@ def published_month(tree, users, member_a, member_x, settings, tmp_path, monkeyp
         follow_up_due=today - datetime.timedelta(days=1),
         user=None,
     )
+    # Reminders in everyone's bell (meetings due, talks due, the overdue follow-up): the
+    # list links to what each is about.
+    for day in (datetime.date(2025, 4, 25), datetime.date(2025, 5, 20), today):
+        notifications_generate(today=day)
 
 
 @pytest.mark.parametrize("role", ROLES)

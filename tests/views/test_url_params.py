@@ -40,6 +40,7 @@ from branches.grading import annual, publishing
 from branches.grading import services as grading
 from branches.grading.models import GradingRun
 from branches.models import BranchTitle
+from branches.notifications.models import Notification
 from branches.reports import services as reports
 from branches.reports.models import ReportFile
 from branches.reports.views import pdfs
@@ -102,7 +103,8 @@ FORMS = [
 ROLES = ["anonymous", "secretary", "committee", "admin", "outsider"]
 PARAMETER = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>\w+)>")
 # The stored roster upload is the secretary's: its token is worthless to anyone else.
-SECRETARY_ONLY = {"members:import_preview", "members:import_confirm"}
+# So is a reminder: only its user may mark it read.
+SECRETARY_ONLY = {"members:import_preview", "members:import_confirm", "notifications:read"}
 # Fewer patterns than this means the walk lost its way (an include it did not follow).
 MIN_PATTERNS = 60
 
@@ -212,7 +214,12 @@ def world(tree, users, member_a, settings, tmp_path, client):
         follow_up_due=datetime.date(YEAR, 6, 6),
         user=None,
     )
+    # A reminder of the secretary's (the bell's list; only its user may mark it read).
+    notification = Notification.objects.create(
+        user=users.secretary, kind="conversion_due", subject=f"member:{member_a.pk}", period="2025-05-10", title="转正"
+    )
     return SimpleNamespace(
+        notification=notification,
         review=review,
         result=result,
         plan=plan,
@@ -279,6 +286,7 @@ def valid_values(name: str, params: list[str], world) -> dict[str, str]:
         "grading:version_preview": world.rule_set.pk,
         "ledger:ruleset_changes": world.rule_set.pk,
         "suggestions": world.suggestion.pk,
+        "notifications": world.notification.pk,
         "reviews": world.review.pk,
         "reviews:plan_create": world.result.pk,
         "reviews:plan_detail": world.plan.pk,
