@@ -295,6 +295,14 @@ class TestTheDefaultDemo:
         assert talks.filter(follow_up_due__lt=timezone.localdate(), follow_up_done_on__isnull=True).exists()
         assert talks.filter(follow_up_done_on__isnull=False).exists()
 
+    def test_the_demo_secretarys_bell_has_reminders(self, demo):
+        from branches.notifications.models import Notification
+
+        assert "reminders: " in demo
+        secretary = get_user_model().objects.get(username="secretary")
+        # Seeded talks with members have overdue follow-ups: at least that reminder.
+        assert Notification.objects.filter(user=secretary, read_at__isnull=True).exists()
+
     def test_past_months_are_published_the_latest_is_a_draft_and_closed_months_refuse_writes(self):
         closed = CommitteeMonth.objects.filter(state=CommitteeMonth.State.CLOSED)
         oldest = month_start(timezone.localdate(), 4)

@@ -48,6 +48,7 @@ from branches.choices import AttendanceStatus
 from branches.grading.demo import seed_grading
 from branches.grading.models import Publication, PublishedBranchScore, PublishedMemberScore
 from branches.models import BranchTerm, BranchTitle, CommitteeMonth, OrgUnit, RoleBinding
+from branches.notifications.demo import seed_notifications
 from branches.selectors import committees_for
 from branches.services import (
     add_years,
@@ -660,6 +661,9 @@ class ServiceLifeWriter:
             f"reviewed: {counts['reviews']} democratic reviews, {counts['results']} results, "
             f"{counts['plans']} support plans, {counts['talks']} talks with members"
         )
+        # The reminders of the last week's 08:00 runs, so the demo logins' bells ring.
+        counts = seed_notifications(today=timezone.localdate())
+        stage("reminders: " + (", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())) or "none due"))
 
     def _activities(self, planned: list[ActivityPlan]) -> None:
         """Log a month's activities, then correct their attendance, attach files and
