@@ -174,13 +174,27 @@ def test_talks_due_reach_the_committee_staff_from_three_days_before(tree, users,
     ]
 
 
-def test_the_generators_read_a_fixed_number_of_queries_however_many_branches(
-    tree, users, django_assert_max_num_queries
-):
+def test_the_generators_read_a_fixed_number_of_queries_however_many_branches(tree, users):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    day = datetime.date(2025, 4, 25)
+    f.MemberFactory(
+        branch=tree.branch_a, status=Member.Status.PROBATIONARY, joined_on=datetime.date(2024, 5, 1), converted_on=None
+    )
+    branch_term_start(branch=tree.branch_a, started_on=datetime.date(2022, 6, 1))
+    with CaptureQueriesContext(connection) as few:
+        generators.notifications_generate(today=day)
     for i in range(8):
         branch = f.branch(tree.plant, name=f"新支部{i}", code=f"N{i}")
         f.user_with_role("secretary", branch, username=f"sec{i}")
-    with django_assert_max_num_queries(40) as captured:
-        generators.notifications_generate(today=datetime.date(2025, 4, 25))
+        f.MemberFactory(
+            branch=branch, status=Member.Status.PROBATIONARY, joined_on=datetime.date(2024, 5, 1), converted_on=None
+        )
+        branch_term_start(branch=branch, started_on=datetime.date(2022, 6, 1))
+    with CaptureQueriesContext(connection) as many:
+        generators.notifications_generate(today=day)
     assert Notification.objects.filter(kind=Kind.REQUIREMENTS_DUE).count() == 10
-    assert len(captured) < 40
+    assert Notification.objects.filter(kind=Kind.CONVERSION_DUE).count() == 9
+    assert Notification.objects.filter(kind=Kind.TERM_EXPIRING).count() == 18  # secretary and committee staff
+    assert len(many) == len(few)
