@@ -31,7 +31,7 @@ def test_the_bell_shows_the_unread_count_on_every_page(users, login):
     remind(users.secretary, 3)
     remind(users.secretary, 1, kind=Kind.TERM_EXPIRING, read=True)
     html = login(users.secretary).get(reverse("home")).content.decode()
-    assert 'class="btn btn-sm btn-outline-light me-2 pb-bell"' in html
+    assert "pb-bell" in html
     assert '<span class="badge text-bg-warning pb-bell-count">3</span>' in html
 
 
