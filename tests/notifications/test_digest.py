@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from aiosmtpd.controller import Controller
-from django_celery_beat.models import PeriodicTask
 
 from branches.notifications import services
 from branches.notifications.models import Kind, Notification
@@ -172,10 +171,3 @@ def test_a_refused_email_is_tried_again_the_next_run(settings, due):
     result = services.digest_send()
     assert result.sent == 0 and result.failed == 3
     assert not Notification.objects.filter(emailed_at__isnull=False).exists()
-
-
-def test_the_schedule_runs_daily_at_eight_in_shanghai():
-    task = PeriodicTask.objects.select_related("crontab").get(task="branches.notifications.tasks.send_daily_reminders")
-    assert task.enabled
-    assert (task.crontab.minute, task.crontab.hour, task.crontab.day_of_month) == ("0", "8", "*")
-    assert str(task.crontab.timezone) == "Asia/Shanghai"
