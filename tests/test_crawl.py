@@ -17,17 +17,20 @@ from html.parser import HTMLParser
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 
 from branches.activities import services as activities
 from branches.grading import publishing, services
 from branches.notifications.generators import notifications_generate
+from members.commitments import services as commitments
 from members.ledger.services import ledger_entry_record, rule_version_for
 from members.reviews import services as reviews
 from members.services import member_transfer
 
 from . import factories as f
+from .projects.world import project_world
 from .suggestions import factories as suggestion_factories
 
 pytestmark = pytest.mark.django_db
@@ -154,6 +157,23 @@ def published_month(tree, users, member_a, member_x, settings, tmp_path, monkeyp
     activities.activity_create(
         branch=tree.branch_x, kind="themed_day", title="五月主题党日", date=datetime.date(2025, 5, 21), user=None
     )
+    # Commitments of 2025 (承诺践诺), checked at mid-year with evidence; the moved member
+    # keeps one of OTHER's, which PLANT's staff see on the member page but may not open.
+    template = commitments.commitment_template_create(
+        branch=tree.branch_a, year=2025, text="全员安全承诺", field="safety", user=None
+    )
+    commitments.commitment_template_give(template=template, user=None)
+    for member in (member_a, moved):
+        commitment = commitments.commitment_create(
+            branch=member.branch, year=2025, member=member, text="带好一名青工", field="production", user=None
+        )
+        commitments.commitment_check_set(
+            commitment=commitment,
+            period="mid",
+            result="met",
+            user=None,
+            evidence=SimpleUploadedFile("佐证.pdf", b"%PDF-1.4 stub", content_type="application/pdf"),
+        )
     # Suggestions in every state (moved today, an open month); the moved member's
     # adopted suggestion stays with the branch PLANT's staff may not open.
     for n, stage in enumerate(["submitted", "rejected", "accepted", "published", "implemented"]):
@@ -184,6 +204,8 @@ def published_month(tree, users, member_a, member_x, settings, tmp_path, monkeyp
         follow_up_due=today - datetime.timedelta(days=1),
         user=None,
     )
+    # Projects, their milestones, value and a challenge with a claim (this month, open).
+    project_world(tree, users, member_a)
     # Reminders in everyone's bell (meetings due, talks due, the overdue follow-up): the
     # list links to what each is about.
     for day in (datetime.date(2025, 4, 25), datetime.date(2025, 5, 20), today):

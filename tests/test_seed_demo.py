@@ -303,6 +303,20 @@ class TestTheDefaultDemo:
         # Seeded talks with members have overdue follow-ups: at least that reminder.
         assert Notification.objects.filter(user=secretary, read_at__isnull=True).exists()
 
+    def test_projects_run_in_every_state_with_value_points_and_a_challenge_with_two_claims(self):
+        from branches.projects.models import Challenge, Project, ValueRecord
+
+        states = set(Project.objects.values_list("state", flat=True))
+        assert states == set(Project.State.values)
+        assert Project.objects.count() >= 12
+        assert ValueRecord.objects.values("month").distinct().count() >= 3
+        open_challenge = Challenge.objects.get(state=Challenge.State.OPEN)
+        assert open_challenge.claims.count() == 2
+        assert Project.objects.filter(challenge__isnull=False, state="active").exists()
+        entries = LedgerEntry.objects.filter(source=Source.PROJECT)
+        keys = set(entries.values_list("source_key", flat=True))
+        assert {"grade", "value:project_value_10"} <= keys and any(k.startswith("milestone:") for k in keys)
+
     def test_past_months_are_published_the_latest_is_a_draft_and_closed_months_refuse_writes(self):
         closed = CommitteeMonth.objects.filter(state=CommitteeMonth.State.CLOSED)
         oldest = month_start(timezone.localdate(), 4)

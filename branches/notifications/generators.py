@@ -11,7 +11,8 @@ rather than one exact day, so a day beat missed is caught up the day after.
 Who gets what: a branch's secretary (a ``RoleBinding`` of the secretary role on the
 branch itself) hears about their branch's meetings, conversions, terms and talks with
 members; the staff of the branch's nearest party committee hear about terms running out
-and the talks (谈话帮扶) they owe bottom-three branches.
+and the talks (谈话帮扶) they owe bottom-three branches. A project's milestones go to the
+secretary of its lead branch.
 """
 
 import datetime
@@ -35,6 +36,7 @@ from branches.activities.compliance import (
 )
 from branches.grading.publishing import TalkState, talk_board
 from branches.models import OrgUnit, RoleBinding
+from branches.projects.models import Milestone, Project
 from branches.selectors import committees_for, terms_expiring
 from branches.services import month_label
 from members.models import Member
@@ -49,6 +51,7 @@ THEMED_DAY_NOTICE = 3  # days before the 主题党日
 REQUIREMENTS_NOTICE = 5  # days before the month ends
 CONVERSION_NOTICE = 30  # days before a probationary member's year ends
 TALK_NOTICE = 3  # days before a talk or a follow-up is due
+MILESTONE_NOTICE = 7  # days before a project milestone is due
 
 
 @dataclass(frozen=True)
@@ -296,6 +299,48 @@ def member_talk_follow_up_reminders(*, today: datetime.date) -> int:
     return _insert(Kind.MEMBER_TALK_FOLLOW_UP, reminders)
 
 
+def milestone_due_reminders(*, today: datetime.date) -> int:
+    """Milestones of projects in progress not yet submitted for acceptance, from a week
+    before they are due (and while overdue), to the secretary of the project's lead
+    branch; once per milestone and due date."""
+    milestones = (
+        Milestone.objects.filter(
+            state=Milestone.State.PENDING,
+            project__state=Project.State.ACTIVE,
+            due_on__lte=today + datetime.timedelta(days=MILESTONE_NOTICE),
+        )
+        .select_related("project")
+        .order_by("due_on", "pk")
+    )
+    reminders = []
+    for milestone in milestones:
+        values = {
+            "milestone": milestone.title,
+            "project": milestone.project.title,
+            "date": date_format(milestone.due_on),
+        }
+        if milestone.due_on < today:
+            title = gettext("Milestone overdue since %(date)s: %(milestone)s") % values
+        else:
+            title = gettext("Milestone due on %(date)s: %(milestone)s") % values
+        reminders.append(
+            Reminder(
+                unit_id=milestone.project.branch_id,
+                role=Role.SECRETARY,
+                subject=f"milestone:{milestone.pk}",
+                period=milestone.due_on.isoformat(),
+                title=title,
+                body=gettext(
+                    "The milestone %(milestone)s of the project %(project)s is due on %(date)s: "
+                    "submit it for acceptance when it is done."
+                )
+                % values,
+                url=reverse("projects:detail", args=[milestone.project_id]),
+            )
+        )
+    return _insert(Kind.MILESTONE_DUE, reminders)
+
+
 GENERATORS: dict[str, Callable[..., int]] = {
     Kind.THEMED_DAY: themed_day_reminders,
     Kind.REQUIREMENTS_DUE: requirements_due_reminders,
@@ -303,6 +348,7 @@ GENERATORS: dict[str, Callable[..., int]] = {
     Kind.CONVERSION_DUE: conversion_due_reminders,
     Kind.TALK_DUE: talk_due_reminders,
     Kind.MEMBER_TALK_FOLLOW_UP: member_talk_follow_up_reminders,
+    Kind.MILESTONE_DUE: milestone_due_reminders,
 }
 
 

@@ -19,6 +19,7 @@ class Kind(models.TextChoices):
     CONVERSION_DUE = "conversion_due", _("Full membership due (转正)")
     TALK_DUE = "talk_due", _("Talk with a bottom-three branch due")
     MEMBER_TALK_FOLLOW_UP = "member_talk_follow_up", _("Follow-up of a talk with a member due")
+    MILESTONE_DUE = "milestone_due", _("Project milestone due")
 
 
 class Notification(models.Model):

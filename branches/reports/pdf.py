@@ -33,6 +33,7 @@ from branches.grading import annual
 from branches.grading.boards import DIMENSIONS, board
 from branches.grading.models import AnnualGrade, PublishedBranchScore, Talk
 from branches.models import BranchTerm, OrgUnit
+from branches.projects.selectors import grade_label, grade_names_by_committee, year_projects
 from members.reviews import selectors as review_selectors
 from members.reviews.models import Rating
 from members.suggestions.selectors import branch_suggestions, suggestion_funnel
@@ -257,7 +258,13 @@ def branch_dossier_context(selection: YearSelection, row: BranchYear) -> dict:
     )
     # 合理化建议 submitted in the year: the branch's funnel and the suggestions themselves.
     suggestions_funnel = suggestion_funnel(unit=branch, year=year, branch=branch).total
+    projects = list(year_projects(committee=selection.committee, year=year, branch=branch))
+    grade_names = grade_names_by_committee(committee_ids={p.committee_id for p in projects})
+    for project in projects:
+        project.grade_label = grade_label(project, grade_names)
     return {
+        "projects": projects,
+        "projects_value": sum((p.value_year for p in projects), start=Decimal("0")),
         "committee": grader,
         "report_committee": selection.committee,
         "year": year,

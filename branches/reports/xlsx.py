@@ -1,6 +1,6 @@
 """The year-end workbook of a committee (年度报表): branch summary, 三会一课 compliance,
-members, talks, the party groups' stars (党小组星级) and the suggestions' funnel
-(合理化建议) — one sheet each.
+members, talks, the party groups' stars (党小组星级), the suggestions' funnel (合理化建议)
+and the projects (攻关项目) — one sheet each.
 
 Written with XlsxWriter in constant-memory mode: each row is flushed as soon as the next
 one starts, so rows go out in order and memory stays flat however many members there
@@ -32,6 +32,7 @@ from branches.grading.annual import HALF_CENT
 from branches.grading.group_boards import group_year_rows
 from branches.grading.models import AnnualGrade, PublishedMemberScore, Talk
 from branches.models import OrgUnit
+from branches.projects.selectors import grade_label, grade_names_by_committee, year_projects
 from members.ledger.models import Category
 from members.models import Member, MemberHonour
 from members.reviews import selectors as review_selectors
@@ -48,7 +49,7 @@ CHUNK = 2000
 CATEGORIES = [c.value for c in Category]  # the columns of MemberColumns, in order
 
 # Progress (percent) at the start of each sheet; the members sheet is most of the work.
-STEPS = {"summary": 2, "compliance": 20, "members": 30, "talks": 95, "groups": 97, "suggestions": 99}
+STEPS = {"summary": 2, "compliance": 20, "members": 30, "talks": 95, "groups": 97, "suggestions": 98, "projects": 99}
 
 
 # --- selectors -------------------------------------------------------------------------
@@ -407,6 +408,38 @@ def _suggestions_sheet(workbook, formats, *, committee: OrgUnit, year: int, titl
     sheet.finish()
 
 
+def _projects_sheet(workbook, formats, *, committee: OrgUnit, year: int, title: str) -> None:
+    """攻关项目: the projects of the subtree that belong to the year or created value in
+    it — kind, title, lead branch, leader, state, grade and the value created in the year."""
+    columns = [
+        (_("code"), 10),
+        (_("branch"), 22),
+        (_("kind"), 14),
+        (pgettext("project", "title"), 36),
+        (_("leader"), 10),
+        (_("state"), 10),
+        (_("grade"), 8),
+        (_("value created in the year (10,000 yuan)"), 12),
+    ]
+    sheet = Sheet(workbook, formats, pgettext("sheet", "Projects"), columns, title=title, freeze_cols=0)
+    projects = list(year_projects(committee=committee, year=year))
+    names = grade_names_by_committee(committee_ids={p.committee_id for p in projects})
+    for p in projects:
+        sheet.write(
+            [
+                p.branch.code,
+                p.branch.name,
+                p.kind.name,
+                p.title,
+                p.leader.name if p.leader else "",
+                p.get_state_display(),
+                grade_label(p, names),
+                p.value_year,
+            ]
+        )
+    sheet.finish()
+
+
 def write_year_xlsx(
     path, *, committee: OrgUnit, year: int, progress: Progress = lambda pct: None, today: datetime.date | None = None
 ) -> None:
@@ -428,6 +461,8 @@ def write_year_xlsx(
         _groups_sheet(workbook, formats, selection=selection, title=title)
         progress(STEPS["suggestions"])
         _suggestions_sheet(workbook, formats, committee=committee, year=year, title=title)
+        progress(STEPS["projects"])
+        _projects_sheet(workbook, formats, committee=committee, year=year, title=title)
     finally:
         workbook.close()
     progress(100)

@@ -41,6 +41,14 @@ class Source(models.TextChoices):
     COMMITMENT = "commitment", _("Commitment")
 
 
+# Where a workflow's entry links to: its record's page, by URL name.
+SOURCE_PAGES = {
+    Source.PROJECT: "projects:detail",
+    Source.SUGGESTION: "suggestions:detail",
+    Source.COMMITMENT: "commitments:detail",
+}
+
+
 class RuleSet(models.Model):
     committee = models.OneToOneField(
         OrgUnit,
@@ -454,3 +462,9 @@ class LedgerEntry(models.Model):
     @property
     def is_reversal(self) -> bool:
         return self.reverses_id is not None
+
+    @property
+    def source_page(self) -> str:
+        """The URL name of the record page this entry came from ("" for none): by name
+        only, so the ledger imports none of the apps that post to it."""
+        return SOURCE_PAGES.get(self.source, "") if self.source_id else ""

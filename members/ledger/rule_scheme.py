@@ -43,6 +43,8 @@ COPIED_FIELDS = (
     "attendance_statuses",
     "per_class_hour",
     "sort_order",
+    # A value band's amount (project_value_*): a new version without it would never post the band.
+    "threshold",
 )
 # What a new rule is given; its code and sort order are the service's.
 NEW_RULE_FIELDS = (

@@ -198,3 +198,30 @@ def test_the_generators_read_a_fixed_number_of_queries_however_many_branches(tre
     assert Notification.objects.filter(kind=Kind.CONVERSION_DUE).count() == 9
     assert Notification.objects.filter(kind=Kind.TERM_EXPIRING).count() == 18  # secretary and committee staff
     assert len(many) == len(few)
+
+
+def test_a_milestone_due_reaches_the_lead_branch_secretary_from_a_week_before(tree, users, member_a):
+    from branches.projects import services as projects
+    from branches.projects.defaults import install_default_kinds
+    from branches.projects.models import ProjectKind
+
+    install_default_kinds()
+    project = projects.project_create(
+        branch=tree.branch_a,
+        kind=ProjectKind.objects.filter(committee__isnull=True).first(),
+        title="连铸坯质量攻关",
+        field="quality",
+        year=2025,
+        leader=member_a,
+        budget=Decimal("20"),
+        user=users.secretary,
+    )
+    projects.project_submit(project=project, user=users.secretary)
+    projects.project_approve(project=project, user=users.committee)
+    due = projects.milestone_add(project=project, title="完成工艺试验", due_on=datetime.date(2025, 6, 10))
+    submitted = projects.milestone_add(project=project, title="中期检查", due_on=datetime.date(2025, 6, 9))
+    projects.milestone_submit(milestone=submitted, user=users.secretary)
+    assert generators.milestone_due_reminders(today=datetime.date(2025, 6, 2)) == 0
+    generators.milestone_due_reminders(today=datetime.date(2025, 6, 3))
+    assert rows(Kind.MILESTONE_DUE) == [("secretary", f"milestone:{due.pk}", "2025-06-10")]
+    assert Notification.objects.get().url == f"/projects/{project.pk}/"

@@ -240,7 +240,7 @@ def test_export_year_writes_a_valid_workbook(tree, member_a, tmp_path):
         "export_year", str(YEAR), "--committee", "PLANT", "--format", "xlsx", "--out", str(out), stdout=io.StringIO()
     )
     workbook = openpyxl.load_workbook(out)
-    assert workbook.sheetnames[2:] == ["党员", "谈话帮扶", "党小组星级", "合理化建议"]
+    assert workbook.sheetnames[2:] == ["党员", "谈话帮扶", "党小组星级", "合理化建议", "攻关项目"]
     assert member_a.employee_no in [row[0].value for row in workbook.worksheets[2].iter_rows(min_row=2)]
     assert not (tmp_path / "plant.xlsx.part").exists()
 

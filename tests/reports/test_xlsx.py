@@ -247,7 +247,7 @@ def test_formula_looking_text_stays_text(tmp_path, tree, year_data):
 
 def test_headers_are_chinese_under_zh_hans(tmp_path, tree, year_data):
     workbook = export(tmp_path, tree.plant, language="zh-hans")
-    assert workbook.sheetnames[2:] == ["党员", "谈话帮扶", "党小组星级", "合理化建议"]
+    assert workbook.sheetnames[2:] == ["党员", "谈话帮扶", "党小组星级", "合理化建议", "攻关项目"]
     assert header(workbook.worksheets[0])[:4] == ["编码", "名称", "上级组织", "三型等级"]
     assert header(workbook.worksheets[2])[:4] == ["工号", "姓名", "党支部", "党员类别"]
     assert "组织生活" in header(workbook.worksheets[2])
@@ -268,7 +268,7 @@ def test_progress_rises_to_100(tmp_path, tree, year_data):
 
 def test_an_empty_year_still_makes_a_valid_workbook(tmp_path, tree):
     workbook = export(tmp_path, tree.plant, year=2020)
-    assert len(workbook.worksheets) == 6
+    assert len(workbook.worksheets) == 7
     assert set(rows_by(workbook.worksheets[0])) == {"BRA", "BRB"}
 
 

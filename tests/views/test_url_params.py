@@ -45,6 +45,7 @@ from branches.reports import services as reports
 from branches.reports.models import ReportFile
 from branches.reports.views import pdfs
 from branches.services import month_label
+from members.commitments import services as commitments
 from members.ledger.forms import this_month
 from members.ledger.models import Rule, RuleSet, RuleSetVersion, ScoreItem
 from members.ledger.rule_forms import RuleVersionForm
@@ -52,6 +53,7 @@ from members.ledger.rule_services import rule_set_version_create
 from members.ledger.services import ledger_entry_record, rule_version_for
 from members.models import MemberHonour, MemberRole
 from members.reviews import services as reviews
+from tests.projects.world import project_world
 
 from ..suggestions import factories as suggestion_factories
 
@@ -185,6 +187,27 @@ def world(tree, users, member_a, settings, tmp_path, client):
     role = MemberRole.objects.create(member=member_a, unit=tree.branch_a, role="secretary", started_on="2021-01-01")
     honour = MemberHonour.objects.create(member=member_a, kind="model_post", stars=2, awarded_on="2022-01-01")
     title = BranchTitle.objects.create(branch=tree.branch_a, kind="model_branch", awarded_on="2022-01-01")
+    # A commitment of 2025 from a template, with a milestone and a mid-year check with evidence.
+    commitment_template = commitments.commitment_template_create(
+        branch=tree.branch_a, year=YEAR, text="全员安全承诺", field="safety", user=None
+    )
+    commitments.commitment_template_give(template=commitment_template, user=None)
+    commitment = commitments.commitment_create(
+        branch=tree.branch_a,
+        year=YEAR,
+        member=member_a,
+        text="带好两名青工",
+        field="production",
+        milestones=[("上半年带一名", None)],
+        user=None,
+    )
+    commitment_check = commitments.commitment_check_set(
+        commitment=commitment,
+        period="mid",
+        result="met",
+        user=None,
+        evidence=SimpleUploadedFile("证明.pdf", PDF, content_type="application/pdf"),
+    ).check
     # A roster upload kept for the secretary, through the pages themselves.
     client.force_login(users.secretary)
     template = io.BytesIO(client.get("/members/import/template.xlsx").content)
@@ -214,6 +237,7 @@ def world(tree, users, member_a, settings, tmp_path, client):
         follow_up_due=datetime.date(YEAR, 6, 6),
         user=None,
     )
+    projects = project_world(tree, users, member_a)
     # A reminder of the secretary's (the bell's list; only its user may mark it read).
     notification = Notification.objects.create(
         user=users.secretary, kind="conversion_due", subject=f"member:{member_a.pk}", period="2025-05-10", title="转正"
@@ -224,6 +248,7 @@ def world(tree, users, member_a, settings, tmp_path, client):
         result=result,
         plan=plan,
         talk=talk,
+        projects=projects,
         tree=tree,
         users=users,
         member=member_a,
@@ -241,6 +266,9 @@ def world(tree, users, member_a, settings, tmp_path, client):
         token=token,
         item=item,
         rule_set=RuleSet.objects.get(committee__isnull=True),
+        commitment=commitment,
+        commitment_template=commitment_template,
+        commitment_check=commitment_check,
         suggestion=suggestion,
     )
 
@@ -285,6 +313,10 @@ def valid_values(name: str, params: list[str], world) -> dict[str, str]:
         "ledger:ruleset_version_create": world.rule_set.pk,
         "grading:version_preview": world.rule_set.pk,
         "ledger:ruleset_changes": world.rule_set.pk,
+        "commitments": world.commitment.pk,
+        "commitments:template_give": world.commitment_template.pk,
+        "commitments:milestone_toggle": world.commitment.milestones.get().pk,
+        "commitments:evidence": world.commitment_check.pk,
         "suggestions": world.suggestion.pk,
         "notifications": world.notification.pk,
         "reviews": world.review.pk,
@@ -295,6 +327,14 @@ def valid_values(name: str, params: list[str], world) -> dict[str, str]:
         "reviews:talk_create": world.member.pk,
         "reviews:talk_edit": world.talk.pk,
         "reviews:talk_done": world.talk.pk,
+        "projects": world.projects.project.pk,
+        "projects:team_remove": world.projects.team.pk,
+        "projects:milestone_move": world.projects.milestone.pk,
+        "projects:evidence": world.projects.record.pk,
+        "projects:challenge": world.projects.challenge.pk,
+        "projects:challenge_claim": world.projects.challenge.pk,
+        "projects:challenge_close": world.projects.challenge.pk,
+        "projects:claim_pick": world.projects.claim.pk,
     }
     overrides = {"members:group_leader": {"unit_pk": tree.group_a1.pk}}
     values = {}

@@ -49,6 +49,7 @@ from branches.grading.demo import seed_grading
 from branches.grading.models import Publication, PublishedBranchScore, PublishedMemberScore
 from branches.models import BranchTerm, BranchTitle, CommitteeMonth, OrgUnit, RoleBinding
 from branches.notifications.demo import seed_notifications
+from branches.projects.demo import projects_summary, seed_projects
 from branches.selectors import committees_for
 from branches.services import (
     add_years,
@@ -61,6 +62,7 @@ from branches.services import (
     org_unit_update,
     role_binding_create,
 )
+from members.commitments.demo import seed_commitments
 from members.demo import Plan, plan_demo
 from members.ledger.demo import seed_scheme
 from members.ledger.models import LedgerEntry, MeetingRequirement, Rule, RuleSet, RuleSetVersion, ScoreItem, Source
@@ -323,6 +325,7 @@ def life_summary() -> list[str]:
             )
             or "none"
         ),
+        projects_summary(),
     ]
 
 
@@ -618,6 +621,22 @@ class ServiceLifeWriter:
                     self._entry(entry, member, branch)
             self._bulk_study_tasks(bulk)
             stage(f"wrote {month:%Y-%m}: {len(activities)} activities, {len(entries)} manual entries")
+        # Commitments before the grading: their checks post into the check months, and
+        # the grading publishes (closes) the past months.
+        committee = self.w.units[plan.committee]
+        staffer = get_user_model().objects.filter(username="committee").first() or self.w.admin
+        counts = seed_commitments(
+            branches=[self.w.units[b] for b in plan.branches],
+            secretary_for=lambda branch: self._user(branch_of[branch.pk]),
+            committee_user_for=lambda branch: staffer if branch.path.startswith(committee.path) else self.w.admin,
+            rng=random.Random(f"{len(plan.members)}/{len(plan.branches)}/commitments"),
+            evidence=self._pdf,
+            showcase=self.w.units[plan.showcase],
+        )
+        stage(
+            f"commitments: {counts['commitments']} made, {counts['checked']} checks, "
+            f"{counts['published']} mid-year publications"
+        )
         # 合理化建议 through the funnel, moved in the demo's months before grading closes
         # them, so their points count in the boards.
         counts = seed_suggestions(
@@ -631,6 +650,20 @@ class ServiceLifeWriter:
         stage(
             f"suggestions: {counts['proposed']} proposed, {counts['accepted']} accepted, "
             f"{counts['published']} published, {counts['implemented']} implemented"
+        )
+        # Projects: value recorded into the months before grading closes them.
+        projects = seed_projects(
+            committee=self.w.units[plan.committee],
+            months=life.months,
+            admin=self.w.admin,
+            secretary=self.w.secretary,
+            showcase=self.w.units[plan.showcase],
+            rng=random.Random(f"{len(plan.members)}/{len(plan.branches)}/projects"),
+        )
+        stage(
+            f"projects: {projects['projects']} projects, {projects['values']} months of value, "
+            f"{projects['milestones']} milestones accepted, {projects['challenges']} challenges, "
+            f"{projects['claims']} claims"
         )
         # The monthly loop, as the committees run it: scores entered, graded, published
         # (which closes the month) with talks for the bottom three; the latest complete
@@ -1016,6 +1049,15 @@ def reset_demo_data() -> list[str]:
         for field in model._meta.concrete_fields:
             if (field.many_to_one or field.one_to_one) and field.related_model in targets:
                 links |= Q(**{f"{field.name}__isnull": False})
+        # Their stored files (a commitment check's evidence) go once the reset commits.
+        files = [
+            name
+            for field in model._meta.concrete_fields
+            if isinstance(field, models.FileField)
+            for name in model._base_manager.filter(links).exclude(**{field.name: ""}).values_list(field.name, flat=True)
+        ]
+        if files:
+            transaction.on_commit(lambda files=files: _delete_files(files))
         count, _ = model._base_manager.filter(links).delete()
         cleared.append(f"{model._meta.label} ({count} rows with what hangs off them)")
     # After the dependents: their rows (a grading run, say) may name a committee's version.
