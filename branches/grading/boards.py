@@ -12,12 +12,13 @@ of each month" done in SQL; Python touches one row per branch.
 """
 
 import datetime
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 
-from django.db.models import Case, Count, F, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value, When
+from django.db.models import F, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.expressions import Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
@@ -45,7 +46,6 @@ from .publishing import talk_board
 
 # The board's column order: the order of the appendix.
 DIMENSIONS = (Dimension.BASICS, Dimension.COMMITTEE_WORK, Dimension.PRODUCTION, Dimension.MEMBERSHIP, Dimension.OTHER)
-BUCKET_WIDTH = 10
 HISTORY_MONTHS = 12
 DEFAULT_BOTTOM_COUNT = 3  # a run recorded before versions were kept
 
@@ -260,7 +260,9 @@ def board(
         if previous
         else {}
     )
-    bottom = {s.branch_id for s in scores if s.bottom_three}
+    # Talks are owed once a board is published: a draft says nothing of them (its
+    # bottom three may still change, and "no talk yet" would read as a fault).
+    bottom = {s.branch_id for s in scores if s.bottom_three} if isinstance(source, Publication) else set()
     talked = (
         set(
             Talk.objects.filter(committee=committee, month=month, branch_id__in=bottom).values_list(
@@ -281,7 +283,7 @@ def board(
         row = BoardRow(score)
         if previous is not None:
             row.movement = movement(score.rank, previous_ranks.get(score.branch_id))
-        if score.bottom_three:
+        if score.branch_id in bottom:
             row.talk = TalkStatus.RECORDED if score.branch_id in talked else TalkStatus.NONE
             row.talk_overdue = score.branch_id in overdue
         result.rows.append(row)
@@ -374,40 +376,68 @@ def branch_history(
     return points
 
 
+# Bin widths a reader takes in at a glance; the histogram uses the smallest that is at
+# least the Freedman–Diaconis width.
+NICE_WIDTHS = tuple(Decimal(w) for w in ("0.5", "1", "2", "2.5", "5", "10", "20", "25", "50", "100"))
+MIN_BINS = 5
+MAX_BINS = 20
+
+
 @dataclass(frozen=True)
-class Bucket:
-    low: int
-    high: int  # exclusive, except the last bucket, which holds 100
+class Bin:
+    """[low, high) — the last bin also holds its ``high``."""
+
+    low: Decimal
+    high: Decimal
     count: int
 
     @property
     def label(self) -> str:
-        return f"{self.low}–{self.high}"
+        return f"{self.low.normalize():f}–{self.high.normalize():f}"
 
 
-def distribution(
-    committee: OrgUnit,
-    month: datetime.date,
-    *,
-    draft: bool = False,
-    version: int | None = None,
-    source: Source | None = None,
-) -> list[Bucket]:
-    """How many branches' totals fall in each 10-point bin [0, 10), …, [90, 100]. One
-    GROUP BY (plus one query to find the source unless it is given)."""
-    if source is None:
-        source = board_source(committee, month, draft=draft, version=version)
-    counts: dict[int, int] = {}
-    if source is not None:
-        bins = 100 // BUCKET_WIDTH
-        bucket = Case(
-            *[When(total__gte=Decimal(i * BUCKET_WIDTH), then=Value(i)) for i in range(bins - 1, 0, -1)],
-            default=Value(0),
-            output_field=IntegerField(),
-        )
-        rows = branch_scores(source).annotate(bucket=bucket).values("bucket").annotate(n=Count("pk")).order_by()
-        counts = {row["bucket"]: row["n"] for row in rows}
-    return [Bucket(i * BUCKET_WIDTH, (i + 1) * BUCKET_WIDTH, counts.get(i, 0)) for i in range(100 // BUCKET_WIDTH)]
+def _quartile(ordered: list[Decimal], q: Fraction) -> Decimal:
+    """The ``q`` quantile by linear interpolation between closest ranks (numpy's default)."""
+    position = (len(ordered) - 1) * q
+    below = int(position)
+    above = min(below + 1, len(ordered) - 1)
+    fraction = Decimal(position.numerator % position.denominator) / Decimal(position.denominator)
+    return ordered[below] + (ordered[above] - ordered[below]) * fraction
+
+
+def histogram_bins(values: list[Decimal]) -> list[Bin]:
+    """Bins that fit the data: across the actual min–max only (not 0–100), a bin per few
+    points. The width is the range over max(5, ⌈√n⌉) bins, or the Freedman–Diaconis
+    width 2·IQR/∛n where that is narrower, rounded up to a nice width (0.5, 1, 2, 2.5,
+    5, …) and at most ``MAX_BINS`` bins; bins start at a multiple of it. All values
+    equal: one bin of width 1. Six branches between 86 and 95 give five 2-point bars,
+    not two 10-point ones."""
+    if not values:
+        return []
+    ordered = sorted(values)
+    n, low, high = len(ordered), ordered[0], ordered[-1]
+    spread = high - low
+    if spread == 0:
+        width = Decimal(1)
+    else:
+        raw = spread / max(MIN_BINS, math.isqrt(n - 1) + 1)
+        iqr = _quartile(ordered, Fraction(3, 4)) - _quartile(ordered, Fraction(1, 4))
+        if iqr > 0:
+            raw = min(raw, 2 * iqr / Decimal(n) ** (Decimal(1) / 3))
+        raw = max(raw, spread / MAX_BINS)
+        width = next((w for w in NICE_WIDTHS if w >= raw), NICE_WIDTHS[-1])
+    start = (low / width).to_integral_value(rounding="ROUND_FLOOR") * width
+    count = max(1, int(((high - start) / width).to_integral_value(rounding="ROUND_CEILING")))
+    counts = [0] * count
+    for value in ordered:
+        # ``high`` on a bin edge is held by the last bin, not one of its own.
+        counts[min(int((value - start) // width), count - 1)] += 1
+    return [Bin(start + i * width, start + (i + 1) * width, c) for i, c in enumerate(counts)]
+
+
+def board_totals(source: Source) -> list[Decimal]:
+    """Every branch's total on the board of ``source``. One query."""
+    return list(branch_scores(source).values_list("total", flat=True))
 
 
 def board_source(

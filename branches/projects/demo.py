@@ -220,7 +220,8 @@ def projects_summary() -> str:
     from .models import Challenge, ChallengeClaim, ValueRecord
 
     states = dict(Project.objects.order_by().values_list("state").annotate(n=Count("pk")))
-    value = ValueRecord.objects.aggregate(t=Sum("amount"))["t"] or 0
+    # SQLite sums decimals through floats: say it to the cent, as the pages do.
+    value = Decimal(ValueRecord.objects.aggregate(t=Sum("amount"))["t"] or 0).quantize(Decimal("0.01"))
     return (
         f"Projects {sum(states.values())} ("
         + ", ".join(f"{label} {states[state]}" for state, label in Project.State.choices if states.get(state))

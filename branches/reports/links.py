@@ -1,5 +1,5 @@
 """Who may follow a link to a report: the rules ``branches.links`` asks. Year-end files
-are for those who manage the committee's grading; a board PDF for everyone who sees the
+and a month's XLSX are for those who manage the committee's grading; a board PDF for everyone who sees the
 board; a branch's dossier for the committee's staff and for the branch itself."""
 
 from branches.access import user_scope
@@ -10,7 +10,7 @@ from branches.models import OrgUnit
 from .models import ReportFile
 
 
-@rule("reports:exports")
+@rule("reports:exports", "reports:board_xlsx")
 def _exports(user, *, committee_pk, **_kwargs) -> bool:
     return passes(get_committee_for_user, user, committee_pk, manage=True)
 

@@ -14,6 +14,7 @@ from members.models import Member
 
 from .models import REACHED_ACCEPTED, REACHED_PUBLISHED, State, Suggestion, SuggestionTransition
 
+CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 VALUE = DecimalField(max_digits=12, decimal_places=2)
 
@@ -140,8 +141,9 @@ def suggestion_funnel(*, unit: OrgUnit, year: int, branch: OrgUnit | None = None
             rejected=b.rejected,
             published=b.published,
             implemented=b.implemented,
-            expected=b.expected,
-            realised=b.realised,
+            # SQLite sums decimals through floats: back to the column's two places.
+            expected=Decimal(b.expected).quantize(CENT),
+            realised=Decimal(b.realised).quantize(CENT),
         )
         funnel_rows.append(row)
         for name in ("proposed", "accepted", "rejected", "published", "implemented", "expected", "realised"):

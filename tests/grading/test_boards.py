@@ -332,24 +332,11 @@ def test_branch_history_gives_the_latest_published_total_and_rank_of_each_month(
     ]
 
 
-def test_the_distribution_counts_totals_in_ten_point_bins():
+def test_the_distribution_bins_the_boards_totals_across_their_range():
     committee = f.committee()
     branches = branches_of(committee, 6)
-    totals = ["0", "9.99", "10", "55.5", "99.99", "100"]
+    totals = ["86", "88.5", "90", "91", "93.25", "95"]
     draft(committee, APRIL, dict(zip(branches, totals, strict=True)))
     publish(committee, APRIL)
-    buckets = boards.distribution(committee, APRIL)
-    assert [(b.low, b.high, b.count) for b in buckets] == [
-        (0, 10, 2),
-        (10, 20, 1),
-        (20, 30, 0),
-        (30, 40, 0),
-        (40, 50, 0),
-        (50, 60, 1),
-        (60, 70, 0),
-        (70, 80, 0),
-        (80, 90, 0),
-        (90, 100, 2),
-    ]
-    assert sum(b.count for b in boards.distribution(committee, APRIL, draft=True)) == 6
-    assert sum(b.count for b in boards.distribution(committee, MAY)) == 0
+    bins = boards.histogram_bins(boards.board_totals(boards.board_source(committee, APRIL)))
+    assert [(b.label, b.count) for b in bins] == [("86–88", 1), ("88–90", 1), ("90–92", 2), ("92–94", 1), ("94–96", 1)]

@@ -244,7 +244,8 @@ def test_the_board_carries_the_distribution_as_chart_data(tree, users, published
     assert 'data-chart="distribution"' in content and "vendor/echarts/echarts.min.js" in content
     assert "js/grading-charts.js" in content
     data = json.loads(content.split('<script id="distribution-data" type="application/json">')[1].split("</script>")[0])
-    assert data["labels"][0] == "0–10" and data["counts"] == [0, 0, 0, 0, 0, 0, 0, 0, 1, 1]
+    # 88.50 and 92.00: bins of one point across the range, not two 10-point bars.
+    assert data["labels"] == ["88–89", "89–90", "90–91", "91–92"] and data["counts"] == [1, 0, 0, 1]
 
 
 # --- query count ---------------------------------------------------------------------------

@@ -119,7 +119,7 @@ def board(request, committee_pk: int, year: int, month: int):
     source = result.source
     top = boards.top_members(source, per_branch=TOP_MEMBERS)
     all_stars = request.GET.get("stars") == "all"
-    buckets = boards.distribution(committee, month_date, source=source)
+    bins = boards.histogram_bins(boards.board_totals(source))
     context.update(
         {
             "source_query": _source_query(source),
@@ -128,12 +128,12 @@ def board(request, committee_pk: int, year: int, month: int):
             "stars": boards.star_list(source, limit=None if all_stars else STARS_SHOWN),
             "star_total": boards.star_count(source),
             "all_stars": all_stars,
-            "buckets": buckets,
+            "bins": bins,
             "distribution_data": {
                 "title": _("Distribution of totals"),
                 "series": _("Branches"),
-                "labels": [b.label for b in buckets],
-                "counts": [b.count for b in buckets],
+                "labels": [b.label for b in bins],
+                "counts": [b.count for b in bins],
             },
         }
     )
@@ -188,6 +188,8 @@ def explain_branch(request, committee_pk: int, year: int, month: int, branch_pk:
     if explanation is None:
         raise Http404
     history = boards.branch_history(committee, branch, until=month_date)
+    # The chart draws published months only: twelve slots with ten empty ones say nothing.
+    plotted = [p for p in history if p.total is not None]
     month_param = f"{month_date:%Y-%m}"
     # Ledgers and activities open for those whose scope holds the branch; others (a
     # secretary of another branch under the committee) see the numbers only.
@@ -226,9 +228,9 @@ def explain_branch(request, committee_pk: int, year: int, month: int, branch_pk:
             "membership_label": Dimension.MEMBERSHIP.label,
             "history": history,
             "history_data": {
-                "months": [month_label(p.month) for p in history],
-                "totals": [p.total for p in history],
-                "ranks": [p.rank for p in history],
+                "months": [month_label(p.month) for p in plotted],
+                "totals": [p.total for p in plotted],
+                "ranks": [p.rank for p in plotted],
                 "total_label": _("Total"),
                 "rank_label": _("Rank"),
             },
