@@ -71,8 +71,11 @@ INSTALLED_APPS = [
     "branches.activities.apps.ActivitiesConfig",
     "members.reviews.apps.ReviewsConfig",
     "branches.projects.apps.ProjectsConfig",
+    "branches.reportback.apps.ReportbackConfig",
     "branches.grading.apps.GradingConfig",
     "branches.reports.apps.ReportsConfig",
+    # The member's own pages read the boards and the records above: at the top.
+    "members.me.apps.MeConfig",
     "branches.notifications.apps.NotificationsConfig",
     # The project package itself, for commands that span every app (seed_demo).
     "partybuild",
@@ -93,6 +96,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # Axes last: it needs the authenticated user and answers lock-outs itself.
     "axes.middleware.AxesMiddleware",
+    # A member-only login: the password change first, then only the member's own pages.
+    "members.me.middleware.MemberOnlyMiddleware",
 ]
 
 ROOT_URLCONF = "partybuild.urls"

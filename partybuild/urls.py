@@ -18,9 +18,11 @@ urlpatterns = [
     path("activities/", include("branches.activities.urls")),
     path("reviews/", include("members.reviews.urls")),
     path("projects/", include("branches.projects.urls")),
+    path("reportback/", include("branches.reportback.urls")),
     path("grading/", include("branches.grading.urls")),
     path("reports/", include("branches.reports.urls")),
     path("suggestions/", include("members.suggestions.urls")),
+    path("me/", include("members.me.urls")),
     path("reminders/", include("branches.notifications.urls")),
     path("admin/", admin.site.urls),
 ]

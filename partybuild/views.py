@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from branches import selectors as branch_selectors
@@ -10,6 +10,7 @@ from branches.access import user_scope, visible_units
 from branches.models import OrgUnit, RoleBinding
 from members import selectors as member_selectors
 from members.access import visible_members
+from members.me.access import is_member_only
 
 Role = RoleBinding.Role
 
@@ -21,6 +22,8 @@ def home(request):
     units = visible_units(request.user)
     members = visible_members(request.user)
     context = {"today": today, "scope": scope}
+    if is_member_only(request.user):  # a member's login: their own page
+        return redirect("me:home")
     if scope.is_empty:
         return render(request, "home.html", context | {"no_scope": True})
     # Secretary: their branches at a glance. Committee and admin: the branches under them.

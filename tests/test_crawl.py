@@ -24,19 +24,21 @@ from django.utils import timezone
 from branches.activities import services as activities
 from branches.grading import publishing, services
 from branches.notifications.generators import notifications_generate
+from branches.reportback import services as reportback
 from members.commitments import services as commitments
 from members.ledger.services import ledger_entry_record, rule_version_for
 from members.reviews import services as reviews
 from members.services import member_transfer
 
 from . import factories as f
+from .me.factories import member_login
 from .projects.world import project_world
 from .suggestions import factories as suggestion_factories
 
 pytestmark = pytest.mark.django_db
 
 APRIL = datetime.date(2025, 4, 1)
-ROLES = ["secretary", "committee", "admin", "other_secretary", "other_committee", "nobody"]
+ROLES = ["secretary", "committee", "admin", "other_secretary", "other_committee", "nobody", "member"]
 # Fetched, never read for more links (as crawl.py): leaving, switching language, files.
 NOT_FOLLOWED = re.compile(r"/(logout|i18n)/|/download/|\.(pdf|xlsx)$|/evidence/|/attachments/\d+/$")
 READS_PER_SHAPE = 2
@@ -206,6 +208,22 @@ def published_month(tree, users, member_a, member_x, settings, tmp_path, monkeyp
     )
     # Projects, their milestones, value and a challenge with a claim (this month, open).
     project_world(tree, users, member_a)
+    # 月述职: PLANT's pool (branches A and B, one a month from April), April drawn and scored.
+    setup = reportback.setup_save(
+        committee=tree.plant,
+        cycle_start=APRIL,
+        cycle_months=3,
+        draw_day=20,
+        scoring="trimmed",
+        themes=["计划部署", "工作进展和创新举措", "工作成效、问题和整改", "全年成效和明年打算"],
+        categories=[
+            reportback.CategorySpec(slot=1, name="生产单位", quota=1, unit_ids=[tree.branch_a.pk, tree.branch_b.pk])
+        ],
+        today=APRIL,
+    )
+    report = reportback.draw_month(setup=setup, month=datetime.date(2025, 5, 1), user=None).reports.get()
+    reportback.comment_add(report=report, leader="李厂长", text="思路清晰", user=None)
+    reportback.assessment_set(report=report, assessor="李厂长", score=Decimal("88"), user=None)
     # Reminders in everyone's bell (meetings due, talks due, the overdue follow-up): the
     # list links to what each is about.
     for day in (datetime.date(2025, 4, 25), datetime.date(2025, 5, 20), today):
@@ -213,11 +231,11 @@ def published_month(tree, users, member_a, member_x, settings, tmp_path, monkeyp
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_every_link_a_page_shows_opens_for_each_role(users, published_month, client, role):
-    client.force_login(getattr(users, role))
+def test_every_link_a_page_shows_opens_for_each_role(users, member_a, published_month, client, role):
+    client.force_login(member_login(member_a)[0] if role == "member" else getattr(users, role))
 
     failures, wording, requests = crawl(client)
 
     assert failures == [], "\n".join(f"{status} {url} (linked from {page})" for status, url, page in failures)
     assert wording == [], "\n".join(f"{what} on {page}" for what, page in wording)
-    assert requests >= (1 if role == "nobody" else 40)  # the walk went somewhere
+    assert requests >= {"nobody": 1, "member": 5}.get(role, 40)  # the walk went somewhere

@@ -31,10 +31,12 @@ from branches.activities.services import activity_create, attendance_set
 from branches.choices import MEETING_KINDS, ActivityKind
 from branches.grading.models import BranchScore, Publication, Talk
 from branches.models import CommitteeMonth, OrgUnit
+from branches.reportback.models import Comment, Draw, Report, Session, Setup
+from branches.reportback.selectors import month_scores
 from branches.selectors import tracked_from_of
 from branches.services import month_label
 from members.ledger.defaults import install_default_rules
-from members.ledger.models import LedgerEntry, Rule, RuleSet, RuleSetVersion, Source
+from members.ledger.models import LedgerEntry, Rule, RuleSet, RuleSetVersion, ScoreItem, Source
 from members.ledger.services import ledger_entry_record
 from members.models import Member, Membership
 from members.services import member_validate
@@ -368,6 +370,21 @@ class TestTheDefaultDemo:
         plant = OrgUnit.objects.get(pk=int(Suggestion.objects.first().branch.path.strip("/").split("/")[1]))
         proposed = sum(suggestion_funnel(unit=plant, year=y).total.proposed for y in years)
         assert proposed == Suggestion.objects.count()
+
+    def test_the_showcase_committee_runs_its_report_back_and_it_feeds_the_board(self):
+        setup = Setup.objects.select_related("committee").get()
+        assert sorted(setup.categories.values_list("name", flat=True)) == ["机关单位", "生产单位"]
+        standing = Draw.objects.filter(setup=setup, state=Draw.State.STANDING)
+        assert standing.count() == 5  # four complete months and this one
+        superseded = Draw.objects.get(state=Draw.State.SUPERSEDED)
+        assert superseded.superseded_by.redraw_reason and superseded.reports.exists()
+        scored = Report.objects.filter(draw__in=standing, assessments__isnull=False).distinct()
+        assert scored.count() >= 3 and not scored.filter(draw__month=timezone.localdate().replace(day=1)).exists()
+        assert Comment.objects.exists() and Session.objects.exclude(summary="").exists()
+        # The 细则's 月述职测评 takes the score in the months a branch reported.
+        graded = BranchScore.objects.filter(committee=setup.committee, month__in=scored.values("draw__month"))
+        fed = month_scores(unit_ids=list(graded.values_list("branch_id", flat=True)), month=graded.first().month)
+        assert fed and ScoreItem.objects.filter(fed_by="reportback", version__rule_set__committee=setup.committee)
 
 
 def test_seeding_twice_is_refused_and_reset_clears_the_ledger_too(

@@ -65,3 +65,8 @@ def _unit_pages(user, *, unit_pk, **_kwargs) -> bool:
 def _compliance_month(user, *, branch_pk, **_kwargs) -> bool:
     branch = granted(get_unit_for_user, user, branch_pk)
     return branch is not None and branch.is_branch
+
+
+@rule("activities:qr", "activities:qr_panel", "activities:attendance_rows", "activities:qr_checkin")
+def _qr(user, **_kwargs) -> bool:
+    return False  # an image, fragments the page polls, and the URL inside the code: never links

@@ -148,3 +148,19 @@ class ActivityAttachment(models.Model):
     @property
     def is_image(self) -> bool:
         return self.content_type.startswith("image/")
+
+
+class QrSignIn(models.Model):
+    """A member marked themselves present by scanning the activity's QR code (once per
+    attendance); the secretary's grid shows it, and may still override the status."""
+
+    attendance = models.OneToOneField(Attendance, on_delete=models.PROTECT, related_name="qr_sign_in")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    signed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("QR sign-in")
+        verbose_name_plural = _("QR sign-ins")
+
+    def __str__(self) -> str:
+        return f"{self.attendance} @ {self.signed_at:%H:%M}"

@@ -20,7 +20,7 @@ from branches.uploads import check_upload
 from members.ledger.models import Source
 from members.ledger.services import AttendanceItem, ledger_post_attendance, ledger_reverse_sources
 
-from .models import Activity, ActivityAttachment, Attendance, AttendanceChange
+from .models import Activity, ActivityAttachment, Attendance, AttendanceChange, QrSignIn
 from .selectors import expected_attendees
 
 
@@ -187,6 +187,16 @@ def attendance_set(*, attendance: Attendance, status: str, user: AbstractBaseUse
         user=user,
     )
     _post(activity, [attendance], user=user)
+    return attendance
+
+
+@transaction.atomic
+def attendance_sign_in(*, attendance: Attendance, user: AbstractBaseUser) -> Attendance:
+    """The member scanned the activity's code: they are present (through
+    ``attendance_set``, so points follow and a closed month refuses), and the sign-in is
+    recorded once. A second scan changes nothing; the secretary may override the status."""
+    attendance = attendance_set(attendance=attendance, status=AttendanceStatus.PRESENT, user=user)
+    QrSignIn.objects.get_or_create(attendance=attendance, defaults={"user": user})
     return attendance
 
 

@@ -26,10 +26,11 @@ from django.utils.translation import gettext_lazy as _
 
 from branches.activities.compliance import ComplianceItem, Status, branch_month_compliance
 from branches.models import CommitteeMonth, OrgUnit
+from branches.reportback.selectors import FedScore
 from members.ledger.models import RuleSetVersion, ScoreItem
 from members.ledger.selectors import add_months
 
-from .engine import ZERO, half_up, month_end, scheme_of
+from .engine import ZERO, EnteredScores, fed_scores, half_up, month_end, scheme_of
 from .models import (
     BranchScore,
     Dimension,
@@ -530,9 +531,15 @@ class ItemLine:
     item: ScoreItem
     input: ScoreInput | None  # None: not entered (counted as 0 in a draft)
     changes: list[ScoreInputChange]
+    # The 月述职 score feeding the item (the version marks it fed and the branch
+    # reported that month) and the item's value from it; the typed row is then unused.
+    fed: FedScore | None = None
+    fed_value: Decimal | None = None
 
     @property
     def score(self) -> Decimal | None:
+        if self.fed is not None:
+            return self.fed_value
         return self.input.score if self.input is not None else None
 
 
@@ -712,6 +719,14 @@ def branch_explanation(source: Source, branch: OrgUnit) -> Explanation | None:
     def changes(row: ScoreInput | None) -> list[ScoreInputChange]:
         return list(row.changes.all()) if row is not None else []
 
+    fed = EnteredScores([], fed_scores(scheme=scheme, branch_ids=[branch.pk], month=month))
+
+    def item_line(item: ScoreItem) -> ItemLine:
+        row = by_item.get(item.pk)
+        feeding = fed.fed_score(branch.pk, item)
+        value = fed.item_score(branch.pk, item) if feeding is not None else None
+        return ItemLine(item, row, changes(row), fed=feeding, fed_value=value)
+
     entered = [
         EnteredLine(
             d,
@@ -719,7 +734,7 @@ def branch_explanation(source: Source, branch: OrgUnit) -> Explanation | None:
             whole.get(d),
             changes(whole.get(d)),
             run.started_at,
-            items=[ItemLine(item, by_item.get(item.pk), changes(by_item.get(item.pk))) for item in scheme.items_of(d)],
+            items=[item_line(item) for item in scheme.items_of(d)],
         )
         for d in scheme.entered
     ]

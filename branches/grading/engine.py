@@ -21,6 +21,8 @@ from branches.activities.compliance import compliance_matrix
 from branches.activities.models import Activity, Attendance
 from branches.choices import ALWAYS_ENTERED, AttendanceStatus
 from branches.models import OrgUnit
+from branches.reportback.selectors import FedScore, month_scores
+from branches.reportback.selectors import last_change as reportback_change
 from members.ledger.models import Category, LedgerEntry, RuleSetVersion, ScoreItem
 from members.ledger.services import rule_versions_for
 from members.models import Membership
@@ -109,9 +111,17 @@ class EnteredScores:
     """The committee's entered rows of some branches' month, read once: each
     dimension's own row (its score, or its "not assessed" mark) and each item's row.
     Rows are anything with ``branch_id``, ``dimension``, ``item_id``, ``score`` and
-    ``not_assessed`` (``ScoreInput`` objects or lighter tuples)."""
+    ``not_assessed`` (``ScoreInput`` objects or lighter tuples).
 
-    def __init__(self, rows) -> None:
+    ``fed``: the branches' 月述职 scores of the month (``fed_scores``). An item the
+    version marks as fed by the report-back takes the branch's score scaled to the
+    item's maximum (score / 100 × maximum, half-up) instead of a typed row. A branch
+    that did not report that month has no fed score: its item is entered by hand like
+    any other (and is missing until it is), so a unit drawn in another month of the
+    cycle is neither given nor denied the item's points by the draw."""
+
+    def __init__(self, rows, fed: dict[int, FedScore] | None = None) -> None:
+        self.fed = fed or {}
         self.whole: dict[tuple[int, str], object] = {}
         self.by_item: dict[tuple[int, int], object] = {}
         for row in rows:
@@ -124,7 +134,16 @@ class EnteredScores:
         row = self.whole.get((branch_id, dimension))
         return bool(row is not None and row.not_assessed)
 
+    def fed_score(self, branch_id: int, item: ScoreItem) -> FedScore | None:
+        """The report-back score feeding ``item`` for the branch, if any."""
+        if item.fed_by == ScoreItem.FedBy.REPORTBACK:
+            return self.fed.get(branch_id)
+        return None
+
     def item_score(self, branch_id: int, item: ScoreItem) -> Decimal | None:
+        fed = self.fed_score(branch_id, item)
+        if fed is not None:
+            return half_up(Fraction(fed.score) * Fraction(item.max_score) / 100)
         row = self.by_item.get((branch_id, item.pk))
         return None if row is None else row.score
 
@@ -158,12 +177,22 @@ class EnteredScores:
         return cells
 
 
-def entered_scores(*, branch_ids: list[int], month: datetime.date) -> EnteredScores:
-    """One query: the entered rows of ``branch_ids`` in ``month``, as light tuples."""
+def fed_scores(*, scheme: Scheme, branch_ids: list[int], month: datetime.date) -> dict[int, FedScore]:
+    """The report-back scores of the month when the scheme has an item fed by them
+    (none otherwise, and no query)."""
+    if not any(item.fed_by for items in scheme.items.values() for item in items):
+        return {}
+    return month_scores(unit_ids=branch_ids, month=month)
+
+
+def entered_scores(*, branch_ids: list[int], month: datetime.date, scheme: Scheme | None = None) -> EnteredScores:
+    """One query: the entered rows of ``branch_ids`` in ``month``, as light tuples; with
+    ``scheme``, the report-back scores its fed items take too."""
     rows = ScoreInput.objects.filter(branch_id__in=branch_ids, month=month).values_list(
         "branch_id", "dimension", "item_id", "score", "not_assessed", named=True
     )
-    return EnteredScores(rows)
+    fed = fed_scores(scheme=scheme, branch_ids=branch_ids, month=month) if scheme is not None else None
+    return EnteredScores(rows, fed)
 
 
 def watermark(*, committee: OrgUnit, month: datetime.date) -> dict:
@@ -188,7 +217,7 @@ def watermark(*, committee: OrgUnit, month: datetime.date) -> dict:
 
     # A new version taking effect in the month (other weights, items) changes the grading.
     version = rule_versions_for(units=[committee], month=month)[committee.pk]
-    return {
+    mark = {
         "version": version.pk if version else None,
         "branches": len(ids),
         "ledger": [entries["last"], entries["n"]],
@@ -197,6 +226,11 @@ def watermark(*, committee: OrgUnit, month: datetime.date) -> dict:
         "attendance": stamp(attendance["last"]),
         "memberships": [periods["last"], periods["ended"]],
     }
+    # Report-back scores count only where the version feeds an item from them (and only
+    # then enter the mark, so the drafts of every other committee keep theirs).
+    if version is not None and ScoreItem.objects.filter(version=version).exclude(fed_by="").exists():
+        mark["reportback"] = reportback_change(unit_ids=ids, month=month)
+    return mark
 
 
 def _in(ids: list[int]) -> str:
@@ -386,7 +420,7 @@ def grade(*, run: GradingRun, version: RuleSetVersion, progress=lambda pct: None
     progress(50)
     inputs = _branch_inputs(branches, month, committee, version)
     scheme = scheme_of(version)
-    entered = entered_scores(branch_ids=ids, month=month)
+    entered = entered_scores(branch_ids=ids, month=month, scheme=scheme)
     # Every quantity below that is rounded is computed exactly (Fraction) and rounded
     # once; the stored four-place intermediates are for display only.
     max_mean = max((max(row.mean, Fraction(0)) for row in inputs.values()), default=Fraction(0))

@@ -159,7 +159,7 @@ def version_impact(*, graded: OrgUnit, month: datetime.date | None = None, **ver
                 BranchScore.objects.filter(committee=committee, month=month).select_related("branch").order_by("rank")
             )
             scheme = engine.scheme_of(new_version)
-            entered = engine.entered_scores(branch_ids=[s.branch_id for s in scores], month=month)
+            entered = engine.entered_scores(branch_ids=[s.branch_id for s in scores], month=month, scheme=scheme)
             rows = [
                 ImpactRow(
                     branch=score.branch,

@@ -89,11 +89,15 @@ def grid_branches(*, committee: OrgUnit, month: datetime.date) -> list[OrgUnit]:
     return sorted(engine.graded_branches(committee=committee, month=month), key=lambda b: (b.sort_order, b.code))
 
 
-def input_cells(*, branch_ids: list[int], month: datetime.date) -> engine.EnteredScores:
+def input_cells(
+    *, branch_ids: list[int], month: datetime.date, scheme: engine.Scheme | None = None
+) -> engine.EnteredScores:
     """The entered rows of some branches in a month (each dimension's own row and each
-    item's): one query, whoever entered them joined in."""
+    item's): one query, whoever entered them joined in; with ``scheme``, the report-back
+    scores its fed items take."""
     rows = ScoreInput.objects.filter(branch_id__in=branch_ids, month=month).select_related("entered_by")
-    return engine.EnteredScores(rows)
+    fed = engine.fed_scores(scheme=scheme, branch_ids=branch_ids, month=month) if scheme is not None else None
+    return engine.EnteredScores(rows, fed)
 
 
 def missing_inputs(
@@ -107,7 +111,9 @@ def missing_inputs(
     rows = ScoreInput.objects.filter(month=month, branch__path__startswith=committee.path).values_list(
         "branch_id", "dimension", "item_id", "score", "not_assessed", named=True
     )
-    entered = engine.EnteredScores(rows)
+    entered = engine.EnteredScores(
+        rows, engine.fed_scores(scheme=scheme, branch_ids=[b.pk for b in branches], month=month)
+    )
     missing = []
     for position, branch in enumerate(branches):
         cells = entered.missing(scheme, branch.pk)

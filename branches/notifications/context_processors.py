@@ -1,5 +1,7 @@
 from functools import cached_property
 
+from members.me.access import is_member_only
+
 from .selectors import unread_count
 
 
@@ -17,6 +19,8 @@ class Bell:
 
 def bell(request):
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
+    # A member's own login gets no reminders, and its pages no bell (it could not open
+    # the list: everything outside the member's pages is a 404 for it).
+    if user is None or not user.is_authenticated or is_member_only(user):
         return {}
     return {"bell": Bell(user)}

@@ -12,7 +12,7 @@ Who gets what: a branch's secretary (a ``RoleBinding`` of the secretary role on 
 branch itself) hears about their branch's meetings, conversions, terms and talks with
 members; the staff of the branch's nearest party committee hear about terms running out
 and the talks (谈话帮扶) they owe bottom-three branches. A project's milestones go to the
-secretary of its lead branch.
+secretary of its lead branch, a report-back draw (月述职) to the drawn unit's secretary.
 """
 
 import datetime
@@ -37,6 +37,7 @@ from branches.activities.compliance import (
 from branches.grading.publishing import TalkState, talk_board
 from branches.models import OrgUnit, RoleBinding
 from branches.projects.models import Milestone, Project
+from branches.reportback.models import Draw, Report
 from branches.selectors import committees_for, terms_expiring
 from branches.services import month_label
 from members.models import Member
@@ -341,6 +342,45 @@ def milestone_due_reminders(*, today: datetime.date) -> int:
     return _insert(Kind.MILESTONE_DUE, reminders)
 
 
+def reportback_drawn_reminders(*, today: datetime.date) -> int:
+    """月述职: a unit drawn to report back this month or next, to its secretary; once per
+    drawn report (a redraw that draws the unit again tells it again)."""
+    first = first_of_month(today)
+    reports = (
+        Report.objects.filter(
+            draw__state=Draw.State.STANDING,
+            draw__month__gte=first,
+            draw__month__lte=first_of_month(month_end(first) + datetime.timedelta(days=1)),
+        )
+        .select_related("unit", "draw", "session")
+        .order_by("draw__month", "pk")
+    )
+    reminders = []
+    for report in reports:
+        values = {"unit": report.unit.name, "month": month_label(report.draw.month)}
+        if report.session is not None:
+            values["date"] = date_format(report.session.date)
+            body = (
+                gettext("%(unit)s was drawn to report back (月述职) in %(month)s, at the session on %(date)s.") % values
+            )
+        else:
+            body = (
+                gettext("%(unit)s was drawn to report back (月述职) in %(month)s; the session is not set yet.") % values
+            )
+        reminders.append(
+            Reminder(
+                unit_id=report.unit_id,
+                role=Role.SECRETARY,
+                subject=f"report:{report.pk}",
+                period=f"{report.draw.month:%Y-%m}",
+                title=gettext("%(unit)s reports back in %(month)s") % values,
+                body=body,
+                url=reverse("reportback:report", args=[report.pk]),
+            )
+        )
+    return _insert(Kind.REPORTBACK_DRAWN, reminders)
+
+
 GENERATORS: dict[str, Callable[..., int]] = {
     Kind.THEMED_DAY: themed_day_reminders,
     Kind.REQUIREMENTS_DUE: requirements_due_reminders,
@@ -349,6 +389,7 @@ GENERATORS: dict[str, Callable[..., int]] = {
     Kind.TALK_DUE: talk_due_reminders,
     Kind.MEMBER_TALK_FOLLOW_UP: member_talk_follow_up_reminders,
     Kind.MILESTONE_DUE: milestone_due_reminders,
+    Kind.REPORTBACK_DRAWN: reportback_drawn_reminders,
 }
 
 

@@ -20,6 +20,7 @@ class Kind(models.TextChoices):
     TALK_DUE = "talk_due", _("Talk with a bottom-three branch due")
     MEMBER_TALK_FOLLOW_UP = "member_talk_follow_up", _("Follow-up of a talk with a member due")
     MILESTONE_DUE = "milestone_due", _("Project milestone due")
+    REPORTBACK_DRAWN = "reportback_drawn", _("Drawn to report back (月述职)")
 
 
 class Notification(models.Model):

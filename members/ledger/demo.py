@@ -8,12 +8,20 @@ from django.contrib.auth.models import AbstractBaseUser
 
 from branches.models import OrgUnit
 
-from .models import RuleSetVersion
+from .models import RuleSetVersion, ScoreItem
 from .rule_services import rule_set_version_create
 
-# 班子建设 scored item by item (name, maximum), first as adopted, then as revised.
-FIRST_SHEET = [("班子团结协作", "40"), ("民主集中制执行", "30"), ("廉洁自律", "30")]
-REVISED_SHEET = [("班子团结协作", "30"), ("民主集中制执行", "25"), ("廉洁自律", "25"), ("意识形态工作责任制", "20")]
+# 班子建设 scored item by item (name, maximum), first as adopted, then as revised. 月述职测评
+# takes the branch's monthly report-back score (reportback) in the months it reported.
+FIRST_SHEET = [("班子团结协作", "30"), ("民主集中制执行", "25"), ("廉洁自律", "25"), ("月述职测评", "20")]
+REVISED_SHEET = [
+    ("班子团结协作", "25"),
+    ("民主集中制执行", "20"),
+    ("廉洁自律", "20"),
+    ("意识形态工作责任制", "15"),
+    ("月述职测评", "20"),
+]
+FED_BY_REPORTBACK = {"月述职测评"}
 
 
 def _items(sheet, keep: list | None = None) -> list[dict]:
@@ -22,6 +30,8 @@ def _items(sheet, keep: list | None = None) -> list[dict]:
     rows = []
     for name, top in sheet:
         row = {"dimension": "committee_work", "name": name, "max_score": top}
+        if name in FED_BY_REPORTBACK:
+            row["fed_by"] = ScoreItem.FedBy.REPORTBACK
         if name in codes:
             row["code"] = codes[name]
         rows.append(row)

@@ -325,7 +325,15 @@ class MeetingRequirement(models.Model):
 class ScoreItem(models.Model):
     """A scored sub-item (细则) of a dimension the committee enters: each branch is
     scored on each item up to its maximum, and the dimension is the sum of the items.
-    A dimension's items add up to 100 (``rule_set_version_create`` checks it)."""
+    A dimension's items add up to 100 (``rule_set_version_create`` checks it).
+
+    An item may be *fed* by another record instead of being typed in: ``reportback``
+    takes the branch's 月述职 score of the month, scaled to the item's maximum
+    (``branches.grading.engine.EnteredScores``)."""
+
+    class FedBy(models.TextChoices):
+        TYPED = "", _("Entered by the committee")
+        REPORTBACK = "reportback", _("The monthly report-back score")
 
     version = models.ForeignKey(
         RuleSetVersion, verbose_name=_("version"), on_delete=models.PROTECT, related_name="score_items"
@@ -335,6 +343,7 @@ class ScoreItem(models.Model):
     name = models.CharField(_("name"), max_length=200)
     max_score = models.DecimalField(_("maximum score"), max_digits=5, decimal_places=2)
     sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
+    fed_by = models.CharField(_("scored from"), max_length=20, choices=FedBy.choices, default="", blank=True)
 
     class Meta:
         verbose_name = _("scored item")

@@ -118,6 +118,7 @@ ITEM_FIELDS: list[tuple[str, Callable[[ScoreItem], str]]] = [
     ("dimension", lambda i: str(i.get_dimension_display())),
     ("name", lambda i: i.name),
     ("max_score", lambda i: number_text(i.max_score)),
+    ("fed_by", lambda i: str(i.get_fed_by_display())),
 ]
 
 

@@ -150,6 +150,12 @@ def item_fields(index: str) -> dict[str, forms.Field]:
             label=_("name"), max_length=200, required=False, widget=forms.TextInput(attrs={"class": SMALL})
         ),
         "max_score": _number(max_digits=5, label=_("maximum score"), **{"data-summed": ""}),
+        "fed_by": forms.ChoiceField(
+            label=_("scored from"),
+            choices=ScoreItem.FedBy.choices,
+            required=False,
+            widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+        ),
         "remove": _check(_("remove"), **REMOVE),
     }
     return {f"items-{index}-{name}": f for name, f in fields.items()}
@@ -214,7 +220,7 @@ class RequirementRow(_Row):
 
 
 class ItemRow(_Row):
-    names = ("dimension", "code", "name", "max_score", "remove")
+    names = ("dimension", "code", "name", "max_score", "fed_by", "remove")
 
     def __init__(self, form: forms.Form, index: str):
         self.index = index
@@ -348,7 +354,7 @@ class RuleVersionForm(forms.Form):
             self.item_indices = []
             for i, item in enumerate(items):
                 self.item_indices.append(i)
-                for name in ("dimension", "code", "name", "max_score"):
+                for name in ("dimension", "code", "name", "max_score", "fed_by"):
                     self.initial[f"items-{i}-{name}"] = getattr(item, name)
             following = len(items)
             for dimension in Dimension.values:

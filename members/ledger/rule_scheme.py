@@ -508,7 +508,11 @@ def scheme_items(
             if max_score is None or not Decimal("0") < max_score <= HUNDRED:
                 add("max_score", _("An item's maximum is above 0 and at most 100."))
                 max_score = None
-        item = ScoreItem(dimension=dimension, code=code, name=name, max_score=max_score, sort_order=i)
+        fed_by = str(row.get("fed_by") or "")
+        if fed_by not in ScoreItem.FedBy.values:
+            add("fed_by", _("Choose where the item's score comes from."))
+            fed_by = ""
+        item = ScoreItem(dimension=dimension, code=code, name=name, max_score=max_score, sort_order=i, fed_by=fed_by)
         try:
             item.clean_fields(exclude=["version", "code", "dimension", *(["max_score"] if max_score is None else [])])
         except ValidationError as exc:

@@ -307,7 +307,8 @@ def rule_set_version_prepare(
     base_items = version_items(version=base)
     if score_items is None:
         score_items = [
-            {"code": i.code, "dimension": i.dimension, "name": i.name, "max_score": i.max_score} for i in base_items
+            {"code": i.code, "dimension": i.dimension, "name": i.name, "max_score": i.max_score, "fed_by": i.fed_by}
+            for i in base_items
         ]
     new_items = scheme_items(
         rows=score_items,

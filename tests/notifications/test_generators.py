@@ -225,3 +225,30 @@ def test_a_milestone_due_reaches_the_lead_branch_secretary_from_a_week_before(tr
     generators.milestone_due_reminders(today=datetime.date(2025, 6, 3))
     assert rows(Kind.MILESTONE_DUE) == [("secretary", f"milestone:{due.pk}", "2025-06-10")]
     assert Notification.objects.get().url == f"/projects/{project.pk}/"
+
+
+def test_a_unit_drawn_to_report_back_is_told_this_month_and_the_month_before(tree, users):
+    from branches.reportback import services as reportback
+
+    april = datetime.date(2025, 4, 1)
+    setup = reportback.setup_save(
+        committee=tree.plant,
+        cycle_start=april,
+        cycle_months=2,
+        draw_day=20,
+        scoring="trimmed",
+        themes=["计划部署", "工作进展和创新举措", "工作成效、问题和整改", "全年成效和明年打算"],
+        categories=[
+            reportback.CategorySpec(slot=1, name="生产单位", quota=1, unit_ids=[tree.branch_a.pk, tree.branch_b.pk])
+        ],
+        today=april,
+    )
+    draws = [reportback.draw_month(setup=setup, month=m, user=None) for m in (april, datetime.date(2025, 5, 1))]
+    report_a = next(r for d in draws for r in d.reports.all() if r.unit_id == tree.branch_a.pk)
+    month = report_a.draw.month
+    before = month - datetime.timedelta(days=45)  # the month before the month before
+    assert generators.reportback_drawn_reminders(today=before) == 0
+    generators.reportback_drawn_reminders(today=month - datetime.timedelta(days=1))
+    # BRANCH_B (drawn the other month) has no secretary.
+    assert rows(Kind.REPORTBACK_DRAWN) == [("secretary", f"report:{report_a.pk}", f"{month:%Y-%m}")]
+    assert Notification.objects.get().url == f"/reportback/report/{report_a.pk}/"

@@ -23,6 +23,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.urls.exceptions import Resolver404
 from django.urls.resolvers import RoutePattern
+from django.utils import timezone
 
 from branches.activities import services as activities
 from branches.activities.models import Attendance
@@ -41,6 +42,7 @@ from branches.grading import services as grading
 from branches.grading.models import GradingRun
 from branches.models import BranchTitle
 from branches.notifications.models import Notification
+from branches.reportback import services as reportback
 from branches.reports import services as reports
 from branches.reports.models import ReportFile
 from branches.reports.views import pdfs
@@ -55,6 +57,7 @@ from members.models import MemberHonour, MemberRole
 from members.reviews import services as reviews
 from tests.projects.world import project_world
 
+from ..me import factories as me_factories
 from ..suggestions import factories as suggestion_factories
 
 pytestmark = pytest.mark.django_db
@@ -102,11 +105,13 @@ FORMS = [
     for month, year in (("0001-01", "1"), ("9999-12", "9999"), (HUGE, HUGE), ("2025-13", "0"), ("-1", "-1"))
 ]
 
-ROLES = ["anonymous", "secretary", "committee", "admin", "outsider"]
+ROLES = ["anonymous", "secretary", "committee", "admin", "outsider", "member"]
 PARAMETER = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>\w+)>")
 # The stored roster upload is the secretary's: its token is worthless to anyone else.
 # So is a reminder: only its user may mark it read.
 SECRETARY_ONLY = {"members:import_preview", "members:import_confirm", "notifications:read"}
+# A member's own pages: 404 for a login with no member record (staff, administrators).
+MEMBER_ONLY = {"me:home", "me:points", "me:board", "me:suggest"}
 # Fewer patterns than this means the walk lost its way (an include it did not follow).
 MIN_PATTERNS = 60
 
@@ -208,6 +213,25 @@ def world(tree, users, member_a, settings, tmp_path, client):
         user=None,
         evidence=SimpleUploadedFile("证明.pdf", PDF, content_type="application/pdf"),
     ).check
+    # 月述职: PLANT's pool (branches A and B, one a month), April drawn.
+    draw = reportback.draw_month(
+        setup=reportback.setup_save(
+            committee=tree.plant,
+            cycle_start=APRIL,
+            cycle_months=2,
+            draw_day=20,
+            scoring="trimmed",
+            themes=["一", "二", "三", "四"],
+            categories=[
+                reportback.CategorySpec(slot=1, name="生产单位", quota=1, unit_ids=[tree.branch_a.pk, tree.branch_b.pk])
+            ],
+            today=APRIL,
+        ),
+        month=APRIL,
+    )
+    reportback_report = reportback.report_upload(
+        report=draw.reports.get(), upload=SimpleUploadedFile("述职报告.pdf", PDF, content_type="application/pdf")
+    )
     # A roster upload kept for the secretary, through the pages themselves.
     client.force_login(users.secretary)
     template = io.BytesIO(client.get("/members/import/template.xlsx").content)
@@ -242,8 +266,12 @@ def world(tree, users, member_a, settings, tmp_path, client):
     notification = Notification.objects.create(
         user=users.secretary, kind="conversion_due", subject=f"member:{member_a.pk}", period="2025-05-10", title="转正"
     )
+    today_activity = activities.activity_create(
+        branch=tree.branch_a, kind="party_lecture", title="党课", date=timezone.localdate(), user=None
+    )
     return SimpleNamespace(
         notification=notification,
+        today_activity=today_activity,
         review=review,
         result=result,
         plan=plan,
@@ -270,6 +298,8 @@ def world(tree, users, member_a, settings, tmp_path, client):
         commitment_template=commitment_template,
         commitment_check=commitment_check,
         suggestion=suggestion,
+        draw=draw,
+        reportback_report=reportback_report,
     )
 
 
@@ -335,6 +365,18 @@ def valid_values(name: str, params: list[str], world) -> dict[str, str]:
         "projects:challenge_claim": world.projects.challenge.pk,
         "projects:challenge_close": world.projects.challenge.pk,
         "projects:claim_pick": world.projects.claim.pk,
+        "reportback": world.draw.pk,
+        "reportback:session": world.reportback_report.session_id,
+        "reportback:summary": world.reportback_report.session_id,
+        "reportback:report": world.reportback_report.pk,
+        "reportback:upload": world.reportback_report.pk,
+        "reportback:report_file": world.reportback_report.pk,
+        "reportback:comment": world.reportback_report.pk,
+        "reportback:assess": world.reportback_report.pk,
+        "reportback:unit_history": world.reportback_report.unit_id,
+        "me:login_issue": world.member.pk,
+        # The sign-in code is shown on the activity's day only.
+        "activities:qr": world.today_activity.pk,
     }
     overrides = {"members:group_leader": {"unit_pk": tree.group_a1.pk}}
     values = {}
@@ -387,7 +429,10 @@ def login_as(client, world, role: str) -> None:
     client.logout()
     if role == "anonymous":
         return
-    user = {"outsider": world.users.other_committee}.get(role) or getattr(world.users, role)
+    if role == "member":
+        user, _issued = me_factories.member_login(world.member)
+    else:
+        user = {"outsider": world.users.other_committee}.get(role) or getattr(world.users, role)
     client.force_login(user)
 
 
@@ -453,7 +498,9 @@ def test_no_parameter_makes_a_page_fail(world, client, role, monkeypatch):
     assert walked >= MIN_PATTERNS
     # The real values reach every view: the administrator's past the access checks.
     if role == "admin":
-        assert unreached == SECRETARY_ONLY, unreached
+        assert unreached == SECRETARY_ONLY | MEMBER_ONLY, unreached
+    if role == "member":
+        assert not unreached & MEMBER_ONLY
     if role == "secretary":
         assert not unreached & SECRETARY_ONLY
     assert not failures, f"{len(failures)} of {requests} requests failed:\n" + "\n".join(map(str, failures))

@@ -147,15 +147,32 @@ def _linked_members(user, attendances: list[Attendance]) -> set[int]:
     return set(visible_members(user).filter(pk__in=ids).values_list("pk", flat=True))
 
 
-@login_required
-def activity_detail(request, pk: int):
-    activity = get_activity_for_user(request.user, pk)
-    attendances = list(selectors.activity_attendance(activity=activity))
+def attendance_rows_context(request, activity) -> dict:
+    """What the attendance grid's rows show (the page, and the rows it polls)."""
+    attendances = list(selectors.activity_attendance(activity=activity).select_related("qr_sign_in"))
     points = _standing_points(attendances)
     for attendance in attendances:
         attendance.points = points.get(attendance.pk)
     month_open = _month_open(activity)
     can_write = can_write_unit(request.user, activity.branch)
+    return {
+        "activity": activity,
+        "attendances": attendances,
+        "statuses": AttendanceStatus.choices,
+        "month_open": month_open,
+        "editable": can_write and month_open and not activity.is_cancelled,
+        "can_write": can_write,
+        "linked_members": _linked_members(request.user, attendances),
+    }
+
+
+@login_required
+def activity_detail(request, pk: int):
+    activity = get_activity_for_user(request.user, pk)
+    rows = attendance_rows_context(request, activity)
+    attendances = rows["attendances"]
+    month_open = rows["month_open"]
+    can_write = rows["can_write"]
     by_rule = (
         LedgerEntry.objects.filter(source=Source.ATTENDANCE, source_id__in=[a.pk for a in attendances])
         .values("rule__code", "rule__name", "category")
@@ -176,7 +193,8 @@ def activity_detail(request, pk: int):
             "month_open": month_open,
             "editable": can_write and month_open and not activity.is_cancelled,
             "can_write": can_write,
-            "linked_members": _linked_members(request.user, attendances),
+            "linked_members": rows["linked_members"],
+            "qr_live": can_write and not activity.is_cancelled and activity.date == timezone.localdate(),
         },
     )
 

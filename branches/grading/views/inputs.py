@@ -108,6 +108,9 @@ class Cell:
     items_count: int = 0
     url: str = ""  # where the cell posts
     history: str = ""  # its history page
+    # An item the version feeds from the 月述职 score, for a branch that reported that
+    # month: the score comes from there (shown, not typed).
+    fed: object = None
 
     @classmethod
     def of(
@@ -129,6 +132,8 @@ class Cell:
         )
         if column.mark:
             cell.summarise(entered, scheme)
+        elif column.item is not None and (fed := entered.fed_score(branch.pk, column.item)) is not None:
+            cell.fed, cell.score, cell.editable = fed, entered.item_score(branch.pk, column.item), False
         return cell
 
     def summarise(self, entered: engine.EnteredScores, scheme: engine.Scheme) -> None:
@@ -153,6 +158,8 @@ class Cell:
 
     @property
     def missing(self) -> bool:
+        if self.fed is not None:
+            return False
         if self.mark:
             return not self.not_assessed and self.items_entered < self.items_count
         return self.input is None or (self.input.score is None and not self.input.not_assessed)
@@ -180,7 +187,7 @@ def inputs(request: HttpRequest, committee_pk: int, year: int, month: int) -> Ht
     branches = publishing.grid_branches(committee=committee, month=day)
     page = Paginator(branches, publishing.GRID_PAGE_SIZE).get_page(request.GET.get("page"))
     closed = month_is_closed(committee=committee, month=day)
-    entered = publishing.input_cells(branch_ids=[b.pk for b in page], month=day)
+    entered = publishing.input_cells(branch_ids=[b.pk for b in page], month=day, scheme=scheme)
     rows = [
         (branch, [Cell.of(branch, column, entered, scheme, editable=not closed) for column in columns])
         for branch in page

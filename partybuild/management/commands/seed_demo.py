@@ -50,6 +50,9 @@ from branches.grading.models import Publication, PublishedBranchScore, Published
 from branches.models import BranchTerm, BranchTitle, CommitteeMonth, OrgUnit, RoleBinding
 from branches.notifications.demo import seed_notifications
 from branches.projects.demo import projects_summary, seed_projects
+from branches.reportback.demo import seed_reportback
+from branches.reportback.models import Report as ReportBack
+from branches.reportback.models import Setup as ReportBackSetup
 from branches.selectors import committees_for
 from branches.services import (
     add_years,
@@ -67,13 +70,14 @@ from members.demo import Plan, plan_demo
 from members.ledger.demo import seed_scheme
 from members.ledger.models import LedgerEntry, MeetingRequirement, Rule, RuleSet, RuleSetVersion, ScoreItem, Source
 from members.ledger.services import ledger_entry_record, ledger_entry_reverse, rule_version_for
+from members.me.demo import seed_member_login, seed_member_view
 from members.models import Member, MemberHonour, MemberRole, Membership
 from members.reviews.demo import seed_reviews
 from members.suggestions.demo import seed_suggestions
 from members.suggestions.models import Suggestion
 
 DEFAULT_PASSWORD = "partybuild-demo"
-DEMO_USERNAMES = ("admin", "committee", "secretary")
+DEMO_USERNAMES = ("admin", "committee", "secretary", "member")
 # Up to this many branches the tree is written through the services, one unit at a time.
 SERVICE_MODE_MAX_BRANCHES = 100
 BATCH_SIZE = 5000
@@ -231,6 +235,8 @@ class Command(BaseCommand):
         self._stage(started, f"wrote {len(plan.roles)} roles and {len(plan.honours)} honours")
         logins = create_logins(plan, units, member_rows, admin, password)
         secretary = get_user_model().objects.get(username="secretary")
+        if not large:  # a member's own login (members.me)
+            logins |= seed_member_login(branch=units[plan.showcase], secretary=secretary, password=password)
         return Written(plan, units, member_rows, admin, secretary, logins)
 
     def _stage(self, started: float, message: str) -> None:
@@ -326,6 +332,16 @@ def life_summary() -> list[str]:
             or "none"
         ),
         projects_summary(),
+        *(
+            f"  月述职 (report-back): {setup.committee.name} — cycles of {setup.cycle_months} months from "
+            f"{setup.cycle_start:%Y-%m}, {setup.n_draws} draws ({setup.n_superseded} superseded by a redraw), "
+            f"{setup.n_scored} reports scored"
+            for setup in ReportBackSetup.objects.select_related("committee").annotate(
+                n_draws=Count("draws", distinct=True),
+                n_superseded=Count("draws", filter=Q(draws__state="superseded"), distinct=True),
+                n_scored=Count("draws__reports", filter=Q(draws__reports__assessments__isnull=False), distinct=True),
+            )
+        ),
     ]
 
 
@@ -671,6 +687,18 @@ class ServiceLifeWriter:
         # uncommitted, autovacuum cannot see them, and the grading's joins planned for
         # empty tables took seconds each (ANALYZE counts this transaction's own rows).
         analyze()
+        # 月述职 of the showcase committee before the grading: its scores feed the 细则.
+        reportback = seed_reportback(
+            committee=self.w.units[plan.committee],
+            months=life.months,
+            admin=self.w.admin,
+            rng=random.Random(f"{len(plan.members)}/{len(plan.branches)}/reportback"),
+            pdf=self._pdf,
+        )
+        stage(
+            f"report-back: {reportback['draws']} months drawn, {reportback['reports']} reports, "
+            f"{reportback['scores']} scores"
+        )
         counts = seed_grading(
             committees=grading_committees(plan, self.w.units),
             months=life.months,
@@ -694,6 +722,9 @@ class ServiceLifeWriter:
             f"reviewed: {counts['reviews']} democratic reviews, {counts['results']} results, "
             f"{counts['plans']} support plans, {counts['talks']} talks with members"
         )
+        # The member login's own suggestion, and today's Party lecture with its QR code.
+        counts = seed_member_view(branch=self.w.units[plan.showcase], secretary=self.w.secretary)
+        stage(f"member view: {counts['suggestions']} own suggestion, {counts['activities']} activity with QR sign-in")
         # The reminders of the last week's 08:00 runs, so the demo logins' bells ring.
         counts = seed_notifications(today=timezone.localdate())
         stage("reminders: " + (", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())) or "none due"))
@@ -1089,6 +1120,8 @@ def _clear_life() -> list[str]:
             *LedgerEntry.objects.exclude(evidence="").values_list("evidence", flat=True).distinct(),
             *ActivityAttachment.objects.exclude(file="").values_list("file", flat=True),
             *Suggestion.objects.exclude(evidence="").values_list("evidence", flat=True),
+            # Written report-backs go with the units (their rows as dependents of the tree).
+            *ReportBack.objects.exclude(file="").values_list("file", flat=True),
         }
     )
     quote = connection.ops.quote_name
