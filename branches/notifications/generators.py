@@ -292,7 +292,12 @@ def member_talk_follow_up_reminders(*, today: datetime.date) -> int:
                 role=Role.SECRETARY,
                 subject=f"member_talk:{talk.pk}",
                 period=talk.follow_up_due.isoformat(),
-                title=gettext("Follow-up with %(member)s due on %(date)s") % values,
+                title=(
+                    gettext("Follow-up with %(member)s overdue since %(date)s")
+                    if talk.follow_up_due < today
+                    else gettext("Follow-up with %(member)s due on %(date)s")
+                )
+                % values,
                 body=gettext("The follow-up agreed in the talk with %(member)s is due on %(date)s.") % values,
                 url=reverse("reviews:member_talks", args=[talk.member_id]),
             )
