@@ -7,6 +7,8 @@ BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist): one per core of the 2-core CI machine.
+TEST_WORKERS ?= 2
 DEMO_ADDR ?= 127.0.0.1:8000
 
 # Dummy production values for `check-deploy`: enough to pass settings validation,
@@ -69,7 +71,7 @@ demo: venv compilemessages
 	$(MANAGE) runserver $(DEMO_ADDR)
 
 test: venv
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .
