@@ -62,7 +62,7 @@ demo: venv compilemessages
 	elif [ $$status -eq 3 ]; then \
 		echo; \
 		echo "The database already has data, so seed_demo was skipped. The demo logins (when seeded by seed_demo):"; \
-		echo "  admin / committee / secretary    password: partybuild-demo"; \
+		echo "  admin / committee / secretary / member    password: partybuild-demo"; \
 		echo; \
 	else \
 		exit $$status; \
