@@ -7,6 +7,8 @@ BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist): one per core of the 2-core CI machine.
+TEST_WORKERS ?= 2
 DEMO_ADDR ?= 127.0.0.1:8000
 
 # Dummy production values for `check-deploy`: enough to pass settings validation,
@@ -60,7 +62,7 @@ demo: venv compilemessages
 	elif [ $$status -eq 3 ]; then \
 		echo; \
 		echo "The database already has data, so seed_demo was skipped. The demo logins (when seeded by seed_demo):"; \
-		echo "  admin / committee / secretary    password: partybuild-demo"; \
+		echo "  admin / committee / secretary / member    password: partybuild-demo"; \
 		echo; \
 	else \
 		exit $$status; \
@@ -69,7 +71,7 @@ demo: venv compilemessages
 	$(MANAGE) runserver $(DEMO_ADDR)
 
 test: venv
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .

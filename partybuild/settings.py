@@ -7,6 +7,7 @@ turns on the hardening that ``manage.py check --deploy`` asks for and refuses to
 with development defaults.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -76,6 +77,7 @@ INSTALLED_APPS = [
     "branches.reports.apps.ReportsConfig",
     # The member's own pages read the boards and the records above: at the top.
     "members.me.apps.MeConfig",
+    "branches.notifications.apps.NotificationsConfig",
     # The project package itself, for commands that span every app (seed_demo).
     "partybuild",
 ]
@@ -114,6 +116,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "branches.context_processors.access",
+                "branches.notifications.context_processors.bell",
             ],
         },
     },
@@ -135,7 +138,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # Parallel test processes (pytest-xdist) share one Redis: keep their keys apart.
+            "KEY_PREFIX": os.environ.get("PYTEST_XDIST_WORKER", ""),
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -225,6 +235,27 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+
+# E-mail (the daily digest of reminders). With EMAIL_HOST set, mail goes to that SMTP
+# server; without it, to the console (the demo and development).
+EMAIL_HOST = env.str("EMAIL_HOST", default="")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="partybuild <noreply@localhost>")
+EMAIL_BACKEND = env.str(
+    "EMAIL_BACKEND",
+    default="django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend",
+)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be on.")
+# The site's address as users reach it, for the links in e-mails (e.g. https://partybuild.example.internal).
+SITE_URL = env.str("PARTYBUILD_SITE_URL", default="http://127.0.0.1:8000")
 
 # How many days before a branch's term (届) ends the system starts reminding (换届提醒).
 TERM_REMINDER_DAYS = env.int("PARTYBUILD_TERM_REMINDER_DAYS", default=90)

@@ -23,5 +23,6 @@ urlpatterns = [
     path("reports/", include("branches.reports.urls")),
     path("suggestions/", include("members.suggestions.urls")),
     path("me/", include("members.me.urls")),
+    path("reminders/", include("branches.notifications.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -16,6 +16,9 @@ from django.conf import settings
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parent.parent
+# Under pytest-xdist every test that starts a worker runs in one process, one at a time
+# (``--dist loadgroup``): two workers on one broker would take each other's tasks.
+WORKER_GROUP = "celery-worker"
 
 
 def require_redis() -> str:

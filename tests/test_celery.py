@@ -5,7 +5,9 @@ from django.conf import settings
 
 from partybuild.celery import app
 
-from .celery_worker import require_redis, start_worker, stop_worker
+from .celery_worker import WORKER_GROUP, require_redis, start_worker, stop_worker
+
+pytestmark = pytest.mark.xdist_group(WORKER_GROUP)
 
 
 def test_the_app_reads_its_configuration_from_django_settings():

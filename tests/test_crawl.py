@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from branches.activities import services as activities
 from branches.grading import publishing, services
+from branches.notifications.generators import notifications_generate
 from branches.reportback import services as reportback
 from members.commitments import services as commitments
 from members.ledger.services import ledger_entry_record, rule_version_for
@@ -223,6 +224,10 @@ def published_month(tree, users, member_a, member_x, settings, tmp_path, monkeyp
     report = reportback.draw_month(setup=setup, month=datetime.date(2025, 5, 1), user=None).reports.get()
     reportback.comment_add(report=report, leader="李厂长", text="思路清晰", user=None)
     reportback.assessment_set(report=report, assessor="李厂长", score=Decimal("88"), user=None)
+    # Reminders in everyone's bell (meetings due, talks due, the overdue follow-up): the
+    # list links to what each is about.
+    for day in (datetime.date(2025, 4, 25), datetime.date(2025, 5, 20), today):
+        notifications_generate(today=day)
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -297,6 +297,14 @@ class TestTheDefaultDemo:
         assert talks.filter(follow_up_due__lt=timezone.localdate(), follow_up_done_on__isnull=True).exists()
         assert talks.filter(follow_up_done_on__isnull=False).exists()
 
+    def test_the_demo_secretarys_bell_has_reminders(self, demo):
+        from branches.notifications.models import Notification
+
+        assert "reminders: " in demo
+        secretary = get_user_model().objects.get(username="secretary")
+        # Seeded talks with members have overdue follow-ups: at least that reminder.
+        assert Notification.objects.filter(user=secretary, read_at__isnull=True).exists()
+
     def test_projects_run_in_every_state_with_value_points_and_a_challenge_with_two_claims(self):
         from branches.projects.models import Challenge, Project, ValueRecord
 

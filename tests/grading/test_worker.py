@@ -16,8 +16,9 @@ from branches.grading.models import BranchScore, GradingRun, MemberScore
 from partybuild.celery import app
 
 from .. import factories as f
-from ..celery_worker import require_redis, start_worker, stop_worker
+from ..celery_worker import WORKER_GROUP, require_redis, start_worker, stop_worker
 
+pytestmark = pytest.mark.xdist_group(WORKER_GROUP)
 APRIL = datetime.date(2025, 4, 1)
 
 

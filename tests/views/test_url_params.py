@@ -41,6 +41,7 @@ from branches.grading import annual, publishing
 from branches.grading import services as grading
 from branches.grading.models import GradingRun
 from branches.models import BranchTitle
+from branches.notifications.models import Notification
 from branches.reportback import services as reportback
 from branches.reports import services as reports
 from branches.reports.models import ReportFile
@@ -107,7 +108,8 @@ FORMS = [
 ROLES = ["anonymous", "secretary", "committee", "admin", "outsider", "member"]
 PARAMETER = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>\w+)>")
 # The stored roster upload is the secretary's: its token is worthless to anyone else.
-SECRETARY_ONLY = {"members:import_preview", "members:import_confirm"}
+# So is a reminder: only its user may mark it read.
+SECRETARY_ONLY = {"members:import_preview", "members:import_confirm", "notifications:read"}
 # A member's own pages: 404 for a login with no member record (staff, administrators).
 MEMBER_ONLY = {"me:home", "me:points", "me:board", "me:suggest"}
 # Fewer patterns than this means the walk lost its way (an include it did not follow).
@@ -260,10 +262,15 @@ def world(tree, users, member_a, settings, tmp_path, client):
         user=None,
     )
     projects = project_world(tree, users, member_a)
+    # A reminder of the secretary's (the bell's list; only its user may mark it read).
+    notification = Notification.objects.create(
+        user=users.secretary, kind="conversion_due", subject=f"member:{member_a.pk}", period="2025-05-10", title="转正"
+    )
     today_activity = activities.activity_create(
         branch=tree.branch_a, kind="party_lecture", title="党课", date=timezone.localdate(), user=None
     )
     return SimpleNamespace(
+        notification=notification,
         today_activity=today_activity,
         review=review,
         result=result,
@@ -341,6 +348,7 @@ def valid_values(name: str, params: list[str], world) -> dict[str, str]:
         "commitments:milestone_toggle": world.commitment.milestones.get().pk,
         "commitments:evidence": world.commitment_check.pk,
         "suggestions": world.suggestion.pk,
+        "notifications": world.notification.pk,
         "reviews": world.review.pk,
         "reviews:plan_create": world.result.pk,
         "reviews:plan_detail": world.plan.pk,

@@ -48,6 +48,7 @@ from branches.choices import AttendanceStatus
 from branches.grading.demo import seed_grading
 from branches.grading.models import Publication, PublishedBranchScore, PublishedMemberScore
 from branches.models import BranchTerm, BranchTitle, CommitteeMonth, OrgUnit, RoleBinding
+from branches.notifications.demo import seed_notifications
 from branches.projects.demo import projects_summary, seed_projects
 from branches.reportback.demo import seed_reportback
 from branches.reportback.models import Report as ReportBack
@@ -725,6 +726,9 @@ class ServiceLifeWriter:
         # The member login's own suggestion, and today's Party lecture with its QR code.
         counts = seed_member_view(branch=self.w.units[plan.showcase], secretary=self.w.secretary)
         stage(f"member view: {counts['suggestions']} own suggestion, {counts['activities']} activity with QR sign-in")
+        # The reminders of the last week's 08:00 runs, so the demo logins' bells ring.
+        counts = seed_notifications(today=timezone.localdate())
+        stage("reminders: " + (", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())) or "none due"))
         # The administrator's workbench: a login waiting for a role, a report job's history.
         counts = seed_workbench(
             committee=self.w.units[plan.committee], staffer=get_user_model().objects.get(username="committee")
