@@ -84,10 +84,10 @@ def test_committee_staff_see_the_loop_of_their_committee_only(tree, users, login
     f.MemberFactory(branch=tree.branch_a)
     client = login(users.committee)
     client.get(reverse("home"))
-    with django_assert_max_num_queries(65):  # the forecast from the cache
+    with django_assert_max_num_queries(72):  # the forecast from the cache
         client.get(reverse("home"))
     cache.clear()
-    with django_assert_max_num_queries(95) as few:  # three months of the loop and the forecast graded afresh
+    with django_assert_max_num_queries(100) as few:  # three months of the loop and the forecast graded afresh
         client.get(reverse("home"))
     # More branches and members cost nothing more.
     for i in range(6):
