@@ -24,7 +24,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 from django.utils.formats import date_format
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 
 from branches.activities.compliance import (
     DAY_RULED_KINDS,
@@ -168,7 +168,7 @@ def requirements_due_reminders(*, today: datetime.date) -> int:
             "branch": branch.name,
             "month": month_label(month),
             "count": len(cell.missing_requirements),
-            "list": gettext(", ").join(cell.missing_labels),
+            "list": pgettext("list separator", ", ").join(cell.missing_labels),
             "date": date_format(last),
         }
         reminders.append(
