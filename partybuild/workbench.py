@@ -15,6 +15,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from branches.activities.compliance import Status, branch_month_compliance, branch_training_report, set_day_in
+from branches.activities.selectors import today_sign_ins
 from branches.choices import ActivityKind
 from branches.grading import publishing
 from branches.grading.boards import Movement, movement
@@ -113,6 +114,7 @@ class SecretaryPanel:
     suggestions: list[Suggestion] = field(default_factory=list)
     milestones: list[Milestone] = field(default_factory=list)
     commitment_checks: list[CommitmentsDue] = field(default_factory=list)
+    today_activities: list = field(default_factory=list)  # with their QR sign-ins so far
     last_month: Standing | None = None
     forecast: Forecast | None = None
     forecast_row: ForecastRow | None = None
@@ -279,6 +281,7 @@ def secretary_panel(*, branch: OrgUnit, today: datetime.date | None = None, fore
             day = DEFAULT_THEMED_DAY
     panel.themed_day = month.replace(day=set_day_in(month, day))
     panel.birthdays = political_birthdays(branch=branch, today=today)
+    panel.today_activities = list(today_sign_ins(branch=branch, today=today))
     branch_members = Member.objects.filter(branch=branch)
     panel.conversions = list(conversions_due(members=branch_members, today=today)[:20])
     panel.pace_fraction, panel.behind = training_pace(branch=branch, today=today)

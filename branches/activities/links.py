@@ -3,7 +3,7 @@ asks, each calling ``activities.access`` (and ``branches.access``) as the view d
 
 from django.core.exceptions import ObjectDoesNotExist
 
-from branches.access import get_unit_for_user, writable_branches
+from branches.access import can_write_unit, get_unit_for_user, writable_branches
 from branches.links import granted, passes, rule
 
 from .access import get_activity_for_user
@@ -65,6 +65,12 @@ def _unit_pages(user, *, unit_pk, **_kwargs) -> bool:
 def _compliance_month(user, *, branch_pk, **_kwargs) -> bool:
     branch = granted(get_unit_for_user, user, branch_pk)
     return branch is not None and branch.is_branch
+
+
+@rule("activities:today_sign_ins")
+def _today_sign_ins(user, *, branch_pk, **_kwargs) -> bool:
+    branch = granted(get_unit_for_user, user, branch_pk)
+    return branch is not None and branch.is_branch and can_write_unit(user, branch)
 
 
 @rule("activities:qr", "activities:qr_panel", "activities:attendance_rows", "activities:qr_checkin")

@@ -76,3 +76,18 @@ def attendance_counts(*, activity: Activity) -> dict[str, int]:
 
 def activity_attendance(*, activity: Activity) -> QuerySet[Attendance]:
     return activity.attendances.select_related("member").order_by("member__employee_no")
+
+
+def today_sign_ins(*, branch: OrgUnit, today: datetime.date) -> QuerySet[Activity]:
+    """The branch's activities held today, each with how many members signed in by the
+    QR code, how many are present so far and how many are expected — one query, for the
+    secretary's workbench, which polls it while the activity runs."""
+    return (
+        Activity.objects.filter(branch=branch, date=today, status=Activity.Status.HELD)
+        .annotate(
+            signed=Count("attendances__qr_sign_in"),
+            attended=Count("attendances", filter=Q(attendances__status__in=ATTENDED)),
+            expected=Count("attendances"),
+        )
+        .order_by("pk")
+    )

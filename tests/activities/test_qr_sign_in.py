@@ -159,3 +159,33 @@ def test_no_code_on_another_day_or_for_an_outsider(login, users, tree):
     assert client.get(reverse("activities:qr", args=[past.pk])).status_code == 404
     assert login(users.other_secretary).get(reverse("activities:qr", args=[past.pk])).status_code == 404
     assert login(users.other_secretary).get(reverse("activities:attendance_rows", args=[past.pk])).status_code == 404
+
+
+def test_the_secretarys_workbench_counts_todays_sign_ins(users, activity, member_client, absent, tree):
+    from django.test import Client
+
+    secretary = Client()  # the member keeps the ``client`` fixture's session
+    secretary.force_login(users.secretary)
+    panel_url = reverse("activities:today_sign_ins", args=[tree.branch_a.pk])
+
+    def counts():
+        page = secretary.get(panel_url)
+        assert page.status_code == 200
+        [row] = page.context["today_activities"]
+        return row.signed, row.attended, row.expected
+
+    home = secretary.get("/").content.decode()
+    assert f'data-today-activity="{activity.pk}"' in home and f'hx-get="{panel_url}"' in home
+    before = counts()
+    assert before[0] == 0
+    member_client.post(checkin_url(activity))
+    assert counts() == (1, before[1] + 1, before[2])
+
+
+def test_todays_sign_ins_are_the_branchs_writers_only(login, users, activity, member_client, tree):
+    url = reverse("activities:today_sign_ins", args=[tree.branch_a.pk])
+    for outsider in (users.other_secretary, users.other_committee, users.nobody):
+        assert login(outsider).get(url).status_code == 404
+    assert member_client.get(url).status_code == 404
+    # A party group is no branch: nothing to show there.
+    assert login(users.secretary).get(reverse("activities:today_sign_ins", args=[tree.group_a1.pk])).status_code == 404

@@ -127,6 +127,11 @@ def test_a_member_scans_the_code_and_the_secretary_sees_it_arrive(tree, users, m
         "() => { const i = document.querySelector('#qr-code'); return i && i.complete && i.naturalWidth > 0; }"
     )
     assert desk.locator(f"#att-{attendance.pk} .qr-signed").count() == 0
+    # The secretary's workbench, open beside it: today's activity, no one signed in yet.
+    bench = desk.context.new_page()
+    bench.goto(f"{live_server.url}/")
+    count = bench.locator(f"[data-today-activity='{activity.pk}'] .qr-count")
+    assert count.inner_text().startswith("0")
 
     page = phone
     page.goto(f"{live_server.url}/accounts/login/")
@@ -142,4 +147,9 @@ def test_a_member_scans_the_code_and_the_secretary_sees_it_arrive(tree, users, m
     # The secretary's grid polls its rows: the sign-in arrives without a reload.
     desk.wait_for_selector(f"#att-{attendance.pk} .qr-signed", timeout=20_000)
     assert "btn-danger" in desk.locator(f"#att-{attendance.pk} [data-status=present]").get_attribute("class")
+    # …and the workbench's panel, polling too, counts the sign-in.
+    bench.wait_for_function(
+        f"() => document.querySelector(\"[data-today-activity='{activity.pk}'] .qr-count\").innerText.startsWith('1')",
+        timeout=20_000,
+    )
     desk.context.close()

@@ -6,18 +6,18 @@ import io
 
 import segno
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
-from branches.access import can_write_unit
+from branches.access import can_write_unit, get_unit_for_user
 from members.me.access import own_member
 
-from .. import qr, services
+from .. import qr, selectors, services
 from ..access import get_activity_for_user
 from ..models import Activity, Attendance
 from .activities import attendance_rows_context
@@ -97,7 +97,28 @@ def attendance_rows(request, pk: int):
     return render(request, "activities/_attendance_rows.html", attendance_rows_context(request, activity))
 
 
+@login_required
+@never_cache
+def today_sign_ins(request, branch_pk: int):
+    """Today's activities of a branch with their QR sign-ins so far: the secretary's
+    workbench shows this panel and polls it while an activity is held."""
+    branch = get_unit_for_user(request.user, branch_pk)
+    if not branch.is_branch:
+        raise Http404
+    if not can_write_unit(request.user, branch):
+        raise PermissionDenied
+    return render(request, "activities/_today_sign_ins.html", today_sign_ins_context(branch))
+
+
+def today_sign_ins_context(branch) -> dict:
+    return {
+        "branch": branch,
+        "today_activities": list(selectors.today_sign_ins(branch=branch, today=timezone.localdate())),
+    }
+
+
 urlpatterns = [
+    path("branch/<id:branch_pk>/today/", today_sign_ins, name="today_sign_ins"),
     path("<id:pk>/qr.svg", qr_code, name="qr"),
     path("<id:pk>/qr/", qr_panel, name="qr_panel"),
     path("<id:pk>/rows/", attendance_rows, name="attendance_rows"),
