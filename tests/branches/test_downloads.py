@@ -9,6 +9,7 @@ from urllib.parse import unquote
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from branches.activities import services as activity_services
 from branches.activities.models import Activity
@@ -87,7 +88,7 @@ def activity(tree):
         branch=tree.branch_a,
         kind=ActivityKind.COMMITTEE_MEETING,
         title="支委会",
-        date=datetime.date.today().replace(day=1),
+        date=timezone.localdate().replace(day=1),
         status=Activity.Status.HELD,
     )
 

@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from branches.services import month_close
 from members.commitments import services
@@ -44,7 +45,7 @@ def test_giving_a_template_again_adds_only_the_members_who_joined_since(tree, br
 
 def test_a_member_who_left_is_not_given_the_template(tree, branch_year):
     leaver = f.MemberFactory(branch=tree.branch_a, group=tree.group_a1)
-    member_leave(member=leaver, on_date=datetime.date.today() - datetime.timedelta(days=1), reason="transfer_out")
+    member_leave(member=leaver, on_date=timezone.localdate() - datetime.timedelta(days=1), reason="transfer_out")
     template = services.commitment_template_create(
         branch=tree.branch_a, year=YEAR, text="每月学习一次", field="study", user=None
     )

@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from branches.grading import annual
 from branches.grading.models import (
@@ -173,7 +174,7 @@ def test_a_year_still_running_is_graded_by_the_rules_of_the_current_month(tree):
 
 def test_a_year_that_has_not_begun_cannot_be_rolled_up(tree):
     with pytest.raises(ValidationError):
-        rollup(tree, year=datetime.date.today().year + 1)
+        rollup(tree, year=timezone.localdate().year + 1)
 
 
 # --- the 三型 ladder ----------------------------------------------------------------

@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from branches.activities import services as activity_services
 from branches.activities.models import Attendance
@@ -244,7 +245,7 @@ def test_the_branch_month_refuses_a_month_that_does_not_exist_or_a_unit_that_is_
 def test_the_current_month_address_redirects_to_this_month(tree, users, client):
     client.force_login(users.secretary)
     response = client.get(reverse("ledger:branch_month_current", args=[tree.branch_a.pk]))
-    today = datetime.date.today()
+    today = timezone.localdate()
     assert response.status_code == 302
     assert response["Location"] == reverse("ledger:branch_month", args=[tree.branch_a.pk, today.year, today.month])
 
@@ -266,7 +267,7 @@ def test_the_entries_list_filters_and_sums(tree, ledger, users, client):
     assert member_year.context["total"] == Decimal("8.00")
     assert member_year.context["month"] is None
     # With neither a month nor a member the list starts at this month.
-    assert client.get(url).context["month"] == datetime.date.today().replace(day=1)
+    assert client.get(url).context["month"] == timezone.localdate().replace(day=1)
     # A filter that does not parse is ignored and said so; the others still apply.
     bad = client.get(url, {"member": ledger.member.pk, "month": "2025-13", "category": "political"})
     assert bad.context["form"].errors and bad.context["total"] == Decimal("3.00")

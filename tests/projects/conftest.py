@@ -1,8 +1,7 @@
-import datetime
 from decimal import Decimal
 
 import pytest
-from django.utils import translation
+from django.utils import timezone, translation
 
 from branches.projects import services
 from branches.projects.defaults import install_default_kinds
@@ -35,7 +34,7 @@ def draft(tree, users, kinds, member_a):
         kind=kinds["党建攻关项目"],
         title="连铸坯质量攻关",
         field="quality",
-        year=datetime.date.today().year,
+        year=timezone.localdate().year,
         leader=member_a,
         budget=Decimal("20"),
         user=users.secretary,
@@ -54,4 +53,4 @@ def project(draft, users, teammate):
 
 @pytest.fixture
 def milestone(project, users):
-    return services.milestone_add(project=project, title="完成工艺试验", due_on=datetime.date.today())
+    return services.milestone_add(project=project, title="完成工艺试验", due_on=timezone.localdate())

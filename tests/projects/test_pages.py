@@ -178,7 +178,7 @@ def test_a_refused_move_is_shown_with_the_month_named(world, tree, users, login)
 def test_the_skipped_are_reported_to_the_user(world, users, login):
     client = login(users.committee)
     for i in range(3):
-        m = services.milestone_add(project=world["project"], title=f"节点{i}", due_on=datetime.date.today())
+        m = services.milestone_add(project=world["project"], title=f"节点{i}", due_on=timezone.localdate())
         services.milestone_accept(milestone=m, user=users.committee)
     response = client.post(
         f"/projects/milestones/{world['milestone'].pk}/move/", {"move": "milestone_accept"}, follow=True
@@ -268,7 +268,7 @@ def test_the_project_page_reads_a_fixed_number_of_queries(world, users, login, d
     with django_assert_max_num_queries(40) as before:
         client.get(url)
     for i in range(5):
-        m = services.milestone_add(project=world["project"], title=f"节点{i}", due_on=datetime.date.today())
+        m = services.milestone_add(project=world["project"], title=f"节点{i}", due_on=timezone.localdate())
         services.milestone_accept(milestone=m, user=users.committee)
     with django_assert_max_num_queries(len(before.captured_queries) + 2):  # the points' member links
         client.get(url)

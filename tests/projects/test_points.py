@@ -46,7 +46,7 @@ def test_an_accepted_milestone_posts_to_the_leader_and_the_team_once(project, mi
 
 
 def test_withdrawing_an_acceptance_reverses_exactly_that_milestone_once(project, milestone, users):
-    other = services.milestone_add(project=project, title="推广应用", due_on=datetime.date.today())
+    other = services.milestone_add(project=project, title="推广应用", due_on=timezone.localdate())
     services.milestone_accept(milestone=milestone, user=users.committee)
     services.milestone_accept(milestone=other, user=users.committee)
     reversed_count = services.milestone_withdraw(milestone=milestone, user=users.committee, reason="验收资料不全")
@@ -66,7 +66,7 @@ def test_withdrawing_an_acceptance_reverses_exactly_that_milestone_once(project,
 
 def test_the_monthly_cap_holds_and_the_skipped_are_named(project, users):
     milestones = [
-        services.milestone_add(project=project, title=f"节点{i}", due_on=datetime.date.today()) for i in range(4)
+        services.milestone_add(project=project, title=f"节点{i}", due_on=timezone.localdate()) for i in range(4)
     ]
     postings = [services.milestone_accept(milestone=m, user=users.committee) for m in milestones]
     assert standing(project) == {"王建国": Decimal("9"), "张志强": Decimal("9")}  # capped at 9 a month

@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from members.reviews import services
 from members.reviews.models import DemocraticReview, MemberTalk, Rating, ReviewResult
@@ -14,7 +14,7 @@ from members.reviews.models import DemocraticReview, MemberTalk, Rating, ReviewR
 from . import factories as rf
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 Q, U, E = Rating.QUALIFIED, Rating.UNQUALIFIED, Rating.EXCELLENT
 
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import translation
+from django.utils import timezone, translation
 
 from branches.choices import ActivityKind
 from members.ledger.models import RuleSetVersion
@@ -171,8 +171,8 @@ def test_a_support_plan_is_for_basic_or_unqualified_and_is_followed_up_and_close
         rf.rate(review, {ten[0]: Q, ten[1]: Q})
     services.support_follow_up_add(plan=plan, date=datetime.date(2026, 1, 5), note="已谈心", user=users.secretary)
     with pytest.raises(ValidationError):
-        services.support_plan_close(plan=plan, closed_on=datetime.date.today(), outcome=" ", user=None)
-    plan = services.support_plan_close(plan=plan, closed_on=datetime.date.today(), outcome="转化提高", user=None)
+        services.support_plan_close(plan=plan, closed_on=timezone.localdate(), outcome=" ", user=None)
+    plan = services.support_plan_close(plan=plan, closed_on=timezone.localdate(), outcome="转化提高", user=None)
     assert not plan.is_open and SupportPlan.objects.get(pk=plan.pk).outcome == "转化提高"
     with pytest.raises(ValidationError):
-        services.support_follow_up_add(plan=plan, date=datetime.date.today(), note="再次谈心", user=None)
+        services.support_follow_up_add(plan=plan, date=timezone.localdate(), note="再次谈心", user=None)

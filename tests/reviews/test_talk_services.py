@@ -2,12 +2,13 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from members.reviews import services
 from members.reviews.models import MemberTalk
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 
 
 def record(member, user=None, **kwargs):

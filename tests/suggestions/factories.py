@@ -1,8 +1,7 @@
 """Suggestions made through the service, as the pages make them."""
 
-import datetime
-
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from members.suggestions import services
 
@@ -20,7 +19,7 @@ def suggestion(branch, proposers, *, title="优化高炉布料制度降低焦比
         title=title,
         text="调整布料矩阵，提高煤气利用率。",
         field=field,
-        submitted_on=submitted_on or datetime.date.today(),
+        submitted_on=submitted_on or timezone.localdate(),
         user=None,
         **kwargs,
     )
