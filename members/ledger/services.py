@@ -32,6 +32,9 @@ LOCK_NAMESPACE = 0x1ED6  # the first advisory-lock key: "ledger"
 
 # Rules of these sources are posted by their records' workflows (``ledger_post_source``).
 WORKFLOW_SOURCES = (Source.PROJECT, Source.SUGGESTION, Source.COMMITMENT)
+# Entries that follow their record (an attendance, a workflow's step): corrected there,
+# never reversed by hand (``ledger_entry_reverse`` refuses, the pages offer no button).
+NOT_REVERSIBLE_BY_HAND = (Source.ATTENDANCE, *WORKFLOW_SOURCES)
 
 
 def first_of_month(day: datetime.date) -> datetime.date:

@@ -56,14 +56,11 @@ def entries_url(**filters) -> str:
     return reverse("ledger:entries") + "?" + urlencode({k: v for k, v in filters.items() if v is not None})
 
 
-NOT_BY_HAND = (Source.ATTENDANCE, *services.WORKFLOW_SOURCES)
-
-
 def _can_reverse(user, entry: LedgerEntry) -> bool:
     """Corrections are for whoever may write the branch the entry was booked to; points
     from attendance or a record's workflow are corrected on their record, never by hand."""
     return (
-        entry.source not in NOT_BY_HAND
+        entry.source not in services.NOT_REVERSIBLE_BY_HAND
         and not entry.is_reversal
         and entry.reversal_pk is None
         and can_write_unit(user, entry.branch)
