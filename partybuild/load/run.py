@@ -265,9 +265,8 @@ def report(result: LoadResult, out=sys.stdout) -> None:
         out.write(f"Locust exited with {result.locust_exit}\n")
     out.write(f"\nSettled in {result.settle_seconds:.1f} s (queued grading finished, stale drafts regraded).\n")
     for check in result.checks:
-        out.write(
-            f"{'ok  ' if check.ok else 'FAIL'} {check.name:<14} {check.checked:>9} checked  {check.problems:>6} inconsistent"
-        )
-        out.write(f"  ({check.note})\n" if check.note else "\n")
+        note = f"  ({check.note})" if check.note else ""
+        mark = "ok  " if check.ok else "FAIL"
+        out.write(f"{mark} {check.name:<14} {check.checked:>9} checked  {check.problems:>6} inconsistent{note}\n")
         for example in check.examples:
             out.write(f"       e.g. {example}\n")
