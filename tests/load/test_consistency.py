@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.db.models import Sum
 
 from branches.activities import services as activities
 from branches.activities.models import Attendance
@@ -160,7 +161,14 @@ def test_an_attendance_changed_past_the_service_is_named(state):
 
 def test_points_above_a_cap_are_named(state):
     # A member the second training clipped to 4 (their month at the cap of 10) gets 4 more.
-    entry = LedgerEntry.objects.filter(rule__code="training_hour", points=Decimal("4")).first()
+    at_cap = (
+        LedgerEntry.objects.filter(rule__code="training_hour")
+        .values("member_id")
+        .annotate(total=Sum("points"))
+        .filter(total=Decimal("10"))
+        .values("member_id")
+    )
+    entry = LedgerEntry.objects.filter(rule__code="training_hour", points=Decimal("4"), member_id__in=at_cap).first()
     insert_copy(entry.pk, source=Source.MANUAL, source_id=None)
     assert problems() == {"caps": 1}
 
