@@ -10,6 +10,9 @@ PYTEST_ARGS ?=
 # Test processes (pytest-xdist): one per core of the 2-core CI machine.
 TEST_WORKERS ?= 2
 DEMO_ADDR ?= 127.0.0.1:8000
+# `make load`: simulated users and how long (Locust's 30s, 5m, 1h).
+LOAD_USERS ?= 50
+LOAD_TIME ?= 5m
 
 # Dummy production values for `check-deploy`: enough to pass settings validation,
 # never used to connect anywhere.
@@ -24,7 +27,7 @@ DB_HAS_DATA := import sys; from django.contrib.auth import get_user_model; from 
 	sys.exit(3 if OrgUnit.objects.exists() or get_user_model().objects.exists() else 0)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test lint fmt messages compilemessages worker beat check-deploy
+.PHONY: help venv demo test lint fmt messages compilemessages worker beat check-deploy load
 
 help:
 	@echo "make demo          venv, install, migrate, seed demo data, serve on http://$(DEMO_ADDR)"
@@ -33,6 +36,7 @@ help:
 	@echo "make messages      update and compile the zh_Hans translations"
 	@echo "make worker | beat run a Celery worker | beat (needs REDIS_URL)"
 	@echo "make check-deploy  manage.py check --deploy with production settings"
+	@echo "make load          Locust load test ($(LOAD_USERS) users, $(LOAD_TIME)) on DATABASE_URL + REDIS_URL, then check_consistency"
 
 venv: $(STAMP)
 
@@ -93,3 +97,10 @@ beat: venv
 
 check-deploy: venv
 	env $(DEPLOY_ENV) $(MANAGE) check --deploy --fail-level WARNING
+
+# Writes load-test logins (load-…) into DATABASE_URL's database: point it at a copy
+# (createdb -T pb_bench pb_load_100k), never at live data.
+load: venv
+	@test -n "$(DATABASE_URL)" -a -n "$(REDIS_URL)" || \
+		{ echo "make load needs DATABASE_URL (PostgreSQL, e.g. a copy of the 100k data set) and REDIS_URL" >&2; exit 2; }
+	$(MANAGE) load_run --users $(LOAD_USERS) --time $(LOAD_TIME)

@@ -53,6 +53,8 @@ class LoadResult:
     failures: list[str] = field(default_factory=list)  # "count× method name: message"
     checks: list[Check] = field(default_factory=list)
     locust_exit: int = 0
+    startup_seconds: float = 0.0
+    locust_seconds: float = 0.0
     settle_seconds: float = 0.0
 
     @property
@@ -187,13 +189,14 @@ def load_run(
     workdir: str | None = None,
     secretaries: int = 20,
     members: int = 40,
+    sessions: bool = False,
 ) -> LoadResult:
     """Start the stack, run Locust, settle, check; the stack is stopped whatever happens."""
     if connection.vendor != "postgresql" or not settings.REDIS_URL:
         raise RuntimeError("a load run needs PostgreSQL (DATABASE_URL) and Redis (REDIS_URL)")
     workdir = workdir or tempfile.mkdtemp(prefix="partybuild-load-")
     Path(workdir).mkdir(parents=True, exist_ok=True)
-    plan = load_logins_ensure(secretaries=secretaries, members=members)
+    plan = load_logins_ensure(secretaries=secretaries, members=members, sessions=sessions)
     plan_path = Path(workdir) / "plan.json"
     plan_path.write_text(json.dumps(plan.as_dict(), ensure_ascii=False), encoding="utf-8")
     connection.close()  # the stack's processes get their own connections
@@ -202,10 +205,11 @@ def load_run(
     host = f"http://127.0.0.1:{port}"
     web = worker = None
     result = LoadResult()
+    started = time.monotonic()
     try:
         web = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "partybuild.wsgi", "--workers", "2", "--bind", f"127.0.0.1:{port}",
-             "--timeout", "120", "--log-level", "warning"],
+             "--timeout", "120", "--preload", "--log-level", "warning"],
             cwd=ROOT, env=env, stdout=open(Path(workdir) / "gunicorn.log", "w"), stderr=subprocess.STDOUT,
         )  # fmt: skip
         worker = subprocess.Popen(
@@ -215,6 +219,7 @@ def load_run(
         )  # fmt: skip
         _wait_http(f"{host}/accounts/login/", web, 90)
         _wait_worker(worker, 90)
+        result.startup_seconds = time.monotonic() - started
         out.write(
             f"Load: {users} users for {run_time} against {host} (gunicorn 2 workers, Celery worker), "
             f"database {connection.settings_dict['NAME']}; logs in {workdir}\n"
@@ -224,11 +229,12 @@ def load_run(
         locust = subprocess.run(
             [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--host", host,
              "-u", str(users), "-r", str(spawn_rate or max(1.0, users / 10)), "-t", run_time,
-             "--csv", prefix, "--only-summary", "--stop-timeout", "30", "--loglevel", "WARNING"],
+             "--csv", prefix, "--only-summary", "--stop-timeout", "10", "--loglevel", "WARNING"],
             cwd=ROOT, env=env | {"LOAD_PLAN": str(plan_path)}, stdout=open(Path(workdir) / "locust.log", "w"),
             stderr=subprocess.STDOUT, timeout=_seconds(run_time) + 300,
         )  # fmt: skip
         result.locust_exit = locust.returncode
+        result.locust_seconds = time.monotonic() - started - result.startup_seconds
         _read_stats(prefix, result)
         started = time.monotonic()
         year, number = plan.month.split("-")
@@ -263,7 +269,10 @@ def report(result: LoadResult, out=sys.stdout) -> None:
         out.write(f"FAILURE {failure}\n")
     if result.locust_exit:
         out.write(f"Locust exited with {result.locust_exit}\n")
-    out.write(f"\nSettled in {result.settle_seconds:.1f} s (queued grading finished, stale drafts regraded).\n")
+    out.write(
+        f"\nStack up in {result.startup_seconds:.1f} s, Locust ran {result.locust_seconds:.1f} s, settled in "
+        f"{result.settle_seconds:.1f} s (queued grading finished, stale drafts regraded).\n"
+    )
     for check in result.checks:
         note = f"  ({check.note})" if check.note else ""
         mark = "ok  " if check.ok else "FAIL"

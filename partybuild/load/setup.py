@@ -10,8 +10,10 @@ where — is returned as plain data for the Locust scenario.
 
 import datetime
 from dataclasses import asdict, dataclass, field
+from importlib import import_module
 
-from django.contrib.auth import get_user_model
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.db.models import Count, Q
@@ -66,9 +68,23 @@ def _open_branches(count: int, month: datetime.date) -> list[OrgUnit]:
     return chosen
 
 
+def _session(user) -> str:
+    """A signed-in session for ``user``, as the login form would leave it."""
+    store = import_module(settings.SESSION_ENGINE).SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[-1]
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.create()
+    return store.session_key
+
+
 @transaction.atomic
-def load_logins_ensure(*, secretaries: int = 20, members: int = 40, password: str = PASSWORD) -> Plan:
-    """Make (or find) the load run's logins and return the plan."""
+def load_logins_ensure(
+    *, secretaries: int = 20, members: int = 40, password: str = PASSWORD, sessions: bool = False
+) -> Plan:
+    """Make (or find) the load run's logins and return the plan. With ``sessions`` each
+    login also gets a signed-in session, so a short run need not spend its time in the
+    password hasher (the login form is measured by the full run)."""
     User = get_user_model()
     today = timezone.localdate()
     month = today.replace(day=1)
@@ -122,4 +138,12 @@ def load_logins_ensure(*, secretaries: int = 20, members: int = 40, password: st
             },
         )
         plan.members.append({"username": user.username})
+    if sessions:
+        by_name = {u.username: u for u in User.objects.filter(username__in=_usernames(plan))}
+        for person in [*plan.secretaries, *plan.committees, *plan.members]:
+            person["session"] = _session(by_name[person["username"]])
     return plan
+
+
+def _usernames(plan: Plan) -> list[str]:
+    return [p["username"] for p in [*plan.secretaries, *plan.committees, *plan.members]]
