@@ -13,6 +13,8 @@ DEMO_ADDR ?= 127.0.0.1:8000
 # `make load`: simulated users and how long (Locust's 30s, 5m, 1h).
 LOAD_USERS ?= 50
 LOAD_TIME ?= 5m
+# form: users sign in through the login page; session: signed in beforehand (pages only).
+LOAD_LOGIN ?= form
 
 # Dummy production values for `check-deploy`: enough to pass settings validation,
 # never used to connect anywhere.
@@ -103,4 +105,4 @@ check-deploy: venv
 load: venv
 	@test -n "$(DATABASE_URL)" -a -n "$(REDIS_URL)" || \
 		{ echo "make load needs DATABASE_URL (PostgreSQL, e.g. a copy of the 100k data set) and REDIS_URL" >&2; exit 2; }
-	$(MANAGE) load_run --users $(LOAD_USERS) --time $(LOAD_TIME)
+	$(MANAGE) load_run --users $(LOAD_USERS) --time $(LOAD_TIME) --login $(LOAD_LOGIN)

@@ -16,6 +16,13 @@ class Command(BaseCommand):
         parser.add_argument("--users", type=int, default=int(os.environ.get("LOAD_USERS", 50)))
         parser.add_argument("--time", default=os.environ.get("LOAD_TIME", "5m"), help="how long: 30s, 5m …")
         parser.add_argument("--spawn-rate", type=float, default=None, help="users started a second")
+        parser.add_argument(
+            "--login",
+            choices=["form", "session"],
+            default=os.environ.get("LOAD_LOGIN", "form"),
+            help="form: every user signs in through the login page (the password hasher's cost included); "
+            "session: signed-in sessions are made beforehand, so the run measures the pages only",
+        )
         parser.add_argument("--workdir", default=None, help="where the plan, CSVs and logs go (a temp dir)")
 
     def handle(self, *args, **options):
@@ -25,6 +32,7 @@ class Command(BaseCommand):
             spawn_rate=options["spawn_rate"],
             out=self.stdout,
             workdir=options["workdir"],
+            sessions=options["login"] == "session",
         )
         report(result, out=self.stdout)
         if not result.ok:
