@@ -43,7 +43,10 @@ def enqueue(task: Task, *args, undo: Callable[[], object]) -> None:
 
     def publish() -> None:
         try:
-            task.apply_async(args)
+            # The job's state is its row: no result to wait for, so the web process does
+            # not subscribe to one (Celery's Redis result consumer gives up for good when
+            # Redis is down at that moment).
+            task.apply_async(args, ignore_result=True)
         except QUEUE_ERRORS:
             logger.exception("the job queue is unavailable: %s%r not sent", task.name, args)
             undo()

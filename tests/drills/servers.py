@@ -216,6 +216,7 @@ class Worker:
 
     def __init__(self, env: dict[str, str], *, pool: str = "prefork"):
         self.log = tempfile.TemporaryFile()
+        self.pool = pool
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -243,7 +244,8 @@ class Worker:
     def _ready(self) -> bool:
         if self.process.poll() is not None:
             raise AssertionError(f"the Celery worker exited early:\n{self.output()}")
-        return bool(re.search(r"drill\d+@\S+ ready", self.output())) and bool(self.children())
+        ready = re.search(r"drill\d+@\S+ ready", self.output())
+        return bool(ready) and (self.pool != "prefork" or bool(self.children()))
 
     def output(self) -> str:
         self.log.seek(0)
