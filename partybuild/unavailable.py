@@ -4,21 +4,20 @@ While PostgreSQL restarts, a request in flight loses its connection and a new on
 refused. Wherever that happens — in a view, in the session or user lookup of a
 middleware, in a template — Django turns the exception into a 500 response and sends
 ``got_request_exception``; the receiver marks the request, and this middleware (outside
-the session middleware, which may write) answers with ``503.html`` instead, rendered
-without a request context, so without touching the database. ``Retry-After`` tells
-clients to come back; the next request reconnects (``CONN_HEALTH_CHECKS``).
+the session middleware, which may write) answers with ``503.html`` instead: a static
+page in Chinese and English, rendered without a request context, so without touching
+the database. ``Retry-After`` tells clients to come back; the next request reconnects
+(``CONN_HEALTH_CHECKS``).
 """
 
 import logging
 import sys
 
-from django.conf import settings
 from django.core.signals import got_request_exception
 from django.db import InterfaceError, OperationalError
 from django.dispatch import receiver
 from django.http import HttpResponse
 from django.template.loader import render_to_string
-from django.utils import translation
 
 logger = logging.getLogger(__name__)
 DATABASE_ERRORS = (OperationalError, InterfaceError)
@@ -33,10 +32,8 @@ def _mark_database_down(sender, request=None, **kwargs):
 
 
 def unavailable_response(request) -> HttpResponse:
-    language = getattr(request, "LANGUAGE_CODE", None) or settings.LANGUAGE_CODE
-    with translation.override(language):
-        html = render_to_string("503.html", {"LANGUAGE_CODE": language})
-    response = HttpResponse(html, status=503)
+    # Like 500.html, the page is Chinese and English in itself: it needs nothing to render.
+    response = HttpResponse(render_to_string("503.html"), status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     response["Cache-Control"] = "no-store"
     return response
