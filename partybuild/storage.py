@@ -19,6 +19,8 @@ FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 
 
 class MediaStorage(FileSystemStorage):
+    full_message = _("The server's disk is full, so the file was not saved. Tell the administrator.")
+
     def _save(self, name, content):
         existed = os.path.lexists(self.path(name))
         try:
@@ -29,7 +31,4 @@ class MediaStorage(FileSystemStorage):
             if not existed and os.path.lexists(self.path(name)):
                 os.remove(self.path(name))
             logger.error("media storage full: %s not saved (%s)", name, exc)
-            raise ValidationError(
-                _("The server's disk is full, so the file was not saved. Tell the administrator."),
-                code="disk_full",
-            ) from exc
+            raise ValidationError(self.full_message, code="disk_full") from exc
