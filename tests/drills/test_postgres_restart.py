@@ -9,6 +9,7 @@ connection), and once the database is back every request succeeds again without 
 restart of the app (``CONN_HEALTH_CHECKS``).
 """
 
+import itertools
 import threading
 import time
 
@@ -36,14 +37,18 @@ def test_postgres_restarted_under_traffic_gives_clean_503s_then_the_app_reconnec
     for _ in range(5):
         f.MemberFactory(branch=branch)
     user = f.user_with_role(RoleBinding.Role.COMMITTEE_STAFF, committee, username="staff")
-    user.password = PBKDF2PasswordHasher().encode(PASSWORD, "drillsalt")
+    user.password = PBKDF2PasswordHasher().encode(PASSWORD, "drillsalt", iterations=1000)
     user.save(update_fields=["password"])
     pg = PrivatePostgres()
     web = None
     try:
+        phases = {"start": time.monotonic()}
         pg.start()
+        phases["cluster"] = time.monotonic()
         pg.copy_of_test_database("drill")
+        phases["copy"] = time.monotonic()
         web = Gunicorn(app_env(DATABASE_URL=pg.url("drill"), REDIS_URL="", DATABASE_CONN_MAX_AGE="60"), threads=CLIENTS)
+        phases["gunicorn"] = time.monotonic()
         cookies = log_in(web, "staff").cookies.get_dict()
         pages = [web.base + "/", web.base + reverse("branches:unit_detail", args=[branch.pk])]
         answers: list[tuple[float, float, int, str]] = []  # (sent, received, status, body)
@@ -65,7 +70,8 @@ def test_postgres_restarted_under_traffic_gives_clean_503s_then_the_app_reconnec
         for thread in threads:
             thread.start()
         try:
-            time.sleep(1.5)
+            # Traffic flows (every client has had pages) before the database goes.
+            wait_until(lambda: sum(a[2] == 200 for a in answers) >= 2 * CLIENTS, timeout=60, what="traffic before")
             stopping = time.monotonic()
             pg.stop()
             time.sleep(2)
@@ -101,7 +107,8 @@ def test_postgres_restarted_under_traffic_gives_clean_503s_then_the_app_reconnec
     print(
         f"\nPostgreSQL restart: {len(answers)} requests, statuses {sorted(statuses)}, "
         f"{len(unavailable)} × 503 ({len(in_flight)} in flight when it stopped), "
-        f"down {back - stopping:.2f} s, {len(after)} requests after it came back all 200"
+        f"down {back - stopping:.2f} s, {len(after)} requests after it came back all 200; setup "
+        + ", ".join(f"{b} {phases[b] - phases[a]:.1f} s" for a, b in itertools.pairwise(phases))
     )
 
 

@@ -78,7 +78,7 @@ def test_with_redis_down_pages_work_jobs_are_refused_cleanly_and_work_resumes_wh
         )
     staff_user = f.user_with_role(RoleBinding.Role.COMMITTEE_STAFF, committee, username="staff")
     # The tests hash with MD5 for speed; the app under gunicorn knows its own hashers.
-    staff_user.password = PBKDF2PasswordHasher().encode(PASSWORD, "drillsalt")
+    staff_user.password = PBKDF2PasswordHasher().encode(PASSWORD, "drillsalt", iterations=1000)
     staff_user.save(update_fields=["password"])
     env = app_env(DATABASE_URL=database_url_for_test(), REDIS_URL=redis.url)
     web = worker = None
