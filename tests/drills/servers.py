@@ -180,7 +180,11 @@ class Gunicorn:
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
-        wait_until(self._listening, timeout=60, what="gunicorn")
+        try:
+            wait_until(self._listening, timeout=60, what="gunicorn")
+        except BaseException:
+            self.stop()
+            raise
 
     def _listening(self) -> bool:
         if self.process.poll() is not None:
@@ -239,7 +243,11 @@ class Worker:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        wait_until(self._ready, timeout=60, what="Celery worker")
+        try:
+            wait_until(self._ready, timeout=60, what="Celery worker")
+        except BaseException:
+            self.kill()  # never leave a worker behind
+            raise
 
     def _ready(self) -> bool:
         if self.process.poll() is not None:
