@@ -307,3 +307,40 @@ LOGGING = {
 }
 
 SITE_TITLE = _("Party Building Management")
+
+# --- Reliability under faults (issue 15's drills: tests/drills/) --------------------------
+# PostgreSQL restarted: a request that loses its connection gets a clean 503 page
+# (partybuild.unavailable, outside the session middleware, which may write), and a
+# persistent connection is checked before each request reuses it, so the app reconnects
+# by itself. A refused or unreachable server fails in seconds, not a TCP timeout.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
+    "partybuild.unavailable.DatabaseUnavailableMiddleware",
+)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if IS_POSTGRES:
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+# Redis down: the cache degrades to no cache (sessions are in the database, never in
+# Redis); jobs cannot be queued and say so (branches.jobs). Short socket timeouts keep a
+# page from hanging on an unreachable Redis.
+if REDIS_URL:
+    CACHES["default"]["BACKEND"] = "partybuild.cache.ForgivingRedisCache"
+    CACHES["default"]["OPTIONS"] = {"socket_connect_timeout": 1, "socket_timeout": 2}
+# Celery: a task is acknowledged after it ran (CELERY_TASK_ACKS_LATE above); grading also
+# rejects on a lost worker, so a SIGKILLed worker's run is redelivered. On Redis an
+# unacknowledged message comes back after the visibility timeout (longer than any job),
+# checked every minute and when a worker starts. The worker and the web processes retry
+# the broker forever: when Redis returns, work resumes without a restart.
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+        "unacked_restore_interval": 10,
+        "unacked_restore_throttle": 6,
+        "socket_connect_timeout": 2,
+    }
+    CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
+# Uploads: a full disk is a form error and leaves no partial file (partybuild.storage).
+STORAGES["default"]["BACKEND"] = "partybuild.storage.MediaStorage"

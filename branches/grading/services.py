@@ -88,18 +88,40 @@ def grading_run_request(
     return GradingRun.objects.create(committee=committee, month=month, requested_by=user, trigger=trigger)
 
 
+def _claim(run_id: int) -> datetime.datetime | None:
+    """Claim a run: a queued one, or one left running by a worker that died (killed
+    mid-run, its message redelivered). A live worker holds the run's row lock until it
+    has finished, so the lock is waited for and the run taken only if it is still
+    running then. The start time is the claim's token: the executor that no longer
+    holds it stops."""
+    token = timezone.now()
+    running = GradingRun.State.RUNNING
+    if GradingRun.objects.filter(pk=run_id, state=GradingRun.State.QUEUED).update(state=running, started_at=token):
+        return token
+    if connection.vendor != "postgresql":
+        return None  # SQLite: no workers, runs are executed in process
+    with transaction.atomic():
+        if not GradingRun.objects.select_for_update().filter(pk=run_id, state=running).exists():
+            return None
+        GradingRun.objects.filter(pk=run_id).update(started_at=token)
+        logger.warning("grading run %s: its worker died; graded again", run_id)
+    return token
+
+
 def grading_run_execute(*, run_id: int) -> GradingRun | None:
     """Claim and execute a queued run. Returns None when there was nothing to claim
     (already running, done, or a duplicate delivery)."""
-    claimed = GradingRun.objects.filter(pk=run_id, state=GradingRun.State.QUEUED).update(
-        state=GradingRun.State.RUNNING, started_at=timezone.now()
-    )
-    if claimed != 1:
+    token = _claim(run_id)
+    if token is None:
         logger.info("grading run %s: nothing to claim", run_id)
         return None
     run = GradingRun.objects.select_related("committee").get(pk=run_id)
     try:
         with transaction.atomic():
+            # The run's row stays locked while it is graded: the proof that its worker lives.
+            if not GradingRun.objects.select_for_update().filter(pk=run_id, started_at=token).exists():
+                logger.info("grading run %s: taken over by a redelivery", run_id)
+                return None
             lock_committee_month(run.committee, run.month)
             version = rule_version_for(unit=run.committee, month=run.month)
             run.watermark = engine.watermark(committee=run.committee, month=run.month)
@@ -117,7 +139,7 @@ def grading_run_execute(*, run_id: int) -> GradingRun | None:
             )
     except Exception as exc:
         logger.exception("grading run %s failed", run_id)
-        GradingRun.objects.filter(pk=run_id).update(
+        GradingRun.objects.filter(pk=run_id, started_at=token).update(
             state=GradingRun.State.FAILED, finished_at=timezone.now(), error=f"{type(exc).__name__}: {exc}"
         )
         raise

@@ -12,7 +12,9 @@ from . import services
 from .models import GradingRun
 
 
-@shared_task(acks_late=True)
+# Acknowledged once done and redelivered if its worker dies mid-run (SIGKILL, out of
+# memory): the run's claim lets the redelivery take over a run left running.
+@shared_task(acks_late=True, reject_on_worker_lost=True)
 def grade_run(run_id: int) -> str:
     run = services.grading_run_execute(run_id=run_id)
     return "skipped" if run is None else run.state

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 import branches.converters  # noqa: F401  (registers the <id:>, <year:> and <month:> converters)
+from branches import jobs
 from branches.forms import CrispyForm, MonthField, call_service
 from branches.models import OrgUnit
 from branches.services import month_label
@@ -59,10 +60,16 @@ def _percent(run: GradingRun) -> int:
     return int(cache.get(services.progress_key(run.pk)) or 0)
 
 
+def _unqueued(run: GradingRun) -> QuerySet[GradingRun]:
+    """The run while no worker has claimed it."""
+    return GradingRun.objects.filter(pk=run.pk, state=GradingRun.State.QUEUED)
+
+
 @login_required
 def runs(request, committee_pk: int):
     committee = get_committee_for_user(request.user, committee_pk, manage=True)
     form = RunStartForm(request.POST or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
         run = call_service(
             form,
@@ -73,13 +80,18 @@ def runs(request, committee_pk: int):
             trigger=GradingRun.Trigger.BROWSER,
         )
         if run is not None:
-            tasks.grade_run.delay_on_commit(run.pk)
-            messages.success(request, _("Grading of %(month)s has started.") % {"month": month_label(run.month)})
-            return redirect("grading:run_detail", pk=run.pk)
+            try:  # the queue down: the run is taken back and the form says so
+                jobs.enqueue(tasks.grade_run, run.pk, undo=_unqueued(run).delete)
+            except jobs.QueueUnavailable as exc:
+                form.add_error(None, exc)
+                status = 503
+            else:
+                messages.success(request, _("Grading of %(month)s has started.") % {"month": month_label(run.month)})
+                return redirect("grading:run_detail", pk=run.pk)
     page = Paginator(committee_runs(committee=committee), PAGE_SIZE).get_page(request.GET.get("page"))
     for run in page:
         run.seconds = _seconds(run)
-    return render(request, "grading/run_list.html", {"committee": committee, "form": form, "page": page})
+    return render(request, "grading/run_list.html", {"committee": committee, "form": form, "page": page}, status=status)
 
 
 def _get_run_for_user(user, pk: int) -> tuple[GradingRun, OrgUnit]:

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 import branches.converters  # noqa: F401  (registers the <id:>, <year:> and <month:> converters)
+from branches import jobs
 from branches.downloads import stored_file_response
 from branches.forms import CrispyForm, call_service
 from branches.grading.access import get_committee_for_user
@@ -46,6 +47,7 @@ def exports(request, committee_pk: int):
     # The year a committee most likely wants: the latest one with a published month.
     year = latest_published_year(committee=committee) or timezone.localdate().year
     form = ExportForm(request.POST or None, initial={"year": year})
+    status = 200
     if request.method == "POST" and form.is_valid():
         report = call_service(
             form,
@@ -57,10 +59,18 @@ def exports(request, committee_pk: int):
             language=translation.get_language(),
         )
         if report is not None:
-            generate_report.delay_on_commit(report.pk)
-            return redirect("reports:file", report.pk)
+            unqueued = ReportFile.objects.filter(pk=report.pk, state=ReportFile.State.QUEUED)
+            try:  # the queue down: the report is taken back and the form says so
+                jobs.enqueue(generate_report, report.pk, undo=unqueued.delete)
+            except jobs.QueueUnavailable as exc:
+                form.add_error(None, exc)
+                status = 503
+            else:
+                return redirect("reports:file", report.pk)
     reports = services.committee_reports(committee=committee)
-    return render(request, "reports/export_list.html", {"committee": committee, "form": form, "reports": reports})
+    return render(
+        request, "reports/export_list.html", {"committee": committee, "form": form, "reports": reports}, status=status
+    )
 
 
 @login_required
