@@ -93,3 +93,11 @@ beat: venv
 
 check-deploy: venv
 	env $(DEPLOY_ENV) $(MANAGE) check --deploy --fail-level WARNING
+
+# Issue 14: the key pages under gunicorn at 10 concurrent users beside the login page.
+# Writes its logins, a publication and an activity into DATABASE_URL: use a copy of the
+# 100k data set (createdb -T pb_bench pb_copy). Options: BENCH_PAGES_ARGS="--seconds 20".
+BENCH_PAGES_ARGS ?=
+.PHONY: bench-pages
+bench-pages: venv
+	$(MANAGE) bench_pages $(BENCH_PAGES_ARGS)
