@@ -24,7 +24,7 @@ import hashlib
 import logging
 
 from django.core.cache import cache
-from django.db.models import Count, Max
+from django.db import connection
 from django.utils.translation import get_language
 
 from members.ledger.selectors import add_months
@@ -41,26 +41,34 @@ SECONDS = 7 * 24 * 3600
 def key(
     *, publication: Publication, today: datetime.date, print_mode: bool, all_stars: bool, language: str | None = None
 ) -> str:
-    """The cache key of a published board's body. Two queries: the previous month's
+    """The cache key of a published board's body. One query: the previous month's
     latest version and the month's talks."""
-    previous = (
-        Publication.objects.filter(committee_id=publication.committee_id, month=add_months(publication.month, -1))
-        .order_by("-version")
-        .values_list("pk", flat=True)
-        .first()
-    )
-    talks = Talk.objects.filter(committee_id=publication.committee_id, month=publication.month).aggregate(
-        n=Count("id"), last=Max("id"), held=Max("held_on")
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT (SELECT p.id FROM {Publication._meta.db_table} p
+                    WHERE p.committee_id = %(committee)s AND p.month = %(previous)s
+                    ORDER BY p.version DESC LIMIT 1),
+                   COUNT(t.id), MAX(t.id), MAX(t.held_on)
+            FROM {Talk._meta.db_table} t
+            WHERE t.committee_id = %(committee)s AND t.month = %(month)s
+            """,
+            {
+                "committee": publication.committee_id,
+                "month": publication.month,
+                "previous": add_months(publication.month, -1),
+            },
+        )
+        previous, talks, last_talk, last_held = cursor.fetchone()
     parts = [
         TEMPLATE_VERSION,
         publication.pk,
         publication.version,
         publication.published_at.isoformat(),  # a test database reuses ids: not the same version
         previous,
-        talks["n"],
-        talks["last"],
-        talks["held"],
+        talks,
+        last_talk,
+        str(last_held),
         today.isoformat(),
         language or get_language(),
         int(print_mode),
