@@ -78,7 +78,7 @@ def rule_set_for(*, unit: OrgUnit) -> RuleSet:
 
 
 def rule_versions_for(*, units: list[OrgUnit], month: datetime.date) -> dict[int, RuleSetVersion | None]:
-    """The version in force in ``month`` for each unit, in two queries however many units.
+    """The version in force in ``month`` for each unit, in one query however many units.
 
     The nearest committee at or above the unit whose rule set has a version effective
     by then wins; a committee whose own rules start later falls back to the rules above
@@ -92,7 +92,7 @@ def rule_versions_by_month(
     *, units: list[OrgUnit], months: list[datetime.date]
 ) -> dict[tuple[int, datetime.date], RuleSetVersion | None]:
     """``(unit id, month) → the version in force`` (as ``rule_versions_for``) for every
-    unit and month, still in two queries however many units and months: a year's
+    unit and month, still in one query however many units and months: a year's
     compliance matrix asks for twelve months at once."""
     months = sorted({first_of_month(m) for m in months})
     if not units or not months:
