@@ -17,7 +17,7 @@ from branches.downloads import shorten_filename
 from branches.models import OrgUnit
 from branches.services import month_assert_open
 from branches.uploads import check_upload
-from members.ledger.models import Source
+from members.ledger.models import LedgerEntry, Source
 from members.ledger.services import AttendanceItem, ledger_post_attendance, ledger_reverse_sources
 
 from .models import Activity, ActivityAttachment, Attendance, AttendanceChange, QrSignIn
@@ -54,8 +54,8 @@ def _validate(
 
 def _post(
     activity: Activity, attendances: list[Attendance], *, user: AbstractBaseUser | None, months_locked: bool = False
-) -> None:
-    ledger_post_attendance(
+) -> list[LedgerEntry]:
+    return ledger_post_attendance(
         branch=activity.branch,
         activity_kind=activity.kind,
         activity_date=activity.date,
@@ -201,7 +201,11 @@ def attendance_set(*, attendance: Attendance, status: str, user: AbstractBaseUse
         open_months=checked,
     )
     # The reversal locked this member's month (the same key the new entries need).
-    _post(activity, [attendance], user=user, months_locked=reversed_count > 0)
+    posted = _post(activity, [attendance], user=user, months_locked=reversed_count > 0)
+    if reversed_count or posted:
+        # What the row shows: every earlier entry is now reversed, so the attendance
+        # stands at what was just posted (the grid's click needs no query for it).
+        attendance.points = sum((e.points for e in posted), Decimal("0.00"))
     return attendance
 
 

@@ -266,7 +266,8 @@ def attendance_update(request, pk: int, attendance_pk: int):
         attendance = get_object_or_404(
             Attendance.objects.select_related("member", "qr_sign_in"), pk=attendance_pk, activity=activity
         )
-    attendance.points = _standing_points([attendance]).get(attendance.pk)
+    if not hasattr(attendance, "points"):  # not known from the change just made
+        attendance.points = _standing_points([attendance]).get(attendance.pk)
     return render(
         request,
         "activities/_attendance_row.html",
