@@ -106,3 +106,11 @@ load: venv
 	@test -n "$(DATABASE_URL)" -a -n "$(REDIS_URL)" || \
 		{ echo "make load needs DATABASE_URL (PostgreSQL, e.g. a copy of the 100k data set) and REDIS_URL" >&2; exit 2; }
 	$(MANAGE) load_run --users $(LOAD_USERS) --time $(LOAD_TIME) --login $(LOAD_LOGIN)
+
+# Issue 14: the key pages under gunicorn at 10 concurrent users beside the login page.
+# Writes its logins, a publication and an activity into DATABASE_URL: use a copy of the
+# 100k data set (createdb -T pb_bench pb_copy). Options: BENCH_PAGES_ARGS="--seconds 20".
+BENCH_PAGES_ARGS ?=
+.PHONY: bench-pages
+bench-pages: venv
+	$(MANAGE) bench_pages $(BENCH_PAGES_ARGS)

@@ -1,6 +1,7 @@
 import datetime
 
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 
 from .access import user_scope
 from .models import OrgUnit
@@ -24,7 +25,8 @@ def access(request):
         primary = None
     # The committee whose ranking board the navigation opens: the user's own committee,
     # or the committee above the user's branch.
-    board_committee = committee_for(unit=primary) if primary is not None else None
+    # Lazy: a page that never links the board (an htmx row) asks nothing for it.
+    board_committee = SimpleLazyObject(lambda: committee_for(unit=primary) if primary is not None else None)
     last_month = (timezone.localdate().replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
     return {
         "scope": scope,

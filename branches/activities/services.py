@@ -17,7 +17,7 @@ from branches.downloads import shorten_filename
 from branches.models import OrgUnit
 from branches.services import month_assert_open
 from branches.uploads import check_upload
-from members.ledger.models import Source
+from members.ledger.models import LedgerEntry, Source
 from members.ledger.services import AttendanceItem, ledger_post_attendance, ledger_reverse_sources
 
 from .models import Activity, ActivityAttachment, Attendance, AttendanceChange, QrSignIn
@@ -52,8 +52,10 @@ def _validate(
         raise ValidationError(errors)
 
 
-def _post(activity: Activity, attendances: list[Attendance], *, user: AbstractBaseUser | None) -> None:
-    ledger_post_attendance(
+def _post(
+    activity: Activity, attendances: list[Attendance], *, user: AbstractBaseUser | None, months_locked: bool = False
+) -> list[LedgerEntry]:
+    return ledger_post_attendance(
         branch=activity.branch,
         activity_kind=activity.kind,
         activity_date=activity.date,
@@ -61,6 +63,7 @@ def _post(activity: Activity, attendances: list[Attendance], *, user: AbstractBa
         items=[AttendanceItem(a.pk, a.member_id, a.status) for a in attendances],
         reason=activity.title,
         user=user,
+        months_locked=months_locked,
     )
 
 
@@ -165,11 +168,21 @@ def attendance_set(*, attendance: Attendance, status: str, user: AbstractBaseUse
     and the new ones posted."""
     if status not in AttendanceStatus.values:
         raise ValidationError({"status": _("Unknown attendance status.")})
-    attendance = Attendance.objects.select_for_update().select_related("activity__branch").get(pk=attendance.pk)
+    # The row is locked; the member and the QR sign-in come along for the row's render.
+    # Given with its activity (the grid's click), it must be that activity's.
+    lookup = {"pk": attendance.pk}
+    if attendance.activity_id is not None:
+        lookup["activity_id"] = attendance.activity_id
+    attendance = (
+        Attendance.objects.select_for_update(of=("self",))
+        .select_related("activity__branch", "member", "qr_sign_in")
+        .get(**lookup)
+    )
     activity = attendance.activity
     if activity.is_cancelled:
         raise ValidationError(_("The activity has been cancelled."))
     month_assert_open(unit=activity.branch, month=activity.date)
+    checked = {(activity.branch_id, activity.date.replace(day=1))}
     if attendance.status == status:
         return attendance
     AttendanceChange.objects.create(
@@ -179,14 +192,20 @@ def attendance_set(*, attendance: Attendance, status: str, user: AbstractBaseUse
     attendance.status = status
     attendance.changed_by = user
     attendance.save(update_fields=["status", "changed_by", "changed_at"])
-    ledger_reverse_sources(
+    reversed_count = ledger_reverse_sources(
         source=Source.ATTENDANCE,
         source_ids=[attendance.pk],
         reason=_("Attendance changed from %(old)s to %(new)s")
         % {"old": old_label, "new": AttendanceStatus(status).label},
         user=user,
+        open_months=checked,
     )
-    _post(activity, [attendance], user=user)
+    # The reversal locked this member's month (the same key the new entries need).
+    posted = _post(activity, [attendance], user=user, months_locked=reversed_count > 0)
+    if reversed_count or posted:
+        # What the row shows: every earlier entry is now reversed, so the attendance
+        # stands at what was just posted (the grid's click needs no query for it).
+        attendance.points = sum((e.points for e in posted), Decimal("0.00"))
     return attendance
 
 

@@ -29,7 +29,13 @@ def can_see_published(user, committee: OrgUnit) -> bool:
 def get_committee_for_user(user, pk: int, *, manage: bool = False) -> OrgUnit:
     """The committee if the user may see its published boards (``manage``: its drafts,
     inputs and runs too); 404 otherwise."""
-    committee = OrgUnit.objects.filter(pk=pk, kind=OrgUnit.Kind.COMMITTEE).first()
+    # Read once per request: the page and each link it checks (PDF, Excel, groups…) ask
+    # for the same committee; kept on the user object, which lives for one request, like
+    # the scope.
+    committees = user.__dict__.setdefault("_grading_committees", {})
+    if pk not in committees:
+        committees[pk] = OrgUnit.objects.filter(pk=pk, kind=OrgUnit.Kind.COMMITTEE).first()
+    committee = committees[pk]
     if committee is None:
         raise Http404
     allowed = can_manage_grading(user, committee) if manage else can_see_published(user, committee)

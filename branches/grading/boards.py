@@ -224,6 +224,22 @@ class Board(OnSource):
         return [row for row in self.rows if row.bottom_three]
 
 
+def board_head(committee: OrgUnit, month: datetime.date, *, version: int | None = None) -> Board:
+    """A published board without its rows (what the page's header shows: the versions,
+    the one shown and the rules that graded it), for a body read from the cache: the
+    given ``version`` or the latest. One query."""
+    month = month.replace(day=1)
+    versions = publications(committee=committee, month=month)
+    if version is not None:
+        source = next((p for p in versions if p.version == version), None)
+    else:
+        source = versions[0] if versions else None
+    result = Board(committee, month, source, versions=versions)
+    if source is not None:
+        result.rule_version = source.run.rule_version
+    return result
+
+
 def board(
     committee: OrgUnit,
     month: datetime.date,

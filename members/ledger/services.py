@@ -7,6 +7,7 @@ per (member, month) it touches, in a fixed order, and only then reads the month'
 
 import datetime
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -77,7 +78,7 @@ def rule_set_for(*, unit: OrgUnit) -> RuleSet:
 
 
 def rule_versions_for(*, units: list[OrgUnit], month: datetime.date) -> dict[int, RuleSetVersion | None]:
-    """The version in force in ``month`` for each unit, in two queries however many units.
+    """The version in force in ``month`` for each unit, in one query however many units.
 
     The nearest committee at or above the unit whose rule set has a version effective
     by then wins; a committee whose own rules start later falls back to the rules above
@@ -91,19 +92,24 @@ def rule_versions_by_month(
     *, units: list[OrgUnit], months: list[datetime.date]
 ) -> dict[tuple[int, datetime.date], RuleSetVersion | None]:
     """``(unit id, month) → the version in force`` (as ``rule_versions_for``) for every
-    unit and month, still in two queries however many units and months: a year's
+    unit and month, still in one query however many units and months: a year's
     compliance matrix asks for twelve months at once."""
     months = sorted({first_of_month(m) for m in months})
     if not units or not months:
         return {}
     ids = {i for unit in units for i in [*unit.ancestor_ids(), unit.pk]}
-    rule_sets = list(RuleSet.objects.filter(Q(committee_id__in=ids) | Q(committee__isnull=True)))
-    # Each rule set's versions in effective order: the one in force in a month is the
-    # last that took effect by then.
+    # Each rule set's versions in effective order, with their rule sets (one query: a
+    # rule set with no version yet is in force nowhere): the one in force in a month is
+    # the last that took effect by then.
     history: dict[int, list[RuleSetVersion]] = defaultdict(list)
-    versions = RuleSetVersion.objects.filter(rule_set__in=rule_sets, effective_month__lte=months[-1])
+    versions = RuleSetVersion.objects.filter(
+        Q(rule_set__committee_id__in=ids) | Q(rule_set__committee__isnull=True), effective_month__lte=months[-1]
+    ).select_related("rule_set")
+    rule_sets_by_id = {}
     for version in versions.order_by("rule_set_id", "effective_month"):
         history[version.rule_set_id].append(version)
+        rule_sets_by_id[version.rule_set_id] = version.rule_set
+    rule_sets = list(rule_sets_by_id.values())
     in_force: dict[tuple[int, datetime.date], RuleSetVersion] = {}
     for rule_set_id, chain in history.items():
         for month in months:
@@ -290,11 +296,13 @@ def ledger_reverse_sources(
     reason: str,
     user: AbstractBaseUser | None,
     source_key: str | None = None,
+    open_months: Collection[tuple[int, datetime.date]] = (),
 ) -> int:
     """Reverse every standing entry produced by these sources (say, an activity's
     attendances) — with ``source_key``, only those that step posted (a project's
     milestone). Runs inside the caller's transaction; returns how many were reversed.
-    A closed month refuses, naming the month."""
+    A closed month refuses, naming the month; ``open_months`` are the (unit id, month)
+    pairs the caller has already asserted open in this transaction (not asked again)."""
     standing = LedgerEntry.objects.filter(
         source=source, source_id__in=source_ids, reverses__isnull=True, reversed_by__isnull=True
     )
@@ -302,7 +310,8 @@ def ledger_reverse_sources(
         standing = standing.filter(source_key=source_key)
     standing = list(standing.select_related("member__branch"))
     for member, month in {(e.member, e.month) for e in standing}:
-        month_assert_open(unit=member.branch, month=month)
+        if (member.branch_id, month) not in open_months:
+            month_assert_open(unit=member.branch, month=month)
     if not standing:
         return 0
     lock_member_months({(e.member_id, e.month) for e in standing})
@@ -410,17 +419,20 @@ def ledger_post_attendance(
     items: list[AttendanceItem],
     reason: str,
     user: AbstractBaseUser | None,
+    months_locked: bool = False,
 ) -> list[LedgerEntry]:
     """Post the points an activity's attendance earns, in one batch: the rules of the
     version in force whose kinds and statuses match. Capped rules are clipped to what is
     left of the month's cap (attendance is a fact; the cap limits the points, not the
-    record). Runs inside the caller's transaction."""
+    record). Runs inside the caller's transaction; ``months_locked``: the caller holds
+    the members' month locks already (``lock_member_months``)."""
     month = first_of_month(activity_date)
     version = rule_version_for(unit=branch, month=month)
     rules = [rule for rule in version.rules.filter(source=Source.ATTENDANCE) if activity_kind in rule.activity_kinds]
     if not rules or not items:
         return []
-    lock_member_months({(item.member_id, month) for item in items})
+    if not months_locked:
+        lock_member_months({(item.member_id, month) for item in items})
     capped_codes = {rule.code for rule in rules if rule.monthly_cap is not None}
     so_far = (
         _month_totals(member_ids={i.member_id for i in items}, month=month, codes=capped_codes) if capped_codes else {}

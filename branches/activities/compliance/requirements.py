@@ -565,8 +565,8 @@ def compliance_matrix(
     today: datetime.date | None = None,
     version: RuleSetVersion | None = None,
 ) -> dict[tuple[int, datetime.date], MatrixCell]:
-    """``(branch_id, month) → cell`` for every branch and month, in six queries however
-    many there are: the versions in force (two) and their requirements, the distinct
+    """``(branch_id, month) → cell`` for every branch and month, in five queries however
+    many there are: the versions in force (one) and their requirements, the distinct
     (branch, group, kind, month) of held activities that could meet one over the whole
     range, the branches' party groups and the first tracked month of their committees.
     The Python that follows is O(branches × months × requirements) set lookups, nothing
@@ -636,7 +636,7 @@ def group_meeting_compliance(*, groups: list[OrgUnit], month: datetime.date) -> 
     ``month`` (those "once per party group" in the version in force: by default its
     monthly 党小组会) and how many of them it met, by the same rules as the branch's.
     (0, 0) for a group that did not exist in the month or a month that is not tracked.
-    Five queries however many groups: the versions in force (two) and their
+    Four queries however many groups: the versions in force (one) and their
     requirements, the groups' held activities and the first tracked months."""
     month = first_of_month(month)
     if not groups:

@@ -180,8 +180,8 @@ def committee_training_summary(
 ) -> dict[int, BranchTrainingSummary]:
     """Per branch: its members (as in ``branch_training_report``), how many are behind
     their requirement — and who, furthest behind first — and their total class hours.
-    Six queries however many branches: memberships, hours, committee roles, the rule
-    sets (two) and the first tracked months."""
+    Five queries however many branches: memberships, hours, committee roles, the rule
+    sets with their versions (one) and the first tracked months."""
     today = today or timezone.localdate()
     on_date = training_reference_date(year=year, today=today)
     versions = rule_versions_for(units=branches, month=on_date)

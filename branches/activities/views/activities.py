@@ -246,12 +246,15 @@ def activity_cancel(request, pk: int):
 def attendance_update(request, pk: int, attendance_pk: int):
     """One click in the grid: set a member's status; htmx swaps the row and the counts."""
     activity = get_activity_for_user(request.user, pk, write=True)
-    attendance = get_object_or_404(Attendance.objects.select_related("member"), pk=attendance_pk, activity=activity)
+    # Read (and locked) once, by the service: an attendance of another activity is a 404.
+    attendance = Attendance(pk=attendance_pk, activity=activity)
     try:
         attendance = services.attendance_set(
             attendance=attendance, status=request.POST.get("status", ""), user=request.user
         )
         error = None
+    except Attendance.DoesNotExist:
+        raise Http404 from None
     except ValidationError as exc:
         error = " ".join(exc.messages)
         activity.refresh_from_db()
@@ -259,7 +262,12 @@ def attendance_update(request, pk: int, attendance_pk: int):
         if error:
             messages.error(request, error)
         return redirect(activity)
-    attendance.points = _standing_points([attendance]).get(attendance.pk)
+    if error is not None:  # nothing was saved: the row as it stands
+        attendance = get_object_or_404(
+            Attendance.objects.select_related("member", "qr_sign_in"), pk=attendance_pk, activity=activity
+        )
+    if not hasattr(attendance, "points"):  # not known from the change just made
+        attendance.points = _standing_points([attendance]).get(attendance.pk)
     return render(
         request,
         "activities/_attendance_row.html",

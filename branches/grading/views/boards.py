@@ -13,9 +13,11 @@ import datetime
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 import branches.converters  # noqa: F401  (registers the <id:>, <year:> and <month:> converters)
@@ -26,7 +28,7 @@ from branches.services import month_label
 from members.access import visible_members
 from members.ledger.selectors import add_months
 
-from .. import boards
+from .. import board_cache, boards
 from ..access import can_manage_grading, get_committee_for_user
 from ..loop import loop_month
 from ..models import Dimension
@@ -93,10 +95,25 @@ def board(request, committee_pk: int, year: int, month: int):
     month_date = _month(year, month)
     manage, draft, version = _mode(request, committee)
     print_mode = _flag(request, "print")
-    result = boards.board(committee, month_date, draft=draft, version=version)
+    all_stars = request.GET.get("stars") == "all"
+    today = timezone.localdate()
+    # A published version never changes: its body is rendered once per key (see
+    # ``board_cache``); the header, the viewer's own, is rendered every time.
+    cache_key = cached_body = None
+    if draft:
+        result = boards.board(committee, month_date, draft=True)
+    else:
+        result = boards.board_head(committee, month_date, version=version)
+        if result.source is not None:
+            cache_key = board_cache.key(
+                publication=result.source, today=today, print_mode=print_mode, all_stars=all_stars
+            )
+            cached_body = board_cache.get(cache_key)
+            if cached_body is None:
+                result = boards.board(committee, month_date, draft=False, version=version, today=today)
     if version is not None and result.source is None:
         raise Http404
-    this_month = timezone.localdate().replace(day=1)
+    this_month = today.replace(day=1)
     following = add_months(month_date, 1)
     context = {
         "committee": committee,
@@ -111,7 +128,7 @@ def board(request, committee_pk: int, year: int, month: int):
     if manage:
         context["draft_month"] = boards.current_draft_month(committee=committee)
         if not print_mode:  # the guided flow of the month (录入评分 → … → 谈话)
-            context["loop"] = loop_month(committee=committee, month=month_date, today=timezone.localdate())
+            context["loop"] = loop_month(committee=committee, month=month_date, today=today)
     if result.source is None:
         tracked_from = tracked_from_of(unit=committee)
         context["draft_exists"] = manage and boards.draft_exists(committee=committee, month=month_date)
@@ -120,26 +137,32 @@ def board(request, committee_pk: int, year: int, month: int):
         context["latest"] = boards.latest_publication(committee=committee)
         return render(request, "grading/board_unpublished.html", context)
     source = result.source
-    top = boards.top_members(source, per_branch=TOP_MEMBERS)
-    all_stars = request.GET.get("stars") == "all"
-    bins = boards.histogram_bins(boards.board_totals(source))
-    context.update(
-        {
-            "source_query": _source_query(source),
-            "dimensions": _dimension_labels(),
-            "top_members": [(row.branch, _padded(top.get(row.branch.pk, []), TOP_MEMBERS)) for row in result.rows],
-            "stars": boards.star_list(source, limit=None if all_stars else STARS_SHOWN),
-            "star_total": boards.star_count(source),
-            "all_stars": all_stars,
-            "bins": bins,
-            "distribution_data": {
-                "title": _("Distribution of totals"),
-                "series": _("Branches"),
-                "labels": [b.label for b in bins],
-                "counts": [b.count for b in bins],
-            },
-        }
-    )
+    context["source_query"] = _source_query(source)
+    if cached_body is None:
+        top = boards.top_members(source, per_branch=TOP_MEMBERS)
+        bins = boards.histogram_bins(boards.board_totals(source))
+        context.update(
+            {
+                "dimensions": _dimension_labels(),
+                "top_members": [(row.branch, _padded(top.get(row.branch.pk, []), TOP_MEMBERS)) for row in result.rows],
+                "stars": boards.star_list(source, limit=None if all_stars else STARS_SHOWN),
+                "star_total": boards.star_count(source),
+                "all_stars": all_stars,
+                "bins": bins,
+                "distribution_data": {
+                    "title": _("Distribution of totals"),
+                    "series": _("Branches"),
+                    "labels": [b.label for b in bins],
+                    "counts": [b.count for b in bins],
+                },
+            }
+        )
+        if cache_key is not None:
+            cached_body = render_to_string("grading/_board_month_body.html", context, request=request)
+            if result.rows:  # an empty board is not kept: its header would lack the rules
+                board_cache.put(cache_key, cached_body)
+    if cached_body is not None:
+        context["cached_body"] = mark_safe(cached_body)
     return render(request, "grading/board_month.html", context)
 
 
