@@ -433,13 +433,18 @@ def _member_params(passes: list[Pass], month: datetime.date) -> list:
     return [*params, month, month, end, end]
 
 
+def reads_whole_month(passes: list[Pass]) -> bool:
+    """Whether the members' statement of ``passes`` reads the month's whole ledger."""
+    return connection.vendor == "postgresql" and sum(len(p.branches) for p in passes) >= WHOLE_MONTH_FROM
+
+
 def grade_members(*, passes: list[Pass], month: datetime.date) -> LedgerMarks | None:
     """Write the member draft of every committee of ``passes`` for ``month`` in one
     statement, and drop the members who no longer count. Returns the ledger's marks per
     branch when they came from the same read (PostgreSQL, a whole month), else None."""
     passes = [p for p in passes if p.branches]
     rows = sum(len(p.branches) for p in passes)
-    whole_month = connection.vendor == "postgresql" and rows >= WHOLE_MONTH_FROM
+    whole_month = reads_whole_month(passes)
     marks = None
     with connection.cursor() as cursor:
         if rows:
