@@ -496,7 +496,7 @@ def phase_timer():
     with ExitStack() as stack:
         for attribute, name in FUNCTION_PHASES:
             stack.enter_context(mock.patch.object(engine, attribute, timed(name, getattr(engine, attribute))))
-        stack.enter_context(mock.patch.object(groups, "grade_groups", timed("groups", groups.grade_groups)))
+        stack.enter_context(mock.patch.object(groups, "grade_groups_of", timed("groups", groups.grade_groups_of)))
         stack.enter_context(connection.execute_wrapper(statement))
         yield seconds
 
@@ -515,10 +515,14 @@ def _passes(*, month: datetime.date, committees: list[OrgUnit]) -> list[engine.P
     ]
 
 
-def _explain(sql: str, params=None) -> list[str]:
-    """EXPLAIN (ANALYZE, BUFFERS) of a statement, rolled back."""
+def _explain(sql: str, params=None, *, before: str = "", before_params=None) -> list[str]:
+    """EXPLAIN (ANALYZE, BUFFERS) of a statement, rolled back, with the grading's settings."""
     with transaction.atomic():
         with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+            cursor.execute("SET LOCAL work_mem = '256MB'")
+            if before:
+                cursor.execute(before, before_params)
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
             lines = [row[0] for row in cursor.fetchall()]
         transaction.set_rollback(True)
@@ -531,8 +535,14 @@ def explain_member_upsert(*, month: datetime.date, committees: list[OrgUnit]) ->
     if not passes:
         return []
     rows = sum(len(p.branches) for p in passes)
-    sql = engine._member_scores_sql(rows, whole_month=engine.reads_whole_month(passes))
-    return _explain(sql, engine._member_params(passes, month))
+    whole_month = engine.reads_whole_month(passes)
+    sql = engine._member_scores_sql(rows, whole_month=whole_month)
+    params = engine._member_params(passes, month, whole_month=whole_month)
+    if not whole_month:
+        return _explain(sql, params)
+    return _explain(engine.month_members_sql(), [month]) + _explain(
+        sql, params, before=engine.month_members_sql(), before_params=[month]
+    )
 
 
 def explain_inputs(*, month: datetime.date, committees: list[OrgUnit]) -> dict[str, list[str]]:

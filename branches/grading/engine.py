@@ -361,7 +361,6 @@ def _member_scores_sql(rows: int, *, whole_month: bool) -> str:
         f"COALESCE(SUM(CASE WHEN le.category = '{c}' THEN le.points END), 0) AS {c}" for c in Category.values
     )
     columns = ", ".join(Category.values)
-    picked = ", ".join(f"COALESCE(t.{c}, 0)" for c in Category.values)
     updates = ", ".join(f"{c} = excluded.{c}" for c in [*Category.values, "total", "stars", "branch_id", "run_id"])
     # A row whose numbers did not change is left alone (and keeps the run that wrote
     # them): regrading an unchanged month writes nothing.
@@ -373,15 +372,10 @@ def _member_scores_sql(rows: int, *, whole_month: bool) -> str:
     )
     prefix = f"WITH {mapping}"
     if whole_month:
-        resum = ", ".join(f"SUM(a.{c}) AS {c}" for c in Category.values)
-        prefix += f""",
-        month_entries AS MATERIALIZED (
-            SELECT le.member_id, le.branch_id, {sums}, SUM(le.points) AS total, COUNT(*) AS n, MAX(le.id) AS last
-            FROM ledger_ledgerentry le WHERE le.month = %s GROUP BY le.member_id, le.branch_id
-        ),
-        written AS ("""
+        # The month read beforehand into MONTH_TABLE (``month_members_sql``).
+        resum = ", ".join(f"COALESCE(SUM(a.{c}), 0) AS {c}" for c in Category.values)
         entries = f"""LEFT JOIN (
-            SELECT a.member_id, {resum}, SUM(a.total) AS total FROM month_entries a GROUP BY a.member_id
+            SELECT a.member_id, {resum}, SUM(a.total) AS total FROM {MONTH_TABLE} a GROUP BY a.member_id
         ) AS t ON t.member_id = ms.member_id"""
     elif connection.vendor == "postgresql":
         # Each member's entries through one probe of ledger_month_member_cat, so a
@@ -399,38 +393,63 @@ def _member_scores_sql(rows: int, *, whole_month: bool) -> str:
             WHERE le.month = %s
             GROUP BY le.member_id
         ) AS t ON t.member_id = ms.member_id"""
+    named = ", ".join(f"COALESCE(t.{c}, 0) AS {c}" for c in Category.values)
+    differs = " OR ".join(f"n.{c} <> old.{c}" for c in [*Category.values, "total", "stars", "branch_id"])
+    # Rows already in the draft with the same numbers are left out before the upsert (one
+    # hash join with the month's draft, rather than a conflict probe and check per row).
     sql = f"""{prefix}
         INSERT INTO grading_memberscore
             (committee_id, month, member_id, branch_id, run_id, {columns}, total, stars)
-        SELECT g.committee_id, %s, ms.member_id, ms.branch_id, g.run_id, {picked},
-               COALESCE(t.total, 0),
-               CASE WHEN COALESCE(t.total, 0) >= g.s5 THEN 5
-                    WHEN COALESCE(t.total, 0) >= g.s4 THEN 4
-                    WHEN COALESCE(t.total, 0) >= g.s3 THEN 3
-                    WHEN COALESCE(t.total, 0) >= g.s2 THEN 2
-                    ELSE 1 END
-        FROM members_membership ms
-        JOIN g ON g.branch_id = ms.branch_id
-        {entries}
-        WHERE ms.started_on <= %s AND (ms.ended_on IS NULL OR ms.ended_on > %s)
+        SELECT n.committee_id, n.month, n.member_id, n.branch_id, n.run_id, {", ".join(f"n.{c}" for c in Category.values)},
+               n.total, n.stars
+        FROM (
+            SELECT g.committee_id AS committee_id, %s AS month, ms.member_id AS member_id, ms.branch_id AS branch_id,
+                   g.run_id AS run_id, {named},
+                   COALESCE(t.total, 0) AS total,
+                   CASE WHEN COALESCE(t.total, 0) >= g.s5 THEN 5
+                        WHEN COALESCE(t.total, 0) >= g.s4 THEN 4
+                        WHEN COALESCE(t.total, 0) >= g.s3 THEN 3
+                        WHEN COALESCE(t.total, 0) >= g.s2 THEN 2
+                        ELSE 1 END AS stars
+            FROM members_membership ms
+            JOIN g ON g.branch_id = ms.branch_id
+            {entries}
+            WHERE ms.started_on <= %s AND (ms.ended_on IS NULL OR ms.ended_on > %s)
+        ) AS n
+        LEFT JOIN grading_memberscore old
+          ON old.committee_id = n.committee_id AND old.month = %s AND old.member_id = n.member_id
+        WHERE old.id IS NULL OR {differs}
         ON CONFLICT (committee_id, month, member_id) DO UPDATE SET {updates}
         WHERE {changed}
     """
-    if whole_month:
-        sql += """RETURNING 1)
-        SELECT branch_id, SUM(n), MAX(last) FROM month_entries GROUP BY branch_id"""
     return sql
 
 
-def _member_params(passes: list[Pass], month: datetime.date) -> list:
+# The month's entries per member and branch, for one transaction (PostgreSQL).
+MONTH_TABLE = "grading_month_members"
+
+
+def month_members_sql() -> str:
+    """Read the month's ledger once into MONTH_TABLE: per member and branch, the points
+    by category, the total, the entries' count and last id. Like the baseline, one
+    GROUP BY; a CREATE TABLE AS, so PostgreSQL may read in parallel (an INSERT may not).
+    Parameter: the month."""
+    sums = ", ".join(f"SUM(le.points) FILTER (WHERE le.category = '{c}') AS {c}" for c in Category.values)
+    return f"""CREATE TEMPORARY TABLE {MONTH_TABLE} ON COMMIT DROP AS
+        SELECT le.member_id, le.branch_id, {sums}, SUM(le.points) AS total, COUNT(*) AS n, MAX(le.id) AS last
+        FROM ledger_ledgerentry le WHERE le.month = %s GROUP BY le.member_id, le.branch_id"""
+
+
+def _member_params(passes: list[Pass], month: datetime.date, *, whole_month: bool) -> list:
     params = []
     for p in passes:
         v = p.version
         for b in p.branches:
             params += [b.pk, p.committee.pk, p.run.pk, v.star5_from, v.star4_from, v.star3_from, v.star2_from]
     end = month_end(month)
-    # The entries' month and the draft's (in either order), then the month's end twice.
-    return [*params, month, month, end, end]
+    # The draft's month, the entries' (none when read beforehand), the month's end
+    # twice, the draft's month.
+    return [*params, month, *([] if whole_month else [month]), end, end, month]
 
 
 def reads_whole_month(passes: list[Pass]) -> bool:
@@ -447,10 +466,18 @@ def grade_members(*, passes: list[Pass], month: datetime.date) -> LedgerMarks | 
     whole_month = reads_whole_month(passes)
     marks = None
     with connection.cursor() as cursor:
+        if whole_month:
+            cursor.execute(month_members_sql(), [month])
         if rows:
-            cursor.execute(_member_scores_sql(rows, whole_month=whole_month), _member_params(passes, month))
-            if whole_month:
-                marks = LedgerMarks({branch_id: (int(n), last) for branch_id, n, last in cursor.fetchall()})
+            cursor.execute(
+                _member_scores_sql(rows, whole_month=whole_month),
+                _member_params(passes, month, whole_month=whole_month),
+            )
+        if whole_month:
+            # The ledger's marks from the very rows the totals came from.
+            cursor.execute(f"SELECT branch_id, SUM(n), MAX(last) FROM {MONTH_TABLE} GROUP BY branch_id")
+            marks = LedgerMarks({branch_id: (int(n), last) for branch_id, n, last in cursor.fetchall()})
+            cursor.execute(f"DROP TABLE {MONTH_TABLE}")
     return marks
 
 
@@ -477,17 +504,17 @@ def drop_leavers(*, passes: list[Pass], month: datetime.date) -> None:
 # The bottom three (PRODUCT.md appendix and rulings), N = the version's
 # ``bottom_three_count`` (default 3): fewer than N branches strictly lower, never a branch
 # ranked first (so when all tie, none), nobody where a committee grades N branches or
-# fewer. Parameters: N, N, committee, month.
+# fewer. Each committee ranked on its own. Parameters: N, N, the committees, month.
 RANK_SQL = """
     UPDATE grading_branchscore
     SET rank = r.rank_desc, bottom_three = (r.strictly_lower < %s AND r.graded > %s AND r.rank_desc > 1)
     FROM (
         SELECT id,
-               RANK() OVER (ORDER BY total DESC) AS rank_desc,
-               RANK() OVER (ORDER BY total ASC) - 1 AS strictly_lower,
-               COUNT(*) OVER () AS graded
+               RANK() OVER (PARTITION BY committee_id ORDER BY total DESC) AS rank_desc,
+               RANK() OVER (PARTITION BY committee_id ORDER BY total ASC) - 1 AS strictly_lower,
+               COUNT(*) OVER (PARTITION BY committee_id) AS graded
         FROM grading_branchscore
-        WHERE committee_id = %s AND month = %s
+        WHERE committee_id IN ({committees}) AND month = %s
     ) AS r
     WHERE grading_branchscore.id = r.id
 """
@@ -495,8 +522,15 @@ RANK_SQL = """
 
 def rank_branches(*, committee: OrgUnit, month: datetime.date, bottom_count: int) -> None:
     """Rank a committee's draft of a month and flag its bottom ``bottom_count``: one UPDATE."""
+    rank_committees(committee_ids=[committee.pk], month=month, bottom_count=bottom_count)
+
+
+def rank_committees(*, committee_ids: list[int], month: datetime.date, bottom_count: int) -> None:
+    """``rank_branches`` for several committees of one bottom count: one UPDATE."""
     with connection.cursor() as cursor:
-        cursor.execute(RANK_SQL, [bottom_count, bottom_count, committee.pk, month])
+        cursor.execute(
+            RANK_SQL.format(committees=_in(committee_ids)), [bottom_count, bottom_count, *committee_ids, month]
+        )
 
 
 @dataclass
@@ -613,19 +647,31 @@ def grade_passes(
     drop_leavers(passes=passes, month=month)
     progress(50)
     inputs, counted = branch_inputs_of(passes=passes, month=month)
-    graded = {}
+    # The scheme and the entered scores once per version (one, mostly), not per committee.
+    schemes, entered = {}, {}
     for p in passes:
-        graded[p.committee.pk] = (_grade_branches(p, inputs[p.committee.pk]), counted[p.committee.pk])
+        schemes.setdefault(p.version.pk, []).append(p)
+    for pk, same in schemes.items():
+        scheme = scheme_of(same[0].version)
+        ids = [b.pk for q in same for b in q.branches]
+        schemes[pk], entered[pk] = scheme, entered_scores(branch_ids=ids, month=month, scheme=scheme)
+    graded, rows = {}, []
+    for p in passes:
+        mine = _branch_rows(p, inputs[p.committee.pk], schemes[p.version.pk], entered[p.version.pk])
+        graded[p.committee.pk] = (len(mine), counted[p.committee.pk])
+        rows += mine
+    _write_branches(passes=passes, month=month, rows=rows)
+    # 星级党小组 in the same runs and transaction. Imported here: groups reads this module.
+    from .groups import grade_groups_of
+
+    grade_groups_of(passes=passes, month=month)
     progress(90)
     return graded
 
 
-def _grade_branches(p: Pass, inputs: dict[int, BranchInputs]) -> int:
-    """One committee's branch and group drafts from its branches' inputs."""
+def _branch_rows(p: Pass, inputs: dict[int, BranchInputs], scheme: Scheme, entered: EnteredScores) -> list[BranchScore]:
+    """One committee's branch draft rows from its branches' inputs and entered scores."""
     committee, month, run, version, branches = p.committee, p.run.month, p.run, p.version, p.branches
-    ids = [b.pk for b in branches]
-    scheme = scheme_of(version)
-    entered = entered_scores(branch_ids=ids, month=month, scheme=scheme)
     # Every quantity below that is rounded is computed exactly (Fraction) and rounded
     # once; the stored four-place intermediates are for display only.
     max_mean = max((max(row.mean, Fraction(0)) for row in inputs.values()), default=Fraction(0))
@@ -667,37 +713,46 @@ def _grade_branches(p: Pass, inputs: dict[int, BranchInputs]) -> int:
                 points_half=exact_quantize(points_half, FOUR_PLACES),
             )
         )
-    update_fields = [
-        "run",
-        "basics",
-        "committee_work",
-        "production",
-        "membership",
-        "other",
-        "total",
-        "required",
-        "held",
-        "present",
-        "late",
-        "absent",
-        "excused",
-        "members",
-        "member_mean",
-        "max_mean",
-        "attendance_half",
-        "points_half",
-    ]
+    return rows
+
+
+BRANCH_FIELDS = [
+    "run",
+    "basics",
+    "committee_work",
+    "production",
+    "membership",
+    "other",
+    "total",
+    "required",
+    "held",
+    "present",
+    "late",
+    "absent",
+    "excused",
+    "members",
+    "member_mean",
+    "max_mean",
+    "attendance_half",
+    "points_half",
+]
+
+
+def _write_branches(*, passes: list[Pass], month: datetime.date, rows: list[BranchScore]) -> None:
+    """Upsert the branch drafts of every committee of ``passes``, drop the branches that
+    no longer count and rank each committee: one statement each, however many committees."""
     BranchScore.objects.bulk_create(
         rows,
-        batch_size=500,
+        batch_size=1000,
         update_conflicts=True,
         unique_fields=["committee", "month", "branch"],
-        update_fields=update_fields,
+        update_fields=BRANCH_FIELDS,
     )
-    BranchScore.objects.filter(committee=committee, month=month).exclude(run=run).delete()
-    rank_branches(committee=committee, month=month, bottom_count=version.bottom_three_count)
-    # 星级党小组 in the same run and transaction. Imported here: groups reads this module.
-    from .groups import grade_groups
-
-    grade_groups(run=run, version=version, branches=branches)
-    return len(rows)
+    BranchScore.objects.filter(committee_id__in=[p.committee.pk for p in passes], month=month).exclude(
+        run_id__in=[p.run.pk for p in passes]
+    ).delete()
+    by_count: dict[int, list[int]] = defaultdict(list)
+    for p in passes:
+        by_count[p.version.bottom_three_count].append(p.committee.pk)
+    for bottom_count, committee_ids in by_count.items():
+        rank_committees(committee_ids=committee_ids, month=month, bottom_count=bottom_count)

@@ -49,6 +49,9 @@ def lock_committee_month(committee: OrgUnit, month: datetime.date) -> None:
         # Grading is a handful of short statements per committee: PostgreSQL's JIT
         # compilation (~10 ms a statement) would cost more than it saves.
         cursor.execute("SET LOCAL jit = off")
+        # The month's aggregate (a few hundred thousand groups at a group's scale) in
+        # memory rather than spilled to disk in batches.
+        cursor.execute("SET LOCAL work_mem = '256MB'")
 
 
 def grading_run_request(
