@@ -104,6 +104,8 @@ def grading_runs_execute(*, run_ids: list[int]) -> list[GradingRun]:
     inputs of all in a few queries, in one transaction under every committee's lock. If
     it fails, every run fails and every previous draft is untouched. Returns the runs
     claimed and executed (none already running, done, or delivered twice)."""
+    if len(set(GradingRun.objects.filter(pk__in=run_ids).values_list("month", flat=True))) > 1:
+        raise ValueError("Runs executed together grade the same month.")
     claimed = []
     for run_id in run_ids:
         if GradingRun.objects.filter(pk=run_id, state=GradingRun.State.QUEUED).update(
@@ -115,8 +117,6 @@ def grading_runs_execute(*, run_ids: list[int]) -> list[GradingRun]:
     if not claimed:
         return []
     runs = list(GradingRun.objects.select_related("committee").filter(pk__in=claimed).order_by("committee__path"))
-    if len({run.month for run in runs}) > 1:
-        raise ValueError("Runs executed together grade the same month.")
     try:
         with transaction.atomic():
             _grade_together(runs)
