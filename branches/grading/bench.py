@@ -523,6 +523,9 @@ def _explain(sql: str, params=None, *, before: str = "", before_params=None) -> 
             cursor.execute("SET LOCAL work_mem = '256MB'")
             if before:
                 cursor.execute(before, before_params)
+            if sql.lstrip().startswith("CREATE TEMPORARY"):
+                cursor.execute("SET LOCAL parallel_setup_cost = 0")
+                cursor.execute("SET LOCAL parallel_tuple_cost = 0")
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
             lines = [row[0] for row in cursor.fetchall()]
         transaction.set_rollback(True)
