@@ -493,7 +493,7 @@ def drop_leavers(*, passes: list[Pass], month: datetime.date) -> None:
     params = [x for p in passes for b in p.branches for x in (b.pk, p.committee.pk)]
     committees = [p.committee.pk for p in passes]
     # A committee without branches keeps nobody: its mapping is a row that matches none.
-    mapping = _mapping_sql(len(params) // 2 or 1, "branch_id, committee_id", "%s, %s")
+    mapping = _mapping_sql(len(params) // 2 or 1, "branch_id, committee_id", "CAST(%s AS BIGINT), CAST(%s AS BIGINT)")
     with connection.cursor() as cursor:
         cursor.execute(
             f"""WITH {mapping}
