@@ -15,6 +15,7 @@ plan of the member upsert, and the board page.
 """
 
 import datetime
+import json
 import statistics
 import time
 from collections import defaultdict
@@ -33,16 +34,17 @@ from branches.activities.models import Activity, Attendance
 from branches.choices import ActivityKind, AttendanceStatus
 from branches.models import OrgUnit
 from members.ledger.models import Category, LedgerEntry, Rule, RuleSetVersion, Source
+from members.ledger.services import rule_versions_for
 from members.models import MemberRole
 
-from . import engine, services
+from . import engine, groups, services
 from .models import ENTERED_DIMENSIONS, BranchScore, GradingRun
 
 # The baseline the grading is compared with: the month's points by member and category.
 BASELINE_SQL = (
     "SELECT member_id, category, SUM(points) FROM ledger_ledgerentry WHERE month = %s GROUP BY member_id, category"
 )
-TARGET_RATIO = Decimal("3")
+TARGET_RATIO = Decimal("2")
 
 # A member's month, slot by slot: the n-th entry of a member is drawn from slot
 # (n − 1) mod 12, and within a slot by a bucket 0–19 computed from the member and n,
@@ -367,43 +369,102 @@ class GradingPass:
     members: int
     runs: int
 
+    @property
+    def per_member_us(self) -> float:
+        return self.seconds / self.members * 1e6 if self.members else 0.0
+
 
 def grade_month(*, month: datetime.date, committees: list[OrgUnit], user=None) -> GradingPass:
-    """The full grading of ``month``: one run per committee, each requested and executed
-    through the services, as ``grade_month`` without ``--committee`` does."""
-    branches = members = 0
+    """The full grading of ``month``: one run per committee, requested through the
+    services and executed together (``grading_runs_execute``), as ``grade_month``
+    without ``--committee`` does."""
     started = time.perf_counter()
-    for committee in committees:
-        run = services.grading_run_request(
-            committee=committee, month=month, user=user, trigger=GradingRun.Trigger.COMMAND
-        )
-        done = services.grading_run_execute(run_id=run.pk)
-        branches += done.branches_graded
-        members += done.members_graded
-    return GradingPass(time.perf_counter() - started, branches, members, len(committees))
+    runs = [
+        services.grading_run_request(committee=c, month=month, user=user, trigger=GradingRun.Trigger.COMMAND)
+        for c in committees
+    ]
+    done = services.grading_runs_execute(run_ids=[run.pk for run in runs])
+    seconds = time.perf_counter() - started
+    return GradingPass(seconds, sum(r.branches_graded for r in done), sum(r.members_graded for r in done), len(done))
 
 
 def time_baseline(*, month: datetime.date) -> tuple[float, int]:
-    """One raw GROUP BY of the month's entries by member and category, every row fetched."""
-    started = time.perf_counter()
+    """The baseline, measured in the database: the execution time of one GROUP BY of the
+    month's entries by member and category (EXPLAIN ANALYZE without per-node timing, so
+    nothing is fetched into Python and the clock costs nothing). Returns (seconds, rows)."""
     with connection.cursor() as cursor:
-        cursor.execute(BASELINE_SQL, [month])
-        rows = cursor.fetchall()
-    return time.perf_counter() - started, len(rows)
+        cursor.execute("EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) " + BASELINE_SQL, [month])
+        plan = cursor.fetchone()[0]
+    plan = plan[0] if isinstance(plan, list) else json.loads(plan)[0]
+    return plan["Execution Time"] / 1000, int(plan["Plan"]["Actual Rows"])
+
+
+def reset_drafts(*, month: datetime.date) -> None:
+    """Forget the month's grading (member, branch and group drafts, the runs), as
+    before the first grading of the month. Benchmark data only: never published."""
+    with connection.cursor() as cursor:
+        for table in ("grading_memberscore", "grading_groupscore", "grading_branchscore"):
+            cursor.execute(f"DELETE FROM {table} WHERE month = %s", [month])
+    vacuum_drafts()
+
+
+def insert_fresh_entries(*, month: datetime.date) -> int:
+    """One more entry for every member in ``month`` (freshly written data: the first
+    grading reads it before any vacuum), then fresh planner statistics."""
+    written = insert_ledger_entries(month=month, per_member=1)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE ledger_ledgerentry")
+    return written
+
+
+def insert_changes(*, month: datetime.date, every: int, salt: int) -> tuple[int, int]:
+    """What happens between two gradings: a new entry for one member in ``every`` and a
+    reversal of one entry in ``every`` × 12 (not yet reversed) of the month.
+    Returns (entries added, entries reversed)."""
+    version = default_version(month=month)
+    rule = (
+        Rule.objects.filter(version=version, code="volunteer").first() or Rule.objects.filter(version=version).first()
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO ledger_ledgerentry
+                (member_id, branch_id, month, rule_id, rule_version_id, category, points, source, source_id,
+                 evidence, reason, reverses_id, recorded_by_id, recorded_at)
+            SELECT m.id, m.branch_id, %s, %s, %s, %s, 3, %s, NULL, '', 'bench change', NULL, NULL, now()
+            FROM members_member m WHERE (m.id + %s) %% %s = 0 AND m.branch_id IS NOT NULL
+            """,
+            [month, rule.pk, version.pk, rule.category, rule.source, salt, every],
+        )
+        added = cursor.rowcount
+        cursor.execute(
+            """
+            INSERT INTO ledger_ledgerentry
+                (member_id, branch_id, month, rule_id, rule_version_id, category, points, source, source_id,
+                 evidence, reason, reverses_id, recorded_by_id, recorded_at)
+            SELECT le.member_id, le.branch_id, le.month, le.rule_id, le.rule_version_id, le.category, -le.points,
+                   le.source, le.source_id, '', 'bench reversal', le.id, NULL, now()
+            FROM ledger_ledgerentry le
+            WHERE le.month = %s AND le.reverses_id IS NULL AND (le.id + %s) %% %s = 0
+              AND NOT EXISTS (SELECT 1 FROM ledger_ledgerentry r WHERE r.reverses_id = le.id)
+            """,
+            [month, salt, every * 12],
+        )
+        return added, cursor.rowcount
 
 
 # Statements of the grading, by how they start: which phase they belong to.
 SQL_PHASES = (
-    ("INSERT INTO grading_memberscore", "member upsert"),
-    ("DELETE FROM grading_memberscore", "member upsert"),
     ('INSERT INTO "grading_branchscore"', "branch upsert and ranking"),
     ('DELETE FROM "grading_branchscore"', "branch upsert and ranking"),
     ("UPDATE grading_branchscore", "branch upsert and ranking"),
 )
 # Engine functions timed whole (their statements included).
 FUNCTION_PHASES = (
-    ("watermark", "watermark"),
-    ("_branch_inputs", "branch inputs"),
+    ("watermarks", "watermark"),
+    ("branch_inputs_of", "branch inputs"),
+    ("grade_members", "member upsert"),
+    ("drop_leavers", "member upsert"),
 )
 
 
@@ -435,28 +496,71 @@ def phase_timer():
     with ExitStack() as stack:
         for attribute, name in FUNCTION_PHASES:
             stack.enter_context(mock.patch.object(engine, attribute, timed(name, getattr(engine, attribute))))
-        stack.enter_context(mock.patch.object(engine, "grade", timed("engine.grade", engine.grade)))
+        stack.enter_context(mock.patch.object(groups, "grade_groups_of", timed("groups", groups.grade_groups_of)))
         stack.enter_context(connection.execute_wrapper(statement))
         yield seconds
 
 
-def explain_member_upsert(*, month: datetime.date, committee: OrgUnit) -> list[str]:
-    """EXPLAIN (ANALYZE, BUFFERS) of the member upsert for one committee, rolled back."""
-    run = GradingRun.objects.filter(committee=committee, month=month, state=GradingRun.State.SUCCEEDED).first()
-    branches = engine.graded_branches(committee=committee, month=month)
-    if run is None or not branches:
-        return []
-    version = run.rule_version
-    end = engine.month_end(month)
-    ids = [b.pk for b in branches]
-    params = [committee.pk, month, run.pk, version.star5_from, version.star4_from]
-    params += [version.star3_from, version.star2_from, month, *ids, end, end]
+def _passes(*, month: datetime.date, committees: list[OrgUnit]) -> list[engine.Pass]:
+    """The month's last successful run of each committee, as a grading pass."""
+    runs = {}
+    for run in GradingRun.objects.filter(month=month, state=GradingRun.State.SUCCEEDED).order_by("pk"):
+        runs[run.committee_id] = run
+    branches = engine.graded_branches_of(committees=committees, month=month)
+    versions = rule_versions_for(units=committees, month=month)
+    return [
+        engine.Pass(c, versions[c.pk], branches[c.pk], runs[c.pk])
+        for c in committees
+        if c.pk in runs and versions[c.pk]
+    ]
+
+
+def _explain(sql: str, params=None, *, before: str = "", before_params=None) -> list[str]:
+    """EXPLAIN (ANALYZE, BUFFERS) of a statement, rolled back, with the grading's settings."""
     with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + engine._member_scores_sql(ids), params)
+            cursor.execute("SET LOCAL jit = off")
+            cursor.execute("SET LOCAL work_mem = '256MB'")
+            if before:
+                cursor.execute(before, before_params)
+            if sql.lstrip().startswith("CREATE TEMPORARY"):
+                cursor.execute("SET LOCAL parallel_setup_cost = 0")
+                cursor.execute("SET LOCAL parallel_tuple_cost = 0")
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
             lines = [row[0] for row in cursor.fetchall()]
         transaction.set_rollback(True)
     return lines
+
+
+def explain_member_upsert(*, month: datetime.date, committees: list[OrgUnit]) -> list[str]:
+    """The plan of the members' statement of the whole month (every committee at once)."""
+    passes = _passes(month=month, committees=committees)
+    if not passes:
+        return []
+    rows = sum(len(p.branches) for p in passes)
+    whole_month = engine.reads_whole_month(passes)
+    sql = engine._member_scores_sql(rows, whole_month=whole_month)
+    params = engine._member_params(passes, month, whole_month=whole_month)
+    if not whole_month:
+        return _explain(sql, params)
+    return _explain(engine.month_members_sql(), [month]) + _explain(
+        sql, params, before=engine.month_members_sql(), before_params=[month]
+    )
+
+
+def explain_inputs(*, month: datetime.date, committees: list[OrgUnit]) -> dict[str, list[str]]:
+    """The plans of the watermarks' and the branch inputs' queries that read attendance,
+    the ledger or the drafts (every committee at once), keyed by their first words."""
+    passes = _passes(month=month, committees=committees)
+    with CaptureQueriesContext(connection) as captured:
+        engine.watermarks(committees=committees, month=month)
+        engine.branch_inputs_of(passes=passes, month=month)
+    plans = {}
+    for query in captured.captured_queries:
+        sql = query["sql"]
+        if any(t in sql for t in ("activities_attendance", "ledger_ledgerentry", "grading_memberscore")):
+            plans[" ".join(sql.split())[:90]] = _explain(sql)
+    return plans
 
 
 def explain_baseline(*, month: datetime.date) -> list[str]:

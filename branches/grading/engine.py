@@ -27,7 +27,7 @@ from members.ledger.models import Category, LedgerEntry, RuleSetVersion, ScoreIt
 from members.ledger.services import rule_versions_for
 from members.models import Membership
 
-from .models import BranchScore, Dimension, GradingRun, MemberScore, ScoreInput
+from .models import BranchScore, Dimension, GradingRun, ScoreInput
 
 CENT = Decimal("0.01")
 FOUR_PLACES = Decimal("0.0001")
@@ -59,15 +59,7 @@ def month_end(month: datetime.date) -> datetime.date:
 def graded_branches(*, committee: OrgUnit, month: datetime.date) -> list[OrgUnit]:
     """The branches a committee grades: those whose nearest committee it is (through
     general branches, but not through a committee below it), existing during the month."""
-    end = month_end(month)
-    units = list(
-        OrgUnit.objects.filter(path__startswith=committee.path, kind__in=[OrgUnit.Kind.BRANCH, OrgUnit.Kind.COMMITTEE])
-        .exclude(pk=committee.pk)
-        .filter(Q(dissolved_on__isnull=True) | Q(dissolved_on__gte=month))
-        .filter(Q(established_on__isnull=True) | Q(established_on__lte=end))
-    )
-    below = [u.path for u in units if u.kind == OrgUnit.Kind.COMMITTEE]
-    return [u for u in units if u.kind == OrgUnit.Kind.BRANCH and not any(u.path.startswith(p) for p in below)]
+    return graded_branches_of(committees=[committee], month=month)[committee.pk]
 
 
 # --- what the committee enters ---------------------------------------------------------
@@ -195,65 +187,200 @@ def entered_scores(*, branch_ids: list[int], month: datetime.date, scheme: Schem
     return EnteredScores(rows, fed)
 
 
-def watermark(*, committee: OrgUnit, month: datetime.date) -> dict:
-    """A fingerprint of the inputs of one committee's month: its branches' ledger entries,
-    activities, attendance, entered scores and membership periods. A draft whose
-    watermark differs from the current one is stale and must be regraded."""
-    ids = [b.pk for b in graded_branches(committee=committee, month=month)]
+def graded_branches_of(*, committees: list[OrgUnit], month: datetime.date) -> dict[int, list[OrgUnit]]:
+    """``graded_branches`` of several committees in one query: committee id → its branches."""
+    if not committees:
+        return {}
     end = month_end(month)
-    entries = LedgerEntry.objects.filter(month=month, branch_id__in=ids).aggregate(last=Max("pk"), n=Count("pk"))
-    inputs = ScoreInput.objects.filter(month=month, branch_id__in=ids).aggregate(last=Max("entered_at"))
-    activities = Activity.objects.filter(branch_id__in=ids, date__gte=month, date__lte=end).aggregate(
-        last=Max("updated_at"), n=Count("pk")
+    prefixes = Q()
+    for committee in committees:
+        prefixes |= Q(path__startswith=committee.path)
+    units = list(
+        OrgUnit.objects.filter(prefixes, kind__in=[OrgUnit.Kind.BRANCH, OrgUnit.Kind.COMMITTEE])
+        .filter(Q(dissolved_on__isnull=True) | Q(dissolved_on__gte=month))
+        .filter(Q(established_on__isnull=True) | Q(established_on__lte=end))
     )
-    attendance = Attendance.objects.filter(
-        activity__branch_id__in=ids, activity__date__gte=month, activity__date__lte=end
-    ).aggregate(last=Max("changed_at"))
-    # Transfers and leavings change who counts at month end: periods added or closed.
-    periods = Membership.objects.filter(branch_id__in=ids).aggregate(last=Max("pk"), ended=Count("ended_on"))
+    graded = {}
+    for committee in committees:
+        under = [u for u in units if u.path.startswith(committee.path) and u.pk != committee.pk]
+        below = [u.path for u in under if u.kind == OrgUnit.Kind.COMMITTEE]
+        graded[committee.pk] = [
+            u for u in under if u.kind == OrgUnit.Kind.BRANCH and not any(u.path.startswith(p) for p in below)
+        ]
+    return graded
+
+
+@dataclass
+class LedgerMarks:
+    """The month's ledger entries per branch: how many, and the last id."""
+
+    by_branch: dict[int, tuple[int, int]] = field(default_factory=dict)
+
+    def of(self, ids: list[int]) -> list:
+        rows = [self.by_branch[pk] for pk in ids if pk in self.by_branch]
+        return [max((last for _n, last in rows), default=None), sum(n for n, _last in rows)]
+
+
+def ledger_marks(*, branch_ids: list[int], month: datetime.date) -> LedgerMarks:
+    """One query (the (month, branch) index): the month's entries per branch."""
+    marks = LedgerMarks()
+    if branch_ids:
+        rows = (
+            LedgerEntry.objects.filter(month=month, branch_id__in=branch_ids)
+            .values_list("branch_id")
+            .annotate(n=Count("pk"), last=Max("pk"))
+            .order_by()
+        )
+        marks.by_branch = {branch_id: (n, last) for branch_id, n, last in rows}
+    return marks
+
+
+def _by_branch(queryset, branch_field: str, **aggregates) -> dict[int, dict]:
+    rows = queryset.values(branch_field).annotate(**aggregates).order_by()
+    return {row.pop(branch_field): row for row in rows}
+
+
+def watermarks(
+    *,
+    committees: list[OrgUnit],
+    month: datetime.date,
+    branches: dict[int, list[OrgUnit]] | None = None,
+    ledger: LedgerMarks | None = None,
+    versions: dict[int, RuleSetVersion | None] | None = None,
+) -> dict[int, dict]:
+    """``watermark`` of several committees of one month, in one query per kind of input
+    however many committees: each input is aggregated per branch (over the indexes on
+    (month, branch) of the ledger, (branch, month) of scores, (date, kind) of activities
+    and their attendance by activity) and the branches' rows are added up per committee.
+    ``branches``, ``ledger`` and ``versions``: already known (the month's grading reads
+    the ledger once for the members' totals and the marks together)."""
+    if branches is None:
+        branches = graded_branches_of(committees=committees, month=month)
+    ids = sorted({b.pk for units in branches.values() for b in units})
+    end = month_end(month)
+    if ledger is None:
+        ledger = ledger_marks(branch_ids=ids, month=month)
+    if versions is None:
+        versions = rule_versions_for(units=committees, month=month)
+    inputs = activities = attendance = periods = {}
+    if ids:
+        inputs = _by_branch(
+            ScoreInput.objects.filter(month=month, branch_id__in=ids), "branch_id", last=Max("entered_at")
+        )
+        activities = _by_branch(
+            Activity.objects.filter(branch_id__in=ids, date__gte=month, date__lte=end),
+            "branch_id",
+            last=Max("updated_at"),
+            n=Count("pk"),
+        )
+        attendance = _by_branch(
+            Attendance.objects.filter(activity__date__gte=month, activity__date__lte=end, activity__branch_id__in=ids),
+            "activity__branch_id",
+            last=Max("changed_at"),
+        )
+        # Transfers and leavings change who counts at month end: periods added or closed.
+        periods = _by_branch(
+            Membership.objects.filter(branch_id__in=ids), "branch_id", last=Max("pk"), ended=Count("ended_on")
+        )
+    fed = set(
+        ScoreItem.objects.filter(version__in=[v for v in versions.values() if v is not None])
+        .exclude(fed_by="")
+        .values_list("version_id", flat=True)
+    )
 
     def stamp(value):
         return value.isoformat() if value else None
 
-    # A new version taking effect in the month (other weights, items) changes the grading.
-    version = rule_versions_for(units=[committee], month=month)[committee.pk]
-    mark = {
-        "version": version.pk if version else None,
-        "branches": len(ids),
-        "ledger": [entries["last"], entries["n"]],
-        "inputs": stamp(inputs["last"]),
-        "activities": [stamp(activities["last"]), activities["n"]],
-        "attendance": stamp(attendance["last"]),
-        "memberships": [periods["last"], periods["ended"]],
-    }
-    # Report-back scores count only where the version feeds an item from them (and only
-    # then enter the mark, so the drafts of every other committee keep theirs).
-    if version is not None and ScoreItem.objects.filter(version=version).exclude(fed_by="").exists():
-        mark["reportback"] = reportback_change(unit_ids=ids, month=month)
-    return mark
+    def latest(rows: dict, pks: list[int], key: str = "last"):
+        return max((rows[pk][key] for pk in pks if pk in rows and rows[pk][key] is not None), default=None)
+
+    def total(rows: dict, pks: list[int], key: str) -> int:
+        return sum(rows[pk][key] for pk in pks if pk in rows)
+
+    marks = {}
+    for committee in committees:
+        pks = [b.pk for b in branches[committee.pk]]
+        # A new version taking effect in the month (other weights, items) changes the grading.
+        version = versions[committee.pk]
+        mark = {
+            "version": version.pk if version else None,
+            "branches": len(pks),
+            "ledger": ledger.of(pks),
+            "inputs": stamp(latest(inputs, pks)),
+            "activities": [stamp(latest(activities, pks)), total(activities, pks, "n")],
+            "attendance": stamp(latest(attendance, pks)),
+            "memberships": [latest(periods, pks), total(periods, pks, "ended")],
+        }
+        # Report-back scores count only where the version feeds an item from them (and only
+        # then enter the mark, so the drafts of every other committee keep theirs).
+        if version is not None and version.pk in fed:
+            mark["reportback"] = reportback_change(unit_ids=pks, month=month)
+        marks[committee.pk] = mark
+    return marks
+
+
+def watermark(*, committee: OrgUnit, month: datetime.date) -> dict:
+    """A fingerprint of the inputs of one committee's month: its branches' ledger entries,
+    activities, attendance, entered scores and membership periods. A draft whose
+    watermark differs from the current one is stale and must be regraded."""
+    return watermarks(committees=[committee], month=month)[committee.pk]
 
 
 def _in(ids: list[int]) -> str:
     return ", ".join(["%s"] * len(ids))
 
 
-def _member_scores_sql(branch_ids: list[int]) -> str:
+# From this many branches in one pass, PostgreSQL reads the month's ledger once (one
+# GROUP BY, as the baseline of bench_grading) rather than probing each member's entries.
+WHOLE_MONTH_FROM = 200
+
+
+@dataclass
+class Pass:
+    """One committee's part of a grading pass: its version and graded branches (and the
+    run writing the draft)."""
+
+    committee: OrgUnit
+    version: RuleSetVersion
+    branches: list[OrgUnit]
+    run: GradingRun | None = None
+
+
+def _mapping_sql(rows: int, columns: str, row: str) -> str:
+    """``g(columns)``: a VALUES list of ``rows`` rows, each ``row`` (placeholders)."""
+    return f"g({columns}) AS (VALUES {', '.join([f'({row})'] * rows)})"
+
+
+def _member_scores_sql(rows: int, *, whole_month: bool) -> str:
+    """The members' totals and stars of every branch of the mapping ``g`` (``rows`` rows),
+    upserted into the draft. Parameters: the mapping's, then month, month, end, end.
+    ``whole_month`` (PostgreSQL): one GROUP BY of the month's entries, which also gives
+    back the entries' count and last id per branch (the ledger's watermark) from the same
+    read and snapshot."""
     sums = ", ".join(
         f"COALESCE(SUM(CASE WHEN le.category = '{c}' THEN le.points END), 0) AS {c}" for c in Category.values
     )
     columns = ", ".join(Category.values)
-    picked = ", ".join(f"COALESCE(t.{c}, 0)" for c in Category.values)
     updates = ", ".join(f"{c} = excluded.{c}" for c in [*Category.values, "total", "stars", "branch_id", "run_id"])
     # A row whose numbers did not change is left alone (and keeps the run that wrote
     # them): regrading an unchanged month writes nothing.
     changed = " OR ".join(
         f"grading_memberscore.{c} <> excluded.{c}" for c in [*Category.values, "total", "stars", "branch_id"]
     )
-    if connection.vendor == "postgresql":
+    mapping = _mapping_sql(
+        rows, "branch_id, committee_id, run_id, s5, s4, s3, s2", "%s, %s, %s, " + ", ".join(["CAST(%s AS NUMERIC)"] * 4)
+    )
+    prefix = f"WITH {mapping}"
+    if whole_month:
+        # The month read beforehand into MONTH_TABLE (``month_members_sql``).
+        resum = ", ".join(f"COALESCE(SUM(a.{c}), 0) AS {c}" for c in Category.values)
+        entries = f"""LEFT JOIN (
+            SELECT a.member_id, {resum}, SUM(a.total) AS total FROM {MONTH_TABLE} a GROUP BY a.member_id
+        ) AS t ON t.member_id = ms.member_id"""
+    elif connection.vendor == "postgresql":
         # Each member's entries through one probe of ledger_month_member_cat, so a
         # committee's upsert reads its own members' entries. Joined plainly, PostgreSQL
-        # hash-joins the whole month instead: every committee's run scanned all
-        # 1.2 million entries of the benchmark month (bench_grading).
+        # hash-joins the whole month instead.
         entries = f"""CROSS JOIN LATERAL (
             SELECT {sums}, COALESCE(SUM(le.points), 0) AS total
             FROM ledger_ledgerentry le
@@ -266,39 +393,134 @@ def _member_scores_sql(branch_ids: list[int]) -> str:
             WHERE le.month = %s
             GROUP BY le.member_id
         ) AS t ON t.member_id = ms.member_id"""
-    return f"""
+    named = ", ".join(f"COALESCE(t.{c}, 0) AS {c}" for c in Category.values)
+    differs = " OR ".join(f"n.{c} <> old.{c}" for c in [*Category.values, "total", "stars", "branch_id"])
+    # Rows already in the draft with the same numbers are left out before the upsert (one
+    # hash join with the month's draft, rather than a conflict probe and check per row).
+    sql = f"""{prefix}
         INSERT INTO grading_memberscore
             (committee_id, month, member_id, branch_id, run_id, {columns}, total, stars)
-        SELECT %s, %s, ms.member_id, ms.branch_id, %s, {picked},
-               COALESCE(t.total, 0),
-               CASE WHEN COALESCE(t.total, 0) >= CAST(%s AS NUMERIC) THEN 5
-                    WHEN COALESCE(t.total, 0) >= CAST(%s AS NUMERIC) THEN 4
-                    WHEN COALESCE(t.total, 0) >= CAST(%s AS NUMERIC) THEN 3
-                    WHEN COALESCE(t.total, 0) >= CAST(%s AS NUMERIC) THEN 2
-                    ELSE 1 END
-        FROM members_membership ms
-        {entries}
-        WHERE ms.branch_id IN ({_in(branch_ids)})
-          AND ms.started_on <= %s AND (ms.ended_on IS NULL OR ms.ended_on > %s)
+        SELECT n.committee_id, n.month, n.member_id, n.branch_id, n.run_id, {", ".join(f"n.{c}" for c in Category.values)},
+               n.total, n.stars
+        FROM (
+            SELECT g.committee_id AS committee_id, %s AS month, ms.member_id AS member_id, ms.branch_id AS branch_id,
+                   g.run_id AS run_id, {named},
+                   COALESCE(t.total, 0) AS total,
+                   CASE WHEN COALESCE(t.total, 0) >= g.s5 THEN 5
+                        WHEN COALESCE(t.total, 0) >= g.s4 THEN 4
+                        WHEN COALESCE(t.total, 0) >= g.s3 THEN 3
+                        WHEN COALESCE(t.total, 0) >= g.s2 THEN 2
+                        ELSE 1 END AS stars
+            FROM members_membership ms
+            JOIN g ON g.branch_id = ms.branch_id
+            {entries}
+            WHERE ms.started_on <= %s AND (ms.ended_on IS NULL OR ms.ended_on > %s)
+        ) AS n
+        LEFT JOIN grading_memberscore old
+          ON old.committee_id = n.committee_id AND old.month = %s AND old.member_id = n.member_id
+        WHERE old.id IS NULL OR {differs}
         ON CONFLICT (committee_id, month, member_id) DO UPDATE SET {updates}
         WHERE {changed}
     """
+    return sql
+
+
+# The month's entries per member and branch, for one transaction (PostgreSQL).
+MONTH_TABLE = "grading_month_members"
+
+
+def month_members_sql() -> str:
+    """Read the month's ledger once into MONTH_TABLE: per member and branch, the points
+    by category, the total, the entries' count and last id. Like the baseline, one
+    GROUP BY; a CREATE TABLE AS, so PostgreSQL may read in parallel (an INSERT may not).
+    Parameter: the month."""
+    sums = ", ".join(f"SUM(le.points) FILTER (WHERE le.category = '{c}') AS {c}" for c in Category.values)
+    return f"""CREATE TEMPORARY TABLE {MONTH_TABLE} ON COMMIT DROP AS
+        SELECT le.member_id, le.branch_id, {sums}, SUM(le.points) AS total, COUNT(*) AS n, MAX(le.id) AS last
+        FROM ledger_ledgerentry le WHERE le.month = %s GROUP BY le.member_id, le.branch_id"""
+
+
+def _member_params(passes: list[Pass], month: datetime.date, *, whole_month: bool) -> list:
+    params = []
+    for p in passes:
+        v = p.version
+        for b in p.branches:
+            params += [b.pk, p.committee.pk, p.run.pk, v.star5_from, v.star4_from, v.star3_from, v.star2_from]
+    end = month_end(month)
+    # The draft's month, the entries' (none when read beforehand), the month's end
+    # twice, the draft's month.
+    return [*params, month, *([] if whole_month else [month]), end, end, month]
+
+
+def reads_whole_month(passes: list[Pass]) -> bool:
+    """Whether the members' statement of ``passes`` reads the month's whole ledger."""
+    return connection.vendor == "postgresql" and sum(len(p.branches) for p in passes) >= WHOLE_MONTH_FROM
+
+
+def grade_members(*, passes: list[Pass], month: datetime.date) -> LedgerMarks | None:
+    """Write the member draft of every committee of ``passes`` for ``month`` in one
+    statement, and drop the members who no longer count. Returns the ledger's marks per
+    branch when they came from the same read (PostgreSQL, a whole month), else None."""
+    passes = [p for p in passes if p.branches]
+    rows = sum(len(p.branches) for p in passes)
+    whole_month = reads_whole_month(passes)
+    marks = None
+    with connection.cursor() as cursor:
+        if whole_month:
+            # Read in parallel, as the baseline is: the planner's default costs would keep a
+            # hash aggregate this size (in the grading's larger work_mem) in one process.
+            cursor.execute("SET LOCAL parallel_setup_cost = 0")
+            cursor.execute("SET LOCAL parallel_tuple_cost = 0")
+            cursor.execute(month_members_sql(), [month])
+            cursor.execute("SET LOCAL parallel_setup_cost TO DEFAULT")
+            cursor.execute("SET LOCAL parallel_tuple_cost TO DEFAULT")
+        if rows:
+            cursor.execute(
+                _member_scores_sql(rows, whole_month=whole_month),
+                _member_params(passes, month, whole_month=whole_month),
+            )
+        if whole_month:
+            # The ledger's marks from the very rows the totals came from.
+            cursor.execute(f"SELECT branch_id, SUM(n), MAX(last) FROM {MONTH_TABLE} GROUP BY branch_id")
+            marks = LedgerMarks({branch_id: (int(n), last) for branch_id, n, last in cursor.fetchall()})
+            cursor.execute(f"DROP TABLE {MONTH_TABLE}")
+    return marks
+
+
+def drop_leavers(*, passes: list[Pass], month: datetime.date) -> None:
+    """Members who no longer count for a committee's month leave its draft: one DELETE."""
+    end = month_end(month)
+    params = [x for p in passes for b in p.branches for x in (b.pk, p.committee.pk)]
+    committees = [p.committee.pk for p in passes]
+    # A committee without branches keeps nobody: its mapping is a row that matches none.
+    mapping = _mapping_sql(len(params) // 2 or 1, "branch_id, committee_id", "CAST(%s AS BIGINT), CAST(%s AS BIGINT)")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""WITH {mapping}
+                DELETE FROM grading_memberscore
+                WHERE month = %s AND committee_id IN ({_in(committees)}) AND NOT EXISTS (
+                    SELECT 1 FROM members_membership ms JOIN g ON g.branch_id = ms.branch_id
+                    WHERE ms.member_id = grading_memberscore.member_id
+                      AND g.committee_id = grading_memberscore.committee_id
+                      AND ms.started_on <= %s AND (ms.ended_on IS NULL OR ms.ended_on > %s))""",
+            [*(params or [None, None]), month, *committees, end, end],
+        )
 
 
 # The bottom three (PRODUCT.md appendix and rulings), N = the version's
 # ``bottom_three_count`` (default 3): fewer than N branches strictly lower, never a branch
 # ranked first (so when all tie, none), nobody where a committee grades N branches or
-# fewer. Parameters: N, N, committee, month.
+# fewer. Each committee ranked on its own. Parameters: N, N, the committees, month.
 RANK_SQL = """
     UPDATE grading_branchscore
     SET rank = r.rank_desc, bottom_three = (r.strictly_lower < %s AND r.graded > %s AND r.rank_desc > 1)
     FROM (
         SELECT id,
-               RANK() OVER (ORDER BY total DESC) AS rank_desc,
-               RANK() OVER (ORDER BY total ASC) - 1 AS strictly_lower,
-               COUNT(*) OVER () AS graded
+               RANK() OVER (PARTITION BY committee_id ORDER BY total DESC) AS rank_desc,
+               RANK() OVER (PARTITION BY committee_id ORDER BY total ASC) - 1 AS strictly_lower,
+               COUNT(*) OVER (PARTITION BY committee_id) AS graded
         FROM grading_branchscore
-        WHERE committee_id = %s AND month = %s
+        WHERE committee_id IN ({committees}) AND month = %s
     ) AS r
     WHERE grading_branchscore.id = r.id
 """
@@ -306,8 +528,15 @@ RANK_SQL = """
 
 def rank_branches(*, committee: OrgUnit, month: datetime.date, bottom_count: int) -> None:
     """Rank a committee's draft of a month and flag its bottom ``bottom_count``: one UPDATE."""
+    rank_committees(committee_ids=[committee.pk], month=month, bottom_count=bottom_count)
+
+
+def rank_committees(*, committee_ids: list[int], month: datetime.date, bottom_count: int) -> None:
+    """``rank_branches`` for several committees of one bottom count: one UPDATE."""
     with connection.cursor() as cursor:
-        cursor.execute(RANK_SQL, [bottom_count, bottom_count, committee.pk, month])
+        cursor.execute(
+            RANK_SQL.format(committees=_in(committee_ids)), [bottom_count, bottom_count, *committee_ids, month]
+        )
 
 
 @dataclass
@@ -327,25 +556,37 @@ class BranchInputs:
         return Fraction(self.points_sum) / self.members if self.members else Fraction(0)
 
 
-def _branch_inputs(
-    branches: list[OrgUnit], month: datetime.date, committee: OrgUnit, version: RuleSetVersion
-) -> dict[int, BranchInputs]:
+def branch_inputs_of(
+    *, passes: list[Pass], month: datetime.date
+) -> tuple[dict[int, dict[int, BranchInputs]], dict[int, int]]:
+    """(committee id → branch id → the branch's inputs, committee id → members in its
+    draft), for every committee of ``passes``
+    at once: the compliance matrix once per version, then one query each for the
+    attendance at the month's held activities (by the activities' (date, kind) index and
+    attendance by activity) and the members' totals the pass has just written."""
     end = month_end(month)
-    ids = [b.pk for b in branches]
-    inputs = {b.pk: BranchInputs() for b in branches}
-    if not ids:
-        return inputs  # a committee whose branches all sit under committees below it
+    inputs = {p.committee.pk: {b.pk: BranchInputs() for b in p.branches} for p in passes}
+    counted = {p.committee.pk: 0 for p in passes}
+    by_branch = {b.pk: inputs[p.committee.pk][b.pk] for p in passes for b in p.branches}
+    if not by_branch:
+        return inputs, counted  # committees whose branches all sit under committees below them
+    ids = list(by_branch)
     # Judged as of the day after the month, when every requirement of the month is due,
-    # and by the version this run grades with (an impact preview hands in a new one).
-    cells = compliance_matrix(
-        branches=branches, months=[month], today=end + datetime.timedelta(days=1), version=version
-    )
-    for (branch_id, _month), cell in cells.items():
-        inputs[branch_id].required, inputs[branch_id].held = cell.required, cell.met
+    # and by the version the run grades with (an impact preview hands in a new one).
+    by_version: dict[int, tuple[RuleSetVersion, list[OrgUnit]]] = {}
+    for p in passes:
+        by_version.setdefault(p.version.pk, (p.version, []))[1].extend(p.branches)
+    for version, branches in by_version.values():
+        cells = compliance_matrix(
+            branches=branches, months=[month], today=end + datetime.timedelta(days=1), version=version
+        )
+        for (branch_id, _month), cell in cells.items():
+            by_branch[branch_id].required, by_branch[branch_id].held = cell.required, cell.met
     statuses = ", ".join(
         f"SUM(CASE WHEN t.status = '{s}' THEN 1 ELSE 0 END)"
         for s in (AttendanceStatus.PRESENT, AttendanceStatus.LATE, AttendanceStatus.ABSENT, AttendanceStatus.EXCUSED)
     )
+    committees = list(inputs)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""SELECT a.branch_id, {statuses}
@@ -355,19 +596,21 @@ def _branch_inputs(
             [*ids, month, end],
         )
         for branch_id, present, late, absent, excused in cursor.fetchall():
-            row = inputs[branch_id]
+            row = by_branch[branch_id]
             row.present, row.late, row.absent, row.excused = int(present), int(late), int(absent), int(excused)
         # Sums as text keep SQLite's numbers exact on their way into Decimal.
         cursor.execute(
-            """SELECT branch_id, COUNT(*), CAST(SUM(total) AS TEXT) FROM grading_memberscore
-               WHERE committee_id = %s AND month = %s GROUP BY branch_id""",
-            [committee.pk, month],
+            f"""SELECT committee_id, branch_id, COUNT(*), CAST(SUM(total) AS TEXT) FROM grading_memberscore
+               WHERE committee_id IN ({_in(committees)}) AND month = %s GROUP BY committee_id, branch_id""",
+            [*committees, month],
         )
-        for branch_id, count, total in cursor.fetchall():
-            if branch_id in inputs:
-                inputs[branch_id].members = int(count)
-                inputs[branch_id].points_sum = Decimal(str(total or 0))
-    return inputs
+        for committee_id, branch_id, count, total in cursor.fetchall():
+            counted[committee_id] += int(count)
+            row = inputs[committee_id].get(branch_id)
+            if row is not None:
+                row.members = int(count)
+                row.points_sum = Decimal(str(total or 0))
+    return inputs, counted
 
 
 def weighted_total(*, scores: dict[str, Decimal | None], version: RuleSetVersion) -> Decimal:
@@ -386,41 +629,55 @@ def weighted_total(*, scores: dict[str, Decimal | None], version: RuleSetVersion
 def grade(*, run: GradingRun, version: RuleSetVersion, progress=lambda pct: None) -> tuple[int, int]:
     """Write the draft of ``run.committee`` for ``run.month``. The caller holds the
     transaction and the lock. Returns (branches, members) graded."""
-    committee, month = run.committee, run.month
-    end = month_end(month)
-    branches = graded_branches(committee=committee, month=month)
-    ids = [b.pk for b in branches]
-    with connection.cursor() as cursor:
-        if ids:
-            cursor.execute(
-                _member_scores_sql(ids),
-                [
-                    committee.pk,
-                    month,
-                    run.pk,
-                    version.star5_from,
-                    version.star4_from,
-                    version.star3_from,
-                    version.star2_from,
-                    month,
-                    *ids,
-                    end,
-                    end,
-                ],
-            )
-        # Members who no longer count for this committee's month leave the draft.
-        cursor.execute(
-            f"""DELETE FROM grading_memberscore
-                WHERE committee_id = %s AND month = %s AND NOT EXISTS (
-                    SELECT 1 FROM members_membership ms
-                    WHERE ms.member_id = grading_memberscore.member_id AND ms.branch_id IN ({_in(ids) or "NULL"})
-                      AND ms.started_on <= %s AND (ms.ended_on IS NULL OR ms.ended_on > %s))""",
-            [committee.pk, month, *ids, end, end],
-        )
+    committee = run.committee
+    graded = grade_passes(
+        passes=[Pass(committee, version, graded_branches(committee=committee, month=run.month), run)],
+        month=run.month,
+        progress=progress,
+    )
+    return graded[committee.pk]
+
+
+def grade_passes(
+    *, passes: list[Pass], month: datetime.date, progress=lambda pct: None, ledger: list | None = None
+) -> dict[int, tuple[int, int]]:
+    """Write the drafts of every committee of ``passes`` for ``month``, their runs'
+    committees and months: the members of all in one statement, the branch inputs of all
+    in a few queries, then each committee's branches and groups. The caller holds the
+    transaction and the locks. Returns committee id → (branches, members) graded.
+    ``ledger``: a list the ledger's marks per branch are appended to when the members'
+    statement read them (PostgreSQL, a whole month)."""
+    marks = grade_members(passes=passes, month=month)
+    if marks is not None and ledger is not None:
+        ledger.append(marks)
+    drop_leavers(passes=passes, month=month)
     progress(50)
-    inputs = _branch_inputs(branches, month, committee, version)
-    scheme = scheme_of(version)
-    entered = entered_scores(branch_ids=ids, month=month, scheme=scheme)
+    inputs, counted = branch_inputs_of(passes=passes, month=month)
+    # The scheme and the entered scores once per version (one, mostly), not per committee.
+    schemes, entered = {}, {}
+    for p in passes:
+        schemes.setdefault(p.version.pk, []).append(p)
+    for pk, same in schemes.items():
+        scheme = scheme_of(same[0].version)
+        ids = [b.pk for q in same for b in q.branches]
+        schemes[pk], entered[pk] = scheme, entered_scores(branch_ids=ids, month=month, scheme=scheme)
+    graded, rows = {}, []
+    for p in passes:
+        mine = _branch_rows(p, inputs[p.committee.pk], schemes[p.version.pk], entered[p.version.pk])
+        graded[p.committee.pk] = (len(mine), counted[p.committee.pk])
+        rows += mine
+    _write_branches(passes=passes, month=month, rows=rows)
+    # 星级党小组 in the same runs and transaction. Imported here: groups reads this module.
+    from .groups import grade_groups_of
+
+    grade_groups_of(passes=passes, month=month)
+    progress(90)
+    return graded
+
+
+def _branch_rows(p: Pass, inputs: dict[int, BranchInputs], scheme: Scheme, entered: EnteredScores) -> list[BranchScore]:
+    """One committee's branch draft rows from its branches' inputs and entered scores."""
+    committee, month, run, version, branches = p.committee, p.run.month, p.run, p.version, p.branches
     # Every quantity below that is rounded is computed exactly (Fraction) and rounded
     # once; the stored four-place intermediates are for display only.
     max_mean = max((max(row.mean, Fraction(0)) for row in inputs.values()), default=Fraction(0))
@@ -462,39 +719,46 @@ def grade(*, run: GradingRun, version: RuleSetVersion, progress=lambda pct: None
                 points_half=exact_quantize(points_half, FOUR_PLACES),
             )
         )
-    update_fields = [
-        "run",
-        "basics",
-        "committee_work",
-        "production",
-        "membership",
-        "other",
-        "total",
-        "required",
-        "held",
-        "present",
-        "late",
-        "absent",
-        "excused",
-        "members",
-        "member_mean",
-        "max_mean",
-        "attendance_half",
-        "points_half",
-    ]
+    return rows
+
+
+BRANCH_FIELDS = [
+    "run",
+    "basics",
+    "committee_work",
+    "production",
+    "membership",
+    "other",
+    "total",
+    "required",
+    "held",
+    "present",
+    "late",
+    "absent",
+    "excused",
+    "members",
+    "member_mean",
+    "max_mean",
+    "attendance_half",
+    "points_half",
+]
+
+
+def _write_branches(*, passes: list[Pass], month: datetime.date, rows: list[BranchScore]) -> None:
+    """Upsert the branch drafts of every committee of ``passes``, drop the branches that
+    no longer count and rank each committee: one statement each, however many committees."""
     BranchScore.objects.bulk_create(
         rows,
-        batch_size=500,
+        batch_size=1000,
         update_conflicts=True,
         unique_fields=["committee", "month", "branch"],
-        update_fields=update_fields,
+        update_fields=BRANCH_FIELDS,
     )
-    BranchScore.objects.filter(committee=committee, month=month).exclude(run=run).delete()
-    rank_branches(committee=committee, month=month, bottom_count=version.bottom_three_count)
-    # 星级党小组 in the same run and transaction. Imported here: groups reads this module.
-    from .groups import grade_groups
-
-    grade_groups(run=run, version=version, branches=branches)
-    progress(90)
-    members = MemberScore.objects.filter(committee=committee, month=month).count()
-    return len(rows), members
+    BranchScore.objects.filter(committee_id__in=[p.committee.pk for p in passes], month=month).exclude(
+        run_id__in=[p.run.pk for p in passes]
+    ).delete()
+    by_count: dict[int, list[int]] = defaultdict(list)
+    for p in passes:
+        by_count[p.version.bottom_three_count].append(p.committee.pk)
+    for bottom_count, committee_ids in by_count.items():
+        rank_committees(committee_ids=committee_ids, month=month, bottom_count=bottom_count)

@@ -42,23 +42,23 @@ from decimal import Decimal
 from fractions import Fraction
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Max, Q
 
 from branches.activities.models import Activity
 from branches.choices import ActivityKind, AttendanceStatus
 from branches.models import OrgUnit
 from members.ledger.models import Frequency, MeetingRequirement, RuleSetVersion
 
-from .engine import FOUR_PLACES, ZERO, exact_quantize, half_up, month_end
+from .engine import FOUR_PLACES, ZERO, Pass, exact_quantize, half_up, month_end
 from .models import GradingRun, GroupScore
 
 RANK_SQL = """
     UPDATE grading_groupscore
     SET rank = r.rank_desc
     FROM (
-        SELECT id, RANK() OVER (ORDER BY score DESC) AS rank_desc
+        SELECT id, RANK() OVER (PARTITION BY committee_id ORDER BY score DESC) AS rank_desc
         FROM grading_groupscore
-        WHERE committee_id = %s AND month = %s
+        WHERE committee_id IN ({committees}) AND month = %s
     ) AS r
     WHERE grading_groupscore.id = r.id
 """
@@ -189,25 +189,32 @@ def _in(ids: list[int]) -> str:
 
 
 def _group_inputs(
-    *, committee: OrgUnit, month: datetime.date, ids: list[int], requirement: GroupRequirement
-) -> dict[int, GroupInputs]:
+    *, passes: list[Pass], month: datetime.date, groups: dict[int, list[OrgUnit]], requirements: dict
+) -> dict[int, dict[int, GroupInputs]]:
+    """committee id → group id → the group's inputs, for every committee at once: one
+    query each for the members' totals, the attendance and the meetings held."""
     end = month_end(month)
-    inputs = {pk: GroupInputs() for pk in ids}
+    inputs = {p.committee.pk: {g.pk: GroupInputs() for g in groups[p.committee.pk]} for p in passes}
+    ids = [g.pk for p in passes for g in groups[p.committee.pk]]
+    by_group = {g.pk: inputs[p.committee.pk][g.pk] for p in passes for g in groups[p.committee.pk]}
+    committees = [p.committee.pk for p in passes]
     with connection.cursor() as cursor:
         # The members of each group at the month's end, with the totals this run wrote.
         # Sums as text keep SQLite's numbers exact on their way into Decimal.
         cursor.execute(
-            f"""SELECT ms.group_id, COUNT(*), CAST(SUM(s.total) AS TEXT)
+            f"""SELECT s.committee_id, ms.group_id, COUNT(*), CAST(SUM(s.total) AS TEXT)
                 FROM grading_memberscore s
                 JOIN members_membership ms ON ms.member_id = s.member_id
                  AND ms.started_on <= %s AND (ms.ended_on IS NULL OR ms.ended_on > %s)
-                WHERE s.committee_id = %s AND s.month = %s AND ms.group_id IN ({_in(ids)})
-                GROUP BY ms.group_id""",
-            [end, end, committee.pk, month, *ids],
+                WHERE s.committee_id IN ({_in(committees)}) AND s.month = %s AND ms.group_id IN ({_in(ids)})
+                GROUP BY s.committee_id, ms.group_id""",
+            [end, end, *committees, month, *ids],
         )
-        for group_id, count, total in cursor.fetchall():
-            inputs[group_id].members = int(count)
-            inputs[group_id].points_sum = Decimal(str(total or 0))
+        for committee_id, group_id, count, total in cursor.fetchall():
+            row = inputs[committee_id].get(group_id)
+            if row is not None:
+                row.members = int(count)
+                row.points_sum = Decimal(str(total or 0))
         # Attendance at the groups' meetings held in the month.
         attended = ", ".join(f"'{s}'" for s in (AttendanceStatus.PRESENT, AttendanceStatus.LATE))
         cursor.execute(
@@ -221,41 +228,75 @@ def _group_inputs(
             [*ids, ActivityKind.GROUP_MEETING, Activity.Status.HELD, month, end],
         )
         for group_id, present_or_late, absent in cursor.fetchall():
-            inputs[group_id].attended = int(present_or_late or 0)
-            inputs[group_id].expected = int(present_or_late or 0) + int(absent or 0)
-    if requirement.due:
-        met = (
+            by_group[group_id].attended = int(present_or_late or 0)
+            by_group[group_id].expected = int(present_or_late or 0) + int(absent or 0)
+    # The meetings held in each due requirement's period: one query over the earliest.
+    due = [p for p in passes if groups[p.committee.pk] and requirements[p.committee.pk].due]
+    if due:
+        start = min(requirements[p.committee.pk].period_start for p in due)
+        # A group meets it with a meeting from its period's start to the month's end: its
+        # last meeting in the longest period tells.
+        last = dict(
             Activity.objects.filter(
-                group_id__in=ids,
+                group_id__in=[g.pk for p in due for g in groups[p.committee.pk]],
                 kind=ActivityKind.GROUP_MEETING,
                 status=Activity.Status.HELD,
-                date__gte=requirement.period_start,
+                date__gte=start,
                 date__lte=end,
             )
-            .values_list("group_id", flat=True)
+            .values_list("group_id")
+            .annotate(last=Max("date"))
             .order_by()
-            .distinct()
         )
-        for group_id in met:
-            inputs[group_id].held = 1
+        for p in due:
+            period_start = requirements[p.committee.pk].period_start
+            for g in groups[p.committee.pk]:
+                if g.pk in last and last[g.pk] >= period_start:
+                    inputs[p.committee.pk][g.pk].held = 1
     return inputs
+
+
+def graded_groups_of(*, passes: list[Pass], month: datetime.date) -> dict[int, list[OrgUnit]]:
+    """``graded_groups`` of every committee of ``passes`` in one query."""
+    owner = {b.pk: p.committee.pk for p in passes for b in p.branches}
+    groups = {p.committee.pk: [] for p in passes}
+    for group in graded_groups(branches=[b for p in passes for b in p.branches], month=month):
+        groups[owner[group.parent_id]].append(group)
+    return groups
 
 
 def grade_groups(*, run: GradingRun, version: RuleSetVersion, branches: list[OrgUnit]) -> int:
     """Write the group draft of ``run.committee``'s ``run.month`` from the member draft
     the same run has just written; the caller holds the transaction and the lock.
     Returns the number of groups graded."""
-    committee, month = run.committee, run.month
-    groups = graded_groups(branches=branches, month=month)
-    ids = [g.pk for g in groups]
+    return grade_groups_of(passes=[Pass(run.committee, version, branches, run)], month=run.month)[run.committee.pk]
+
+
+def grade_groups_of(*, passes: list[Pass], month: datetime.date) -> dict[int, int]:
+    """``grade_groups`` for every committee of ``passes`` at once: the inputs of all in a
+    few queries, one bulk upsert, one DELETE of the groups that no longer count and one
+    ranking UPDATE. Returns committee id → groups graded."""
+    groups = graded_groups_of(passes=passes, month=month)
+    # One query per version (one, mostly), not per committee.
+    by_version = {}
+    for p in passes:
+        if groups[p.committee.pk] and p.version.pk not in by_version:
+            by_version[p.version.pk] = group_requirement(version=p.version, month=month)
+    requirements = {p.committee.pk: by_version[p.version.pk] for p in passes if groups[p.committee.pk]}
+    inputs = _group_inputs(passes=passes, month=month, groups=groups, requirements=requirements) if requirements else {}
     rows = []
-    if ids:
-        requirement = group_requirement(version=version, month=month)
+    graded = {}
+    for p in passes:
+        committee, run, version = p.committee, p.run, p.version
+        if not groups[committee.pk]:
+            graded[committee.pk] = 0
+            continue
+        requirement = requirements[committee.pk]
         required = 1 if requirement.due else 0
-        inputs = _group_inputs(committee=committee, month=month, ids=ids, requirement=requirement)
-        max_mean = max((max(row.mean, Fraction(0)) for row in inputs.values()), default=Fraction(0))
-        for group in groups:
-            row = inputs[group.pk]
+        mine = inputs[committee.pk]
+        max_mean = max((max(row.mean, Fraction(0)) for row in mine.values()), default=Fraction(0))
+        for group in groups[committee.pk]:
+            row = mine[group.pk]
             points = points_part(row.mean, max_mean)
             meetings = meetings_part(required=required, held=row.held, attended=row.attended, expected=row.expected)
             score = weighted_score(points=points, meetings=meetings, version=version)
@@ -279,16 +320,22 @@ def grade_groups(*, run: GradingRun, version: RuleSetVersion, branches: list[Org
                     stars=group_stars(score, version),
                 )
             )
+        graded[committee.pk] = len(groups[committee.pk])
+    if rows:
         GroupScore.objects.bulk_create(
             rows,
-            batch_size=500,
+            batch_size=1000,
             update_conflicts=True,
             unique_fields=["committee", "month", "group"],
             update_fields=UPDATE_FIELDS,
         )
     # Groups that no longer count (dissolved, moved under another committee) leave the draft.
-    GroupScore.objects.filter(committee=committee, month=month).exclude(run=run).delete()
-    if rows:
+    committees = [p.committee.pk for p in passes]
+    GroupScore.objects.filter(committee_id__in=committees, month=month).exclude(
+        run_id__in=[p.run.pk for p in passes]
+    ).delete()
+    ranked = [pk for pk, n in graded.items() if n]
+    if ranked:
         with connection.cursor() as cursor:
-            cursor.execute(RANK_SQL, [committee.pk, month])
-    return len(rows)
+            cursor.execute(RANK_SQL.format(committees=_in(ranked)), [*ranked, month])
+    return graded

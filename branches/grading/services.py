@@ -23,7 +23,7 @@ from branches.models import OrgUnit
 from branches.selectors import is_tracked, tracked_from_of
 from branches.services import month_assert_open, month_label
 from members.ledger.models import ScoreItem
-from members.ledger.services import rule_version_for
+from members.ledger.services import rule_versions_for
 
 from . import engine
 from .models import Dimension, GradingRun, ScoreInput, ScoreInputChange
@@ -49,6 +49,9 @@ def lock_committee_month(committee: OrgUnit, month: datetime.date) -> None:
         # Grading is a handful of short statements per committee: PostgreSQL's JIT
         # compilation (~10 ms a statement) would cost more than it saves.
         cursor.execute("SET LOCAL jit = off")
+        # The month's aggregate (a few hundred thousand groups at a group's scale) in
+        # memory rather than spilled to disk in batches.
+        cursor.execute("SET LOCAL work_mem = '256MB'")
 
 
 def grading_run_request(
@@ -111,40 +114,94 @@ def _claim(run_id: int) -> datetime.datetime | None:
 def grading_run_execute(*, run_id: int) -> GradingRun | None:
     """Claim and execute a queued run. Returns None when there was nothing to claim
     (already running, done, or a duplicate delivery)."""
-    token = _claim(run_id)
-    if token is None:
-        logger.info("grading run %s: nothing to claim", run_id)
-        return None
-    run = GradingRun.objects.select_related("committee").get(pk=run_id)
+    runs = grading_runs_execute(run_ids=[run_id])
+    return runs[0] if runs else None
+
+
+def grading_runs_execute(*, run_ids: list[int]) -> list[GradingRun]:
+    """Claim and execute queued runs of one month together (``grade_month`` for every
+    committee): the members of all are graded in one statement, the watermarks and branch
+    inputs of all in a few queries, in one transaction under every committee's lock. If
+    it fails, every run fails and every previous draft is untouched. Returns the runs
+    claimed and executed (none already running, done, or delivered twice). A run left
+    running by a worker that died is claimed again (``_claim``)."""
+    if len(set(GradingRun.objects.filter(pk__in=run_ids).values_list("month", flat=True))) > 1:
+        raise ValueError("Runs executed together grade the same month.")
+    tokens = {}
+    for run_id in run_ids:
+        token = _claim(run_id)
+        if token is None:
+            logger.info("grading run %s: nothing to claim", run_id)
+        else:
+            tokens[run_id] = token
+    if not tokens:
+        return []
+    runs = list(GradingRun.objects.select_related("committee").filter(pk__in=tokens).order_by("committee__path"))
     try:
         with transaction.atomic():
-            # The run's row stays locked while it is graded: the proof that its worker lives.
-            if not GradingRun.objects.select_for_update().filter(pk=run_id, started_at=token).exists():
-                logger.info("grading run %s: taken over by a redelivery", run_id)
-                return None
-            lock_committee_month(run.committee, run.month)
-            version = rule_version_for(unit=run.committee, month=run.month)
-            run.watermark = engine.watermark(committee=run.committee, month=run.month)
-            branches, members = engine.grade(
-                run=run, version=version, progress=lambda pct: cache.set(progress_key(run.pk), pct, 3600)
-            )
-            if _before_commit is not None:
-                _before_commit()
-            run.rule_version = version
-            run.branches_graded, run.members_graded = branches, members
-            run.state = GradingRun.State.SUCCEEDED
-            run.finished_at = timezone.now()
-            run.save(
-                update_fields=["rule_version", "watermark", "branches_graded", "members_graded", "state", "finished_at"]
-            )
+            # The runs' rows stay locked while they are graded: the proof that their worker
+            # lives. A run whose token changed was taken over by a redelivery.
+            held = dict(GradingRun.objects.select_for_update().filter(pk__in=tokens).values_list("pk", "started_at"))
+            runs = [run for run in runs if held.get(run.pk) == tokens[run.pk]]
+            if not runs:
+                logger.info("grading runs %s: taken over by a redelivery", list(tokens))
+                return []
+            _grade_together(runs)
     except Exception as exc:
-        logger.exception("grading run %s failed", run_id)
-        GradingRun.objects.filter(pk=run_id, started_at=token).update(
-            state=GradingRun.State.FAILED, finished_at=timezone.now(), error=f"{type(exc).__name__}: {exc}"
-        )
+        logger.exception("grading runs %s failed", list(tokens))
+        for run_id, token in tokens.items():
+            GradingRun.objects.filter(pk=run_id, started_at=token).update(
+                state=GradingRun.State.FAILED, finished_at=timezone.now(), error=f"{type(exc).__name__}: {exc}"
+            )
         raise
-    cache.set(progress_key(run.pk), 100, 3600)
-    return run
+    for run in runs:
+        cache.set(progress_key(run.pk), 100, 3600)
+    return runs
+
+
+def _grade_together(runs: list[GradingRun]) -> None:
+    month = runs[0].month
+    committees = [run.committee for run in runs]
+    for committee in committees:
+        lock_committee_month(committee, month)
+
+    def progress(pct):
+        for run in runs:
+            cache.set(progress_key(run.pk), pct, 3600)
+
+    versions = rule_versions_for(units=committees, month=month)
+    branches = engine.graded_branches_of(committees=committees, month=month)
+    passes = [engine.Pass(run.committee, versions[run.committee.pk], branches[run.committee.pk], run) for run in runs]
+    whole_month = engine.reads_whole_month(passes)
+    # The inputs' marks are taken before the grading reads them (a change arriving in
+    # between makes the draft newer than its mark: seen as stale, regraded, never the
+    # reverse). The ledger's, when the members' statement reads the whole month, come
+    # from that statement's own read.
+    marks = engine.watermarks(
+        committees=committees,
+        month=month,
+        branches=branches,
+        versions=versions,
+        ledger=engine.LedgerMarks() if whole_month else None,
+    )
+    ledger = []
+    graded = engine.grade_passes(passes=passes, month=month, progress=progress, ledger=ledger)
+    for run in runs:
+        pks = [b.pk for b in branches[run.committee.pk]]
+        if ledger:
+            marks[run.committee.pk]["ledger"] = ledger[0].of(pks)
+        run.watermark = marks[run.committee.pk]
+    if _before_commit is not None:
+        _before_commit()
+    finished = timezone.now()
+    for run in runs:
+        run.rule_version = versions[run.committee.pk]
+        run.branches_graded, run.members_graded = graded[run.committee.pk]
+        run.state = GradingRun.State.SUCCEEDED
+        run.finished_at = finished
+    GradingRun.objects.bulk_update(
+        runs, ["rule_version", "watermark", "branches_graded", "members_graded", "state", "finished_at"]
+    )
 
 
 @transaction.atomic
