@@ -20,6 +20,7 @@ roles and honours are always bulk-inserted: the plan already obeys every rule
 import contextlib
 import csv
 import datetime
+import functools
 import io
 import itertools
 import os
@@ -35,6 +36,7 @@ from decimal import Decimal
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError
@@ -994,10 +996,21 @@ def write_honours(plan: Plan, members: list[int], admin) -> None:
 # --- logins ----------------------------------------------------------------------------------
 
 
+@functools.cache
+def password_hash(password: str) -> str:
+    """The demo logins share one hash of their one published password: each hash
+    costs half a second of PBKDF2."""
+    return make_password(password)
+
+
+def create_login(username: str, password: str, **fields):
+    return get_user_model().objects.create(username=username, password=password_hash(password), **fields)
+
+
 def create_admin(password: str):
     """The administrator comes first: terms, titles and honours record who made them.
     Superuser too, so the Django admin works for it."""
-    user = get_user_model().objects.create_superuser("admin", email="", password=password, first_name="系统管理员")
+    user = create_login("admin", password, first_name="系统管理员", is_staff=True, is_superuser=True)
     role_binding_create(user=user, role=RoleBinding.Role.ADMIN, unit=None)
     return user
 
@@ -1005,9 +1018,8 @@ def create_admin(password: str):
 def create_logins(plan: Plan, units: list[OrgUnit], members: list[int], admin, password: str) -> dict:
     """A committee staffer on the showcase plant committee and the secretary of one of
     its branches, linked to the member who holds that branch's secretary role."""
-    user_model = get_user_model()
     committee_unit, branch = units[plan.committee], units[plan.showcase]
-    staffer = user_model.objects.create_user("committee", password=password, first_name="党建工作部")
+    staffer = create_login("committee", password, first_name="党建工作部")
     role_binding_create(user=staffer, role=RoleBinding.Role.COMMITTEE_STAFF, unit=committee_unit)
     holder_index = next(
         (
@@ -1018,9 +1030,7 @@ def create_logins(plan: Plan, units: list[OrgUnit], members: list[int], admin, p
         None,
     )
     holder = plan.members[holder_index] if holder_index is not None else None
-    secretary = user_model.objects.create_user(
-        "secretary", password=password, first_name=holder.name if holder else "支部书记"
-    )
+    secretary = create_login("secretary", password, first_name=holder.name if holder else "支部书记")
     role_binding_create(user=secretary, role=RoleBinding.Role.SECRETARY, unit=branch)
     if holder is not None:
         Member.objects.filter(pk=members[holder_index]).update(user=secretary)
