@@ -75,7 +75,7 @@ demo: venv compilemessages
 	@mkdir -p $(DEMO_VAR)
 	@echo "Serving on http://$(DEMO_ADDR)/ with a Celery worker and beat (log: $(DEMO_VAR)/celery.log; Ctrl-C stops both)"
 	@$(BIN)/celery -A partybuild worker --beat --concurrency=2 --without-gossip --without-mingle \
-		--loglevel=info --logfile=$(DEMO_VAR)/celery.log & worker=$$!; \
+		--loglevel=info >>$(DEMO_VAR)/celery.log 2>&1 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
 	$(MANAGE) runserver $(DEMO_ADDR)
 
