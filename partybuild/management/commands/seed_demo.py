@@ -1048,10 +1048,16 @@ def create_logins(plan: Plan, units: list[OrgUnit], members: list[int], admin, p
 def analyze() -> None:
     """Fresh planner statistics for what was just loaded. Without them PostgreSQL plans
     for the empty tables autovacuum last saw (the export's honours query picked a plan
-    50 times slower at 100,000 members)."""
+    50 times slower at 100,000 members).
+
+    The application's tables by name: a bare ANALYZE also takes the cluster's shared
+    catalogs (pg_authid, pg_database, …) and, inside a transaction, keeps their locks to
+    its end, so two seeds in different databases of one server (parallel test processes)
+    waited for each other's whole transaction."""
     if connection.vendor == "postgresql":
+        tables = connection.introspection.django_table_names(only_existing=True, include_views=False)
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+            cursor.execute(f"ANALYZE {', '.join(connection.ops.quote_name(t) for t in sorted(tables))}")
 
 
 # --- reset -----------------------------------------------------------------------------------
