@@ -58,7 +58,7 @@ compilemessages: venv
 
 # The demo's Celery worker runs on Redis when REDIS_URL is set, else on an embedded
 # broker: a SQLite file under $(DEMO_VAR) (see settings.py). The seed runs its tasks in-process.
-demo: export CELERY_BROKER_URL := $(if $(REDIS_URL),,sqla+sqlite:///$(abspath $(DEMO_VAR))/celery.sqlite3)
+demo: export CELERY_BROKER_URL := $(if $(REDIS_URL),,$(or $(CELERY_BROKER_URL),sqla+sqlite:///$(abspath $(DEMO_VAR))/celery.sqlite3))
 demo: venv compilemessages
 	$(MANAGE) migrate --noinput
 	@$(MANAGE) shell --no-imports -c '$(DB_HAS_DATA)'; status=$$?; \
