@@ -15,6 +15,8 @@ LOAD_USERS ?= 50
 LOAD_TIME ?= 5m
 # form: users sign in through the login page; session: signed in beforehand (pages only).
 LOAD_LOGIN ?= form
+# The demo's Celery broker, results, cache and log (when REDIS_URL is not set).
+DEMO_VAR ?= var
 
 # Dummy production values for `check-deploy`: enough to pass settings validation,
 # never used to connect anywhere.
@@ -32,7 +34,7 @@ DB_HAS_DATA := import sys; from django.contrib.auth import get_user_model; from 
 .PHONY: help venv demo test lint fmt messages compilemessages worker beat check-deploy load
 
 help:
-	@echo "make demo          venv, install, migrate, seed demo data, serve on http://$(DEMO_ADDR)"
+	@echo "make demo          venv, install, migrate, seed demo data, serve on http://$(DEMO_ADDR) with a Celery worker"
 	@echo "make test          the whole test suite (extra pytest options: PYTEST_ARGS=...)"
 	@echo "make lint | fmt    ruff check + format check | ruff format + fix"
 	@echo "make messages      update and compile the zh_Hans translations"
@@ -60,11 +62,14 @@ compilemessages: venv
 			"(to rebuild them: apt-get install gettext)."; \
 	fi
 
+# The demo's Celery worker runs on Redis when REDIS_URL is set, else on an embedded
+# broker: a SQLite file under $(DEMO_VAR) (see settings.py). The seed runs its tasks in-process.
+demo: export CELERY_BROKER_URL := $(if $(REDIS_URL),,$(or $(CELERY_BROKER_URL),sqla+sqlite:///$(abspath $(DEMO_VAR))/celery.sqlite3))
 demo: venv compilemessages
 	$(MANAGE) migrate --noinput
 	@$(MANAGE) shell --no-imports -c '$(DB_HAS_DATA)'; status=$$?; \
 	if [ $$status -eq 0 ]; then \
-		DEMO_ADDR=$(DEMO_ADDR) $(MANAGE) seed_demo; \
+		DEMO_ADDR=$(DEMO_ADDR) CELERY_TASK_ALWAYS_EAGER=true $(MANAGE) seed_demo; \
 	elif [ $$status -eq 3 ]; then \
 		echo; \
 		echo "The database already has data, so seed_demo was skipped. The demo logins (when seeded by seed_demo):"; \
@@ -73,7 +78,11 @@ demo: venv compilemessages
 	else \
 		exit $$status; \
 	fi
-	@echo "Serving on http://$(DEMO_ADDR)/  (Ctrl-C to stop)"
+	@mkdir -p $(DEMO_VAR)
+	@echo "Serving on http://$(DEMO_ADDR)/ with a Celery worker and beat (log: $(DEMO_VAR)/celery.log; Ctrl-C stops both)"
+	@$(BIN)/celery -A partybuild worker --beat --concurrency=2 --without-gossip --without-mingle \
+		--loglevel=info >>$(DEMO_VAR)/celery.log 2>&1 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
 	$(MANAGE) runserver $(DEMO_ADDR)
 
 test: venv

@@ -10,6 +10,7 @@ realism rules (ages, probation, conversion, history) live in one place.
 The flavour is a steel group company, after the Ansteel reports in ``seeds/``.
 """
 
+import bisect
 import datetime
 import itertools
 import math
@@ -105,6 +106,12 @@ def random_day(rng: random.Random, start: datetime.date, end: datetime.date) -> 
     the date the demo is seeded on."""
     span = max((end - start).days, 0)
     return start + datetime.timedelta(days=int(rng.random() * (span + 1)))
+
+
+def pick(rng: random.Random, population, cum_weights: list[float]):
+    """``rng.choices(population, cum_weights=cum_weights)[0]``, the same draw from the
+    same one ``rng.random()``, without the list: it runs twice per member."""
+    return population[bisect.bisect(cum_weights, rng.random() * cum_weights[-1], 0, len(cum_weights) - 1)]
 
 
 # --- plan records ---------------------------------------------------------------------
@@ -418,7 +425,7 @@ class PeopleFactory:
         rng = self.rng
         pool = MALE_GIVEN if gender == "M" else FEMALE_GIVEN
         given = "".join(rng.choice(pool) for _ in range(1 if rng.random() < 0.3 else 2))
-        return rng.choices(SURNAMES, cum_weights=SURNAME_WEIGHTS)[0] + given
+        return pick(rng, SURNAMES, SURNAME_WEIGHTS) + given
 
     def dates(self, status: str) -> tuple[datetime.date, datetime.date, datetime.date | None, datetime.date]:
         """Birth, joining, conversion and the start of the membership period."""
@@ -451,7 +458,7 @@ class PeopleFactory:
             name=self.name(gender),
             gender=gender,
             birth_date=birth,
-            ethnicity=rng.choices(ETHNICITIES, cum_weights=ETHNICITY_WEIGHTS)[0],
+            ethnicity=pick(rng, ETHNICITIES, ETHNICITY_WEIGHTS),
             employee_no=f"AG{next(self.numbers)}",
             phone=rng.choice(PHONE_PREFIXES) + f"{rng.randrange(10**8):08d}",
             post=rng.choice(OFFICE_POSTS if branch.office else PRODUCTION_POSTS),

@@ -225,10 +225,33 @@ STORAGES = {
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-# Celery: without a broker the tasks run in-process (eagerly), so the demo needs no Redis.
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# Celery. With REDIS_URL, Redis is the broker and the result backend. Without it,
+# CELERY_BROKER_URL may name an embedded broker: kombu's SQLAlchemy transport over a
+# SQLite file (sqla+sqlite:///var/celery.sqlite3), what `make demo` runs its worker on.
+# The results then go to a SQLite file beside it and the cache (grading progress) to a
+# directory beside it, so the web server and the worker see the same. With neither,
+# tasks run in-process (eagerly) and the cache stays in memory. CELERY_TASK_ALWAYS_EAGER
+# overrides (tests turn it on).
+CELERY_BROKER_URL = REDIS_URL or env.str("CELERY_BROKER_URL", default="") or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
-CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
+if CELERY_BROKER_URL.startswith("sqla+sqlite:///"):
+    _broker_file = Path(CELERY_BROKER_URL.removeprefix("sqla+sqlite:///"))
+    CELERY_RESULT_BACKEND = f"db+sqlite:///{_broker_file.with_name(_broker_file.stem + '-results.sqlite3')}"
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(_broker_file.with_name(_broker_file.stem + "-cache")),
+        }
+    }
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=CELERY_BROKER_URL == "memory://")
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # A worker and the web server both write the file: wait up to 20 s for the other's
+    # lock rather than fail at once, take the write lock when a transaction begins (a
+    # read lock upgraded midway fails without waiting), and let pages read while a
+    # grading run writes (WAL).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
+    )
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True

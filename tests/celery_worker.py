@@ -30,14 +30,21 @@ def require_redis() -> str:
     return url
 
 
-def start_worker(app) -> subprocess.Popen:
+def start_worker(app, *, env: dict | None = None, wait: bool = True) -> subprocess.Popen:
+    """A worker with the environment plus ``env``; with ``wait``, once it answers a
+    ping (a broker without broadcast, like the embedded one, cannot: then the caller
+    waits for a task's result instead)."""
     db = connection.settings_dict
-    env = os.environ | {
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-        if connection.vendor == "postgresql"
-        else f"sqlite:///{db['NAME']}",
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-    }
+    env = (
+        os.environ
+        | {
+            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+            if connection.vendor == "postgresql"
+            else f"sqlite:///{db['NAME']}",
+            "CELERY_TASK_ALWAYS_EAGER": "false",
+        }
+        | (env or {})
+    )
     process = subprocess.Popen(
         [
             sys.executable,
@@ -59,6 +66,8 @@ def start_worker(app) -> subprocess.Popen:
         stderr=subprocess.STDOUT,
         text=True,
     )
+    if not wait:
+        return process
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:

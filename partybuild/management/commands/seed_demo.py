@@ -18,7 +18,9 @@ roles and honours are always bulk-inserted: the plan already obeys every rule
 """
 
 import contextlib
+import csv
 import datetime
+import functools
 import io
 import itertools
 import os
@@ -34,6 +36,7 @@ from decimal import Decimal
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError
@@ -105,11 +108,11 @@ STUDY_TASK = "study_task"
 
 @dataclass
 class Written:
-    """What ``_write`` made: rows by plan index, and the logins."""
+    """What ``_write`` made: units and member ids by plan index, and the logins."""
 
     plan: Plan
     units: list[OrgUnit]
-    members: list[Member]
+    members: list[int]
     admin: object
     secretary: object
     logins: dict
@@ -229,16 +232,17 @@ class Command(BaseCommand):
         self._stage(started, f"wrote {len(units)} units")
         terms = writer.terms(plan, units, admin)
         write_titles(plan, units, admin)
-        member_rows = write_members(plan, units)
-        self._stage(started, f"wrote {len(member_rows)} members and their membership periods")
-        write_roles(plan, units, member_rows, terms)
-        write_honours(plan, member_rows, admin)
+        with foreign_keys_checked_after((Member, Membership, MemberRole, MemberHonour)):
+            member_pks = write_members(plan, units)
+            self._stage(started, f"wrote {len(member_pks)} members and their membership periods")
+            write_roles(plan, units, member_pks, terms)
+            write_honours(plan, member_pks, admin)
         self._stage(started, f"wrote {len(plan.roles)} roles and {len(plan.honours)} honours")
-        logins = create_logins(plan, units, member_rows, admin, password)
+        logins = create_logins(plan, units, member_pks, admin, password)
         secretary = get_user_model().objects.get(username="secretary")
         if not large:  # a member's own login (members.me)
             logins |= seed_member_login(branch=units[plan.showcase], secretary=secretary, password=password)
-        return Written(plan, units, member_rows, admin, secretary, logins)
+        return Written(plan, units, member_pks, admin, secretary, logins)
 
     def _stage(self, started: float, message: str) -> None:
         if self.verbosity >= 1:
@@ -422,7 +426,7 @@ class BulkLifeWriter:
 
     def _write(self, plan: Plan, life: LifePlan, *, stage: Callable[[str], None]) -> None:
         units, admin = self.w.units, self.w.admin
-        member_pk = [row.pk for row in self.w.members]
+        member_pk = self.w.members
         branch_pk = {i: units[m.current.branch].pk for i, m in enumerate(plan.members)}
         versions = self._versions(plan, life)
         evidence = ""
@@ -565,31 +569,30 @@ def reserve_ids(model: type[models.Model], count: int) -> range:
         return range(first, first + count)
 
 
-def _copy_text(value) -> str:
-    if value is None:
-        return "\\N"
-    if isinstance(value, str):
-        return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-    if isinstance(value, datetime.date):  # dates and aware datetimes
-        return value.isoformat()
-    return str(value)
-
-
 def copy_rows(model: type[models.Model], columns: tuple[str, ...], rows) -> None:
     """Insert ``rows`` (tuples in ``columns`` order, attribute names) into ``model``'s
-    table: COPY on PostgreSQL, in chunks; ``bulk_create`` elsewhere."""
+    table: COPY on PostgreSQL, in chunks; ``bulk_create`` elsewhere.
+
+    The rows travel as CSV, written by the csv module in C: None is an empty field,
+    which COPY reads as NULL, except in the NOT NULL columns, where it is the empty
+    string (FORCE_NOT_NULL). So a nullable text column cannot be given an empty string."""
     if connection.vendor != "postgresql":
         rows = iter(rows)
         while chunk := [model(**dict(zip(columns, row, strict=True))) for row in itertools.islice(rows, BATCH_SIZE)]:
             model.objects.bulk_create(chunk)
         return
-    column_of = {f.attname: f.column for f in model._meta.concrete_fields}
-    names = ", ".join(connection.ops.quote_name(column_of[c]) for c in columns)
-    sql = f"COPY {connection.ops.quote_name(model._meta.db_table)} ({names}) FROM STDIN"
+    quote = connection.ops.quote_name
+    field_of = {f.attname: f for f in model._meta.concrete_fields}
+    names = ", ".join(quote(field_of[c].column) for c in columns)
+    not_null = ", ".join(quote(field_of[c].column) for c in columns if not field_of[c].null)
+    options = f"FORMAT csv, FORCE_NOT_NULL ({not_null})" if not_null else "FORMAT csv"
+    sql = f"COPY {quote(model._meta.db_table)} ({names}) FROM STDIN WITH ({options})"
     rows = iter(rows)
     with connection.cursor() as cursor:
         while chunk := list(itertools.islice(rows, 100_000)):
-            buffer = io.StringIO("".join("\t".join(map(_copy_text, row)) + "\n" for row in chunk))
+            buffer = io.StringIO()
+            csv.writer(buffer, lineterminator="\n").writerows(chunk)
+            buffer.seek(0)
             cursor.copy_expert(sql, buffer)
 
 
@@ -609,7 +612,7 @@ class ServiceLifeWriter:
 
     def __init__(self, written: Written):
         self.w = written
-        self.index_of = {row.pk: i for i, row in enumerate(written.members)}
+        self.index_of = {pk: i for i, pk in enumerate(written.members)}
         self.mismatches = 0  # attendance lists where the plan and the application disagree
         self._versions: dict[tuple[int, datetime.date], tuple[RuleSetVersion, dict[str, Rule]]] = {}
         self._pdf = tiny_pdf("partybuild demo evidence")
@@ -619,7 +622,7 @@ class ServiceLifeWriter:
         return self.w.secretary if branch == self.w.plan.showcase else self.w.admin
 
     def write(self, plan: Plan, life: LifePlan, *, stage: Callable[[str], None]) -> None:
-        members = Member.objects.select_related("branch").in_bulk([row.pk for row in self.w.members])
+        members = Member.objects.select_related("branch").in_bulk(self.w.members)
         branch_of = {self.w.units[b].pk: b for b in plan.branches}
         for month in life.months:
             # Fresh statistics as the tables grow (see below): without them PostgreSQL
@@ -630,7 +633,7 @@ class ServiceLifeWriter:
             entries = life.entries_in(month)
             bulk = []
             for entry in entries:
-                member = members[self.w.members[entry.member].pk]
+                member = members[self.w.members[entry.member]]
                 branch = branch_of[member.branch_id]
                 if entry.rule == STUDY_TASK and branch != plan.showcase:
                     bulk.append((entry, member, branch))
@@ -871,35 +874,36 @@ class ServiceWriter:
 
 
 class BulkWriter:
-    """Bulk-inserts units level by level (a unit's path needs its parent's path and its
-    own pk, which bulk_create returns on PostgreSQL and SQLite 3.35+), then terms."""
+    """Inserts units and terms straight into the tables. The units' ids are reserved
+    up front, so each path (its ancestors' ids) is known before any row is written and
+    the whole tree goes in one COPY (bulk_create elsewhere)."""
 
     def units(self, plan: Plan) -> list[OrgUnit]:
-        rows = [
-            OrgUnit(
+        now = timezone.now()
+        rows: list[OrgUnit] = []
+        for pk, u in zip(reserve_ids(OrgUnit, len(plan.units)), plan.units, strict=True):
+            parent = rows[u.parent] if u.parent is not None else None  # the plan lists parents first
+            row = OrgUnit(
+                pk=pk,
                 kind=u.kind,
                 name=u.name,
                 code=u.code,
-                path="",
+                parent=parent,
+                path=f"{parent.path if parent is not None else '/'}{pk}/",
                 depth=u.depth,
                 sort_order=u.sort_order,
                 brand=u.brand,
                 brand_description=u.brand_description,
                 tier=u.tier,
                 established_on=u.established_on,
+                created_at=now,
+                updated_at=now,
             )
-            for u in plan.units
-        ]
-        for depth in sorted({u.depth for u in plan.units}):
-            level = [i for i, u in enumerate(plan.units) if u.depth == depth]
-            for i in level:
-                parent = plan.units[i].parent
-                rows[i].parent = rows[parent] if parent is not None else None
-            OrgUnit.objects.bulk_create([rows[i] for i in level], batch_size=BATCH_SIZE)
-            for i in level:
-                parent = plan.units[i].parent
-                rows[i].path = f"{rows[parent].path if parent is not None else '/'}{rows[i].pk}/"
-            OrgUnit.objects.bulk_update([rows[i] for i in level], ["path"], batch_size=1000)
+            rows.append(row)
+        columns = ("id", "kind", "name", "code", "parent_id", "path", "depth", "sort_order", "brand")
+        columns += ("brand_description", "tier", "established_on", "tracked_from", "dissolved_on")
+        columns += ("created_at", "updated_at")
+        copy_rows(OrgUnit, columns, ([getattr(row, c) for c in columns] for row in rows))
         return rows
 
     def terms(self, plan: Plan, units: list[OrgUnit], admin) -> dict[tuple[int, int], int]:
@@ -932,112 +936,104 @@ def write_titles(plan: Plan, units: list[OrgUnit], admin) -> None:
 # --- members, in bulk ----------------------------------------------------------------------
 
 
-def write_members(plan: Plan, units: list[OrgUnit]) -> list[Member]:
-    """Members at their current (or last) placement, then every membership period.
-    Periods carry no ``recorded_by``: nobody recorded them, the seed did (and at 100k
-    rows each foreign key costs a second of constraint checks at commit)."""
-    rows = [
-        Member(
-            name=m.name,
-            gender=m.gender,
-            birth_date=m.birth_date,
-            ethnicity=m.ethnicity,
-            employee_no=m.employee_no,
-            phone=m.phone,
-            post=m.post,
-            branch_id=units[m.current.branch].pk,
-            group_id=units[m.current.group].pk if m.current.group is not None else None,
-            status=Member.Status.FULL if m.is_full else Member.Status.PROBATIONARY,
-            joined_on=m.joined_on,
-            converted_on=m.converted_on,
-            left_on=m.left_on,
-        )
-        for m in plan.members
-    ]
-    Member.objects.bulk_create(rows, batch_size=BATCH_SIZE)
-    periods = [
-        Membership(
-            member_id=row.pk,
-            branch_id=units[p.branch].pk,
-            group_id=units[p.group].pk if p.group is not None else None,
-            started_on=p.started_on,
-            ended_on=p.ended_on,
-            end_reason=p.end_reason,
-            note=p.note,
-        )
-        for m, row in zip(plan.members, rows, strict=True)
-        for p in m.periods
-    ]
-    Membership.objects.bulk_create(periods, batch_size=BATCH_SIZE)
-    return rows
+def write_members(plan: Plan, units: list[OrgUnit]) -> list[int]:
+    """Members at their current (or last) placement, then every membership period;
+    returns the members' ids in plan order. Periods carry no ``recorded_by``: nobody
+    recorded them, the seed did. Ids are reserved up front so the periods can point at
+    their members; the rows go in with COPY on PostgreSQL (bulk_create elsewhere)."""
+    now = timezone.now()
+    pks = reserve_ids(Member, len(plan.members))
+    unit_pk = [u.pk for u in units]
+    full, probationary = Member.Status.FULL, Member.Status.PROBATIONARY
+    copy_rows(
+        Member,
+        ("id", "name", "gender", "birth_date", "ethnicity", "employee_no", "phone", "post", "branch_id", "group_id")
+        + ("status", "joined_on", "converted_on", "left_on", "user_id", "created_at", "updated_at"),
+        (
+            (pk, m.name, m.gender, m.birth_date, m.ethnicity, m.employee_no, m.phone, m.post)
+            + (unit_pk[m.current.branch], unit_pk[m.current.group] if m.current.group is not None else None)
+            + (full if m.is_full else probationary, m.joined_on, m.converted_on, m.left_on, None, now, now)
+            for pk, m in zip(pks, plan.members, strict=True)
+        ),
+    )
+    periods = [(pk, p) for pk, m in zip(pks, plan.members, strict=True) for p in m.periods]
+    copy_rows(
+        Membership,
+        ("id", "member_id", "branch_id", "group_id", "started_on", "ended_on", "end_reason", "note")
+        + ("recorded_by_id", "recorded_at"),
+        (
+            (id_, pk, unit_pk[p.branch], unit_pk[p.group] if p.group is not None else None, p.started_on, p.ended_on)
+            + (p.end_reason, p.note, None, now)
+            for id_, (pk, p) in zip(reserve_ids(Membership, len(periods)), periods, strict=True)
+        ),
+    )
+    return list(pks)
 
 
-def write_roles(plan: Plan, units: list[OrgUnit], members: list[Member], terms: dict[tuple[int, int], int]) -> None:
-    MemberRole.objects.bulk_create(
-        [
-            MemberRole(
-                member_id=members[r.member].pk,
-                unit_id=units[r.unit].pk,
-                role=r.role,
-                term_id=terms[r.term] if r.term is not None else None,
-                started_on=r.started_on,
-                ended_on=r.ended_on,
-            )
-            for r in plan.roles
-        ],
-        batch_size=BATCH_SIZE,
+def write_roles(plan: Plan, units: list[OrgUnit], members: list[int], terms: dict[tuple[int, int], int]) -> None:
+    copy_rows(
+        MemberRole,
+        ("id", "member_id", "unit_id", "role", "term_id", "started_on", "ended_on"),
+        (
+            (pk, members[r.member], units[r.unit].pk, r.role, terms[r.term] if r.term is not None else None)
+            + (r.started_on, r.ended_on)
+            for pk, r in zip(reserve_ids(MemberRole, len(plan.roles)), plan.roles, strict=True)
+        ),
     )
 
 
-def write_honours(plan: Plan, members: list[Member], admin) -> None:
-    MemberHonour.objects.bulk_create(
-        [
-            MemberHonour(
-                member_id=members[h.member].pk,
-                kind=h.kind,
-                title=h.title,
-                stars=h.stars,
-                awarded_on=h.awarded_on,
-                recorded_by=admin,
-            )
-            for h in plan.honours
-        ],
-        batch_size=BATCH_SIZE,
+def write_honours(plan: Plan, members: list[int], admin) -> None:
+    copy_rows(
+        MemberHonour,
+        ("id", "member_id", "kind", "title", "stars", "awarded_on", "revoked_on", "revoked_reason", "recorded_by_id"),
+        (
+            (pk, members[h.member], h.kind, h.title, h.stars, h.awarded_on, None, "", admin.pk)
+            for pk, h in zip(reserve_ids(MemberHonour, len(plan.honours)), plan.honours, strict=True)
+        ),
     )
 
 
 # --- logins ----------------------------------------------------------------------------------
 
 
+@functools.cache
+def password_hash(password: str) -> str:
+    """The demo logins share one hash of their one published password: each hash
+    costs half a second of PBKDF2."""
+    return make_password(password)
+
+
+def create_login(username: str, password: str, **fields):
+    return get_user_model().objects.create(username=username, password=password_hash(password), **fields)
+
+
 def create_admin(password: str):
     """The administrator comes first: terms, titles and honours record who made them.
     Superuser too, so the Django admin works for it."""
-    user = get_user_model().objects.create_superuser("admin", email="", password=password, first_name="系统管理员")
+    user = create_login("admin", password, first_name="系统管理员", is_staff=True, is_superuser=True)
     role_binding_create(user=user, role=RoleBinding.Role.ADMIN, unit=None)
     return user
 
 
-def create_logins(plan: Plan, units: list[OrgUnit], members: list[Member], admin, password: str) -> dict:
+def create_logins(plan: Plan, units: list[OrgUnit], members: list[int], admin, password: str) -> dict:
     """A committee staffer on the showcase plant committee and the secretary of one of
     its branches, linked to the member who holds that branch's secretary role."""
-    user_model = get_user_model()
     committee_unit, branch = units[plan.committee], units[plan.showcase]
-    staffer = user_model.objects.create_user("committee", password=password, first_name="党建工作部")
+    staffer = create_login("committee", password, first_name="党建工作部")
     role_binding_create(user=staffer, role=RoleBinding.Role.COMMITTEE_STAFF, unit=committee_unit)
-    holder = next(
+    holder_index = next(
         (
-            members[r.member]
+            r.member
             for r in plan.roles
             if r.unit == plan.showcase and r.role == MemberRole.Role.SECRETARY and r.ended_on is None
         ),
         None,
     )
-    secretary = user_model.objects.create_user(
-        "secretary", password=password, first_name=holder.name if holder else "支部书记"
-    )
+    holder = plan.members[holder_index] if holder_index is not None else None
+    secretary = create_login("secretary", password, first_name=holder.name if holder else "支部书记")
     role_binding_create(user=secretary, role=RoleBinding.Role.SECRETARY, unit=branch)
     if holder is not None:
-        Member.objects.filter(pk=holder.pk).update(user=secretary)
+        Member.objects.filter(pk=members[holder_index]).update(user=secretary)
     parent = units[plan.units[plan.showcase].parent]
     return {
         admin.username: ("administrator 系统管理员", "the whole organisation, and the Django admin at /admin/"),
@@ -1052,10 +1048,16 @@ def create_logins(plan: Plan, units: list[OrgUnit], members: list[Member], admin
 def analyze() -> None:
     """Fresh planner statistics for what was just loaded. Without them PostgreSQL plans
     for the empty tables autovacuum last saw (the export's honours query picked a plan
-    50 times slower at 100,000 members)."""
+    50 times slower at 100,000 members).
+
+    The application's tables by name: a bare ANALYZE also takes the cluster's shared
+    catalogs (pg_authid, pg_database, …) and, inside a transaction, keeps their locks to
+    its end, so two seeds in different databases of one server (parallel test processes)
+    waited for each other's whole transaction."""
     if connection.vendor == "postgresql":
+        tables = connection.introspection.django_table_names(only_existing=True, include_views=False)
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+            cursor.execute(f"ANALYZE {', '.join(connection.ops.quote_name(t) for t in sorted(tables))}")
 
 
 # --- reset -----------------------------------------------------------------------------------
