@@ -80,6 +80,10 @@ INSTALLED_APPS = [
     "branches.notifications.apps.NotificationsConfig",
     # The project package itself, for commands that span every app (seed_demo).
     "partybuild",
+    # The audit trail (pghistory's triggers; PostgreSQL only) reads every app above.
+    "pgtrigger",
+    "pghistory",
+    "partybuild.audit.apps.AuditConfig",
 ]
 
 MIDDLEWARE = [
@@ -99,6 +103,8 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
     # A member-only login: the password change first, then only the member's own pages.
     "members.me.middleware.MemberOnlyMiddleware",
+    # Who, from where: the user, address and path of every write (the audit trail).
+    "partybuild.audit.middleware.AuditContextMiddleware",
 ]
 
 ROOT_URLCONF = "partybuild.urls"
@@ -307,3 +313,7 @@ LOGGING = {
 }
 
 SITE_TITLE = _("Party Building Management")
+
+# The audit trail (partybuild/audit): event times are the statement's clock, so the events
+# of one transaction keep their order; context is attached by our own middleware.
+PGHISTORY_CREATED_AT_FUNCTION = "clock_timestamp()"
