@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import pghistory
 from django.contrib.auth import get_user_model
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from pghistory.models import Event
 
 from branches.grading.models import AnnualGrade, Publication, ScoreInput
@@ -53,6 +54,11 @@ class Tracked:
     event_model: type[models.Model]
     related: tuple[str, ...] = ()
     hidden: tuple[str, ...] = field(default_factory=tuple)
+    name: str = ""
+
+    @property
+    def verbose_name(self) -> str:
+        return self.name or self.model._meta.verbose_name
 
 
 TRACKED: dict[str, Tracked] = {}
@@ -66,6 +72,7 @@ def track(
     hidden: tuple[str, ...] = (),
     related: tuple[str, ...] = (),
     update: bool = True,
+    name: str = "",
 ) -> None:
     """Install insert/update/delete triggers on ``proxy``'s table writing to ``<Key>Event``.
 
@@ -90,7 +97,7 @@ def track(
         append_only=True,
         obj_field=pghistory.ObjForeignKey(related_name="+", db_index=True),
     )
-    TRACKED[key] = Tracked(key=key, model=concrete, event_model=event_model, related=related, hidden=hidden)
+    TRACKED[key] = Tracked(key=key, model=concrete, event_model=event_model, related=related, hidden=hidden, name=name)
 
 
 # --- who may do what --------------------------------------------------------------------
@@ -181,8 +188,8 @@ class OrgUnitAudit(OrgUnit):
 
 
 track(UserAudit, "user", ignored=("last_login",), hidden=("password",))
-track(UserGroupAudit, "user_group", related=("user", "group"), update=False)
-track(UserPermissionAudit, "user_permission", related=("user", "permission"), update=False)
+track(UserGroupAudit, "user_group", related=("user", "group"), update=False, name=_("user's group"))
+track(UserPermissionAudit, "user_permission", related=("user", "permission"), update=False, name=_("user's permission"))
 track(RoleBindingAudit, "role_binding", related=("user", "unit"))
 track(RuleSetAudit, "rule_set", related=("committee",))
 track(RuleSetVersionAudit, "rule_set_version", related=("rule_set",))
