@@ -14,6 +14,7 @@ import environ
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from pghistory.config import ForeignKey as HistoryForeignKey
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -317,3 +318,7 @@ SITE_TITLE = _("Party Building Management")
 # The audit trail (partybuild/audit): event times are the statement's clock, so the events
 # of one transaction keep their order; context is attached by our own middleware.
 PGHISTORY_CREATED_AT_FUNCTION = "clock_timestamp()"
+# The event tables copy a row's foreign keys as plain values: no constraint, and no index
+# (the trail is read by time, object and context, each indexed; an index per copied key
+# would only slow every audited write).
+PGHISTORY_FOREIGN_KEY_FIELD = HistoryForeignKey(db_index=False)

@@ -11,6 +11,7 @@ pghistory passes the context as transaction-local settings in front of each writ
 statement, which only PostgreSQL understands: on SQLite all of this does nothing.
 """
 
+import contextlib
 import sys
 import uuid
 
@@ -40,6 +41,14 @@ def request_context(request) -> dict:
         "method": request.method,
         "path": request.path[:500],
     }
+
+
+def acting_as(user, *, ip: str, path: str, method: str = "POST"):
+    """The context a request of ``user`` from ``ip`` to ``path`` would attach: for the
+    demo, which writes through the services what its users would have done by hand."""
+    if not enabled():
+        return contextlib.nullcontext()
+    return pghistory.context(user=user.pk, username=user.get_username(), ip=ip, method=method, path=path)
 
 
 # --- Celery -------------------------------------------------------------------------------

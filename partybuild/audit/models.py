@@ -95,7 +95,10 @@ def track(
         abstract=False,
         base_model=AuditEvent,
         append_only=True,
+        # Read by object and by context (the user filter): both indexed, unlike the
+        # foreign keys copied from the row (settings.PGHISTORY_FOREIGN_KEY_FIELD).
         obj_field=pghistory.ObjForeignKey(related_name="+", db_index=True),
+        context_field=pghistory.ContextForeignKey(db_index=True),
     )
     TRACKED[key] = Tracked(key=key, model=concrete, event_model=event_model, related=related, hidden=hidden, name=name)
 
