@@ -19,6 +19,8 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from pghistory.models import Context
 
+from branches.services import month_label
+
 from .models import TRACKED, Tracked
 
 PER_PAGE = 50
@@ -166,10 +168,23 @@ def _attach_objects(rows: list[AuditRow]) -> None:
 
 
 def object_name(tracked: Tracked, obj) -> str:
-    if tracked.key == "user_group":
+    """What the object is called, months written as the rest of the system writes them."""
+    key = tracked.key
+    if key == "user_group":
         return f"{obj.user.get_username()} · {obj.group.name}"
-    if tracked.key == "user_permission":
+    if key == "user_permission":
         return f"{obj.user.get_username()} · {obj.permission.codename}"
+    if key == "committee_month":
+        return f"{obj.committee} · {month_label(obj.month)}"
+    if key == "publication":
+        return f"{obj.committee} · {month_label(obj.month)} · v{obj.version}"
+    if key == "score_input":
+        item = f" · {obj.item.name}" if obj.item_id else ""
+        return f"{obj.branch} · {month_label(obj.month)} · {obj.get_dimension_display()}{item}"
+    if key == "annual_grade":
+        return f"{obj.branch} · {obj.year}"
+    if key == "rule_set_version":
+        return f"{obj.rule_set} v{obj.number} · {month_label(obj.effective_month)}"
     return str(obj)
 
 
