@@ -14,6 +14,7 @@ import environ
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from pghistory.config import ForeignKey as HistoryForeignKey
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -80,6 +81,10 @@ INSTALLED_APPS = [
     "branches.notifications.apps.NotificationsConfig",
     # The project package itself, for commands that span every app (seed_demo).
     "partybuild",
+    # The audit trail (pghistory's triggers; PostgreSQL only) reads every app above.
+    "pgtrigger",
+    "pghistory",
+    "partybuild.audit.apps.AuditConfig",
 ]
 
 MIDDLEWARE = [
@@ -99,6 +104,8 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
     # A member-only login: the password change first, then only the member's own pages.
     "members.me.middleware.MemberOnlyMiddleware",
+    # Who, from where: the user, address and path of every write (the audit trail).
+    "partybuild.audit.middleware.AuditContextMiddleware",
 ]
 
 ROOT_URLCONF = "partybuild.urls"
@@ -367,3 +374,10 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
 # Uploads: a full disk is a form error and leaves no partial file (partybuild.storage).
 STORAGES["default"]["BACKEND"] = "partybuild.storage.MediaStorage"
+# The audit trail (partybuild/audit): event times are the statement's clock, so the events
+# of one transaction keep their order; context is attached by our own middleware.
+PGHISTORY_CREATED_AT_FUNCTION = "clock_timestamp()"
+# The event tables copy a row's foreign keys as plain values: no constraint, and no index
+# (the trail is read by time, object and context, each indexed; an index per copied key
+# would only slow every audited write).
+PGHISTORY_FOREIGN_KEY_FIELD = HistoryForeignKey(db_index=False)

@@ -24,5 +24,6 @@ urlpatterns = [
     path("suggestions/", include("members.suggestions.urls")),
     path("me/", include("members.me.urls")),
     path("reminders/", include("branches.notifications.urls")),
+    path("audit/", include("partybuild.audit.urls")),
     path("admin/", admin.site.urls),
 ]

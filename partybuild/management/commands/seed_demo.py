@@ -78,6 +78,7 @@ from members.models import Member, MemberHonour, MemberRole, Membership
 from members.reviews.demo import seed_reviews
 from members.suggestions.demo import seed_suggestions
 from members.suggestions.models import Suggestion
+from partybuild.audit.demo import seed_audit
 from partybuild.demo import WAITING_USERNAME, seed_workbench
 
 DEFAULT_PASSWORD = "partybuild-demo"
@@ -737,6 +738,13 @@ class ServiceLifeWriter:
             committee=self.w.units[plan.committee], staffer=get_user_model().objects.get(username="committee")
         )
         stage(f"workbench: {counts['users']} login waiting for a role, {counts['reports']} report job")
+        # The audit trail: a tier raised by committee staff, an account completed by the admin.
+        counts = seed_audit(
+            branch=self.w.units[plan.showcase],
+            staffer=get_user_model().objects.get(username="committee"),
+            admin=self.w.admin,
+        )
+        stage(f"audit trail: {counts['changes']} changes made by hand after the seed")
 
     def _activities(self, planned: list[ActivityPlan]) -> None:
         """Log a month's activities, then correct their attendance, attach files and
@@ -1079,7 +1087,7 @@ def reset_demo_data() -> list[str]:
     cleared = _clear_life()
     for model, field in _set_null_links(OWN_MODELS):
         model._base_manager.filter(**{f"{field.name}__isnull": False}).update(**{field.name: None})
-    handled = set(LIFE_MODELS) | _referrers(LIFE_MODELS) | {RuleSet, RuleSetVersion, Rule}
+    handled = set(LIFE_MODELS) | _referrers(LIFE_MODELS) | {RuleSet, RuleSetVersion, Rule} | _audit_models()
     dependents = _dependent_models(OWN_MODELS, skip=handled)
     targets = set(OWN_MODELS) | set(dependents)
     for model in dependents:
@@ -1109,6 +1117,12 @@ def reset_demo_data() -> list[str]:
     _, per_model = user_model.objects.filter(username__in=DEMO_USERNAMES).delete()
     cleared.append(f"demo logins ({per_model.get(user_model._meta.label, 0)} users)")
     return cleared
+
+
+def _audit_models() -> set[type[models.Model]]:
+    """The audit trail's event tables name units and users without a foreign-key
+    constraint and refuse DELETE: a reset leaves the record of what the demo did."""
+    return set(apps.get_app_config("audit").get_models())
 
 
 def _clear_life() -> list[str]:
