@@ -201,7 +201,7 @@ def test_a_backup_restores_into_a_new_database_identically(seeded, tmp_path, new
     conn.close()
 
 
-def test_restore_refuses_a_database_that_is_not_empty(seeded, tmp_path):
+def test_restore_refuses_a_database_that_is_not_empty(seeded, tmp_path, settings):
     call_command("backup", dir=str(tmp_path / "b"))
     (directory,) = (tmp_path / "b").iterdir()
     settings.MEDIA_ROOT = tmp_path / "empty-media"
