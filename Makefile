@@ -33,6 +33,8 @@ help:
 	@echo "make messages      update and compile the zh_Hans translations"
 	@echo "make worker | beat run a Celery worker | beat (needs REDIS_URL)"
 	@echo "make check-deploy  manage.py check --deploy with production settings"
+	@echo "make backup        dump the database and media with a manifest (BACKUP_DIR=...)"
+	@echo "make restore BACKUP=dir   restore a backup into an empty database and verify it"
 
 venv: $(STAMP)
 
@@ -93,3 +95,14 @@ beat: venv
 
 check-deploy: venv
 	env $(DEPLOY_ENV) $(MANAGE) check --deploy --fail-level WARNING
+
+# Backups (partybuild/backup.py): a consistent database dump, MEDIA_ROOT and a manifest of
+# checksums and key figures in a new directory under BACKUP_ROOT (or BACKUP_DIR=...);
+# restore only into an empty database: make restore BACKUP=backups/partybuild-...
+.PHONY: backup restore
+backup: venv
+	$(MANAGE) backup $(if $(BACKUP_DIR),--dir $(BACKUP_DIR))
+
+restore: venv
+	@test -n "$(BACKUP)" || { echo "Usage: make restore BACKUP=<backup directory>" >&2; exit 2; }
+	$(MANAGE) restore $(BACKUP)
