@@ -68,7 +68,7 @@ def key_figures(using: str = "default") -> dict:
     from members.ledger.models import LedgerEntry
 
     counts = {}
-    for model in apps.get_models():
+    for model in apps.get_models(include_auto_created=True):
         meta = model._meta
         if meta.managed and not meta.proxy and not meta.swapped:
             counts[meta.db_table] = model._base_manager.using(using).count()
