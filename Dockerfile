@@ -6,9 +6,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# gettext for compilemessages; the CJK fonts for anything rendered server-side in Chinese.
+# gettext for compilemessages; the CJK fonts for anything rendered server-side in Chinese;
+# postgresql-client (15, as the compose stack's server) for manage.py backup / restore.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends gettext fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
+    && apt-get install -y --no-install-recommends gettext fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 postgresql-client \
     && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --system --gid 1000 partybuild \
@@ -31,8 +32,8 @@ RUN export PARTYBUILD_ENV=production \
         REDIS_URL=redis://127.0.0.1:6379/0 \
     && python manage.py compilemessages --ignore=.venv --ignore=staticfiles \
     && python manage.py collectstatic --noinput \
-    && mkdir -p /app/media \
-    && chown partybuild:partybuild /app/media \
+    && mkdir -p /app/media /app/backups \
+    && chown partybuild:partybuild /app/media /app/backups \
     && chmod +x docker/entrypoint.sh
 
 USER partybuild

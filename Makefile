@@ -41,6 +41,8 @@ help:
 	@echo "make worker | beat run a Celery worker | beat (needs REDIS_URL)"
 	@echo "make check-deploy  manage.py check --deploy with production settings"
 	@echo "make load          Locust load test ($(LOAD_USERS) users, $(LOAD_TIME)) on DATABASE_URL + REDIS_URL, then check_consistency"
+	@echo "make backup        dump the database and media with a manifest (BACKUP_DIR=...)"
+	@echo "make restore BACKUP=dir   restore a backup into an empty database and verify it"
 
 venv: $(STAMP)
 
@@ -123,3 +125,13 @@ BENCH_PAGES_ARGS ?=
 .PHONY: bench-pages
 bench-pages: venv
 	$(MANAGE) bench_pages $(BENCH_PAGES_ARGS)
+# Backups (partybuild/backup.py): a consistent database dump, MEDIA_ROOT and a manifest of
+# checksums and key figures in a new directory under BACKUP_ROOT (or BACKUP_DIR=...);
+# restore only into an empty database: make restore BACKUP=backups/partybuild-...
+.PHONY: backup restore
+backup: venv
+	$(MANAGE) backup $(if $(BACKUP_DIR),--dir $(BACKUP_DIR))
+
+restore: venv
+	@test -n "$(BACKUP)" || { echo "Usage: make restore BACKUP=<backup directory>" >&2; exit 2; }
+	$(MANAGE) restore $(BACKUP)

@@ -381,3 +381,19 @@ PGHISTORY_CREATED_AT_FUNCTION = "clock_timestamp()"
 # (the trail is read by time, object and context, each indexed; an index per copied key
 # would only slow every audited write).
 PGHISTORY_FOREIGN_KEY_FIELD = HistoryForeignKey(db_index=False)
+# --- Backups and accounts (issue 15) ---------------------------------------------------------
+# Where `manage.py backup` writes its timestamped directories (a volume in the compose stack).
+BACKUP_ROOT = Path(env.str("PARTYBUILD_BACKUP_ROOT", default=str(BASE_DIR / "backups")))
+# TOTP two-factor login for administrators and committee staff (partybuild/accounts).
+INSTALLED_APPS += ["django_otp", "django_otp.plugins.otp_totp"]
+OTP_TOTP_ISSUER = "partybuild"
+# A session ends after this many seconds without a request (partybuild.accounts.middleware
+# refreshes its expiry at most once a minute, so pages do not write the session each time).
+SESSION_IDLE_TIMEOUT = env.int("PARTYBUILD_SESSION_IDLE_MINUTES", default=8 * 60) * 60
+if SESSION_IDLE_TIMEOUT < 60:
+    raise ImproperlyConfigured("PARTYBUILD_SESSION_IDLE_MINUTES must be at least 1.")
+SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware") + 1,
+    "partybuild.accounts.middleware.IdleTimeoutMiddleware",
+)

@@ -2,12 +2,11 @@
 pages that issue member logins. Thin: access → selectors/services → template."""
 
 from django.contrib import messages
-from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import PasswordChangeForm
+from django.contrib.auth.views import PasswordChangeView
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
-from django.urls import path
+from django.urls import path, reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -117,19 +116,26 @@ def me_suggest(request):
     )
 
 
-@login_required
-def me_password(request):
-    """The password change every member login starts with (the one-time password
-    printed by the secretary stops working as such)."""
-    form = PasswordChangeForm(request.user, request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        user = form.save()
-        update_session_auth_hash(request, user)
-        services.member_login_password_changed(user=user)
-        request.session.pop(MUST_CHANGE, None)
-        messages.success(request, _("Your password was changed."))
-        return redirect("home")
-    return render(request, "me/password.html", {"form": form, "forced": bool(request.session.get(MUST_CHANGE))})
+class PasswordChange(PasswordChangeView):
+    """Every user's own password change (Django's view, linked from the user menu); for
+    a member login with a one-time password it is also the forced first change (the
+    password the secretary printed stops working as such)."""
+
+    template_name = "me/password.html"
+    success_url = reverse_lazy("home")
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(**kwargs, forced=bool(self.request.session.get(MUST_CHANGE)))
+
+    def form_valid(self, form):
+        response = super().form_valid(form)  # saves and keeps this session logged in
+        services.member_login_password_changed(user=form.user)
+        self.request.session.pop(MUST_CHANGE, None)
+        messages.success(self.request, _("Your password was changed."))
+        return response
+
+
+me_password = PasswordChange.as_view()
 
 
 # --- the secretary's side: issuing logins -------------------------------------------------
