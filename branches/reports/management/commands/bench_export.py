@@ -60,23 +60,19 @@ WHERE m.left_on IS NULL
 ON CONFLICT DO NOTHING
 """
 
+# The bottom three are ranked in the same INSERT: published rows are append-only (a
+# trigger refuses any UPDATE), so nothing may be set afterwards.
 BRANCH_SQL = """
 INSERT INTO grading_publishedbranchscore
     (publication_id, branch_id, basics, committee_work, production, membership, other, total, rank, bottom_three,
      required, held, present, late, absent, excused, members, member_mean, max_mean, attendance_half, points_half)
 SELECT publication_id, branch_id, total, total, total, total, total, total,
        rank() OVER (PARTITION BY publication_id ORDER BY total DESC, branch_id),
-       false, 4, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0
+       rank() OVER (PARTITION BY publication_id ORDER BY total ASC, branch_id DESC) <= 3,
+       4, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0
 FROM (SELECT unnest(%(branches)s::int[]) AS branch_id, unnest(%(publications)s::int[]) AS publication_id) map
 CROSS JOIN LATERAL (SELECT 60 + ((branch_id * 37 + %(k)s * 11) %% 4000) / 100.0 AS total) t
 ON CONFLICT DO NOTHING
-"""
-
-BOTTOM_SQL = """
-UPDATE grading_publishedbranchscore s SET bottom_three = true
-FROM (SELECT id, rank() OVER (PARTITION BY publication_id ORDER BY total ASC, branch_id DESC) AS low
-      FROM grading_publishedbranchscore WHERE publication_id = ANY(%(publications)s)) r
-WHERE s.id = r.id AND r.low <= 3
 """
 
 
@@ -152,7 +148,6 @@ class Command(BaseCommand):
                 params = {"branches": branch_ids, "publications": publication_ids, "k": k}
                 with connection.cursor() as cursor:
                     cursor.execute(BRANCH_SQL, params)
-                    cursor.execute(BOTTOM_SQL, {"publications": [p.pk for p in publications]})
                     cursor.execute(MEMBER_SQL, params)
                     written += cursor.rowcount
         if written:
