@@ -89,6 +89,15 @@ class _Source:
             self.join.write_object(self.ids[(ind.idnum, ind.generation)], self.copy(ind.get_object()))
 
 
+def _content_refs(page) -> list:
+    """The page's content streams as references (a stream must stay an indirect object)."""
+    contents = page.raw_get("/Contents") if "/Contents" in page else None
+    if contents is None:
+        return []
+    resolved = contents.get_object()
+    return list(resolved) if isinstance(resolved, ArrayObject) else [contents]
+
+
 class PdfJoin:
     """Write ``add_file``'s pages to ``fh`` in order, then ``close`` with the outline."""
 
@@ -145,12 +154,7 @@ class PdfJoin:
             for key, value in original.items():
                 if key != "/XObject" or stamp is None:
                     resources[NameObject(key)] = source.copy(value)
-            contents = page.get("/Contents")
-            contents = contents.get_object() if contents is not None else None
-            if isinstance(contents, ArrayObject):
-                streams = [source.copy(ref) for ref in contents]
-            else:
-                streams = [source.copy(page["/Contents"])] if contents is not None else []
+            streams = [source.copy(ref) for ref in _content_refs(page)]
             if stamp is not None:
                 # A dictionary of this page's own, even where the source shares one.
                 xobjects = DictionaryObject()
@@ -180,12 +184,12 @@ class PdfJoin:
         page = source.reader.pages[index]
         box = page.mediabox
         stream = StreamObject()
-        stream._data = zlib.compress(page.get_contents().get_data() if page.get_contents() else b"")
+        stream._data = zlib.compress(b"\n".join(ref.get_object().get_data() for ref in _content_refs(page)))
         stream[NameObject("/Type")] = NameObject("/XObject")
         stream[NameObject("/Subtype")] = NameObject("/Form")
         stream[NameObject("/Filter")] = NameObject("/FlateDecode")
         stream[NameObject("/BBox")] = ArrayObject(FloatObject(v) for v in (0, 0, box.width, box.height))
-        stream[NameObject("/Matrix")] = ArrayObject(FloatObject(v) for v in (1, 0, 0, 1, dx, dy))
+        stream[NameObject("/Matrix")] = ArrayObject(FloatObject(round(v, 3)) for v in (1, 0, 0, 1, dx, dy))
         resources = page.get("/Resources")
         stream[NameObject("/Resources")] = source.copy(resources.get_object()) if resources else DictionaryObject()
         number = self.allocate()
