@@ -521,16 +521,20 @@ def write_year_pdf(path, *, committee: OrgUnit, year: int, progress: Callable[[i
             return join.form(overlay, index % OVERLAY_PAGES, dx=(width - widths[overlay]) / 2, cache=overlays)
 
         outline = [Bookmark(_("Contents"), 0)]
-        with open(path, "wb") as fh:
-            join = PdfJoin(fh)
-            join.add_file(contents_path, stamp)
-            for part, (title, first) in zip(parts, entries, strict=True):
-                offset = first - 1
-                join.add_file(part.path, stamp)
-                part.path.unlink()
-                outline.append(Bookmark(title, offset, None, _shift(part.bookmarks, offset)))
-            title = _("%(committee)s %(year)s year-end report") % {"committee": committee.name, "year": year}
-            join.close(outline=outline, title=title)
+        try:
+            with open(path, "wb") as fh:
+                join = PdfJoin(fh)
+                join.add_file(contents_path, stamp)
+                for part, (title, first) in zip(parts, entries, strict=True):
+                    offset = first - 1
+                    join.add_file(part.path, stamp)
+                    part.path.unlink()
+                    outline.append(Bookmark(title, offset, None, _shift(part.bookmarks, offset)))
+                title = _("%(committee)s %(year)s year-end report") % {"committee": committee.name, "year": year}
+                join.close(outline=outline, title=title)
+        except BaseException:
+            Path(path).unlink(missing_ok=True)  # no half-joined file
+            raise
     progress(100)
 
 

@@ -21,6 +21,7 @@ import datetime
 from collections import defaultdict
 from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 
 import xlsxwriter
 from django.db.models import Count, DecimalField, FloatField, Q, Sum
@@ -483,6 +484,11 @@ def write_year_xlsx(
         _suggestions_sheet(workbook, formats, committee=committee, year=year, title=title)
         progress(STEPS["projects"])
         _projects_sheet(workbook, formats, committee=committee, year=year, title=title)
-    finally:
+    except BaseException:
+        # Closing removes XlsxWriter's temporary row files, and writes a workbook that
+        # stops where the failure did: it is removed, no half-written file is left.
         workbook.close()
+        Path(path).unlink(missing_ok=True)
+        raise
+    workbook.close()
     progress(100)

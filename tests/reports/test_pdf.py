@@ -345,3 +345,15 @@ def test_a_branch_of_another_committee_is_not_a_dossier_of_this_one(year, users,
 def test_anonymous_visitors_are_sent_to_log_in(year, client):
     assert client.get(board_url(year)).status_code == 302
     assert client.get(dossier_url(year, year.branch_a)).status_code == 302
+
+
+def test_a_year_pdf_that_fails_while_joining_leaves_no_file(year, tmp_path, monkeypatch):
+    from branches.reports import pdfjoin
+
+    def crash(self, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pdfjoin.PdfJoin, "close", crash)
+    with pytest.raises(OSError):
+        pdf.write_year_pdf(tmp_path / "year.pdf", committee=year.plant, year=YEAR, progress=lambda pct: None)
+    assert list(tmp_path.iterdir()) == []
