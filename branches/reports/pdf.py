@@ -422,22 +422,23 @@ class Part:
     bookmarks: list  # its sections (``pdfjoin.Bookmark``), pages counted from its start
 
 
-def _part(html: str, path: Path, title: str) -> Part:
-    """Lay ``html`` out, write it to ``path`` and let go of the layout."""
-    from weasyprint import CSS
-
+def _marks(nodes) -> list:
     from .pdfjoin import Bookmark
 
-    document = _document(html, extra=[CSS(string=PART_CSS)])
-    tree = document.make_bookmark_tree(PT_PER_PX, transform_pages=True)
+    return [Bookmark(label, page, y, _marks(children)) for label, page, y, children in nodes]
 
-    def marks(nodes) -> list[Bookmark]:
-        return [Bookmark(label, page, y, marks(children)) for label, (page, _x, y), children, _state in nodes]
 
+def _part(renderer, html: str, path: Path, title: str) -> Part:
+    """Lay ``html`` out in the renderer's process and write it to ``path``."""
+    source = path.with_suffix(".html")
+    source.write_text(html, encoding="utf-8")
+    css = finders.find(CSS_FILE)
+    answer = renderer.render(source, path, css_files=[css] if css else [], css_strings=[PART_CSS], base_url=_base_url())
+    source.unlink()
+    tree = _marks(answer["bookmarks"])
     # The part's own heading is its entry; its sections hang below it.
-    sections = [child for node in marks(tree) for child in node.children] if len(tree) == 1 else marks(tree)
-    document.write_pdf(str(path))
-    return Part(title=title, path=path, pages=len(document.pages), bookmarks=sections)
+    sections = [child for node in tree for child in node.children] if len(tree) == 1 else tree
+    return Part(title=title, path=path, pages=answer["pages"], bookmarks=sections)
 
 
 def contents_html(*, committee: OrgUnit, year: int, entries: list[tuple[str, int]]) -> str:
@@ -456,16 +457,15 @@ div + div { break-before: page; }
 """
 
 
-def page_numbers_pdf(path: Path, *, first: int, last: int, total: int) -> float:
+def page_numbers_pdf(renderer, path: Path, *, first: int, last: int, total: int) -> float:
     """Pages ``first``…``last`` of ``total``, blank but for "n / N" where the report's
     footer stands, written to ``path``; returns the pages' width in points."""
-    from weasyprint import CSS, HTML
-
     pages = "".join(f"<div>{n} / {total}</div>" for n in range(first, last + 1))
-    html = f"<!DOCTYPE html><html><body>{pages}</body></html>"
-    document = HTML(string=html).render(stylesheets=[CSS(string=NUMBERS_CSS)])
-    document.write_pdf(str(path))
-    return document.pages[0].width * PT_PER_PX
+    source = path.with_suffix(".html")
+    source.write_text(f"<!DOCTYPE html><html><body>{pages}</body></html>", encoding="utf-8")
+    answer = renderer.render(source, path, css_strings=[NUMBERS_CSS])
+    source.unlink()
+    return answer["width"]
 
 
 def write_year_pdf(path, *, committee: OrgUnit, year: int, progress: Callable[[int], None]) -> None:
@@ -473,8 +473,10 @@ def write_year_pdf(path, *, committee: OrgUnit, year: int, progress: Callable[[i
     dossier, each starting on a new page — the branches of ``selectors.year_selection``,
     as in the workbook.
 
-    Memory stays bounded whatever the size of the tree: each part is laid out alone and
-    written to a temporary file before the next, then the parts are streamed into
+    Memory stays bounded whatever the size of the tree: each part is laid out alone, in
+    a child process replaced every hundred documents (``pdfworker``: WeasyPrint keeps a
+    little memory per document), and written to a temporary file before the next; the
+    parts are then streamed into
     ``path`` by ``pdfjoin.PdfJoin``, which holds a few integers a page. Only then, the
     length known, is every page stamped "n / N" (laid out by WeasyPrint,
     ``OVERLAY_PAGES`` at a time) and the contents page written with the page each part
@@ -483,16 +485,18 @@ def write_year_pdf(path, *, committee: OrgUnit, year: int, progress: Callable[[i
     import tempfile
 
     from .pdfjoin import Bookmark, PdfJoin
+    from .pdfworker import Renderer
 
     selection = year_selection(committee=committee, year=year)
     steps = len(selection.branches) + 2  # the summary, each branch, writing the file
-    with tempfile.TemporaryDirectory(prefix="year-pdf-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="year-pdf-") as tmp, Renderer() as renderer:
         folder = Path(tmp)
-        parts = [_part(committee_summary_html(committee, year, selection), folder / "0.pdf", _("Annual grades"))]
+        summary = committee_summary_html(committee, year, selection)
+        parts = [_part(renderer, summary, folder / "0.pdf", _("Annual grades"))]
         progress(100 * len(parts) // steps)
         for row in selection.branches:
             html = dossier_html(selection, row)
-            parts.append(_part(html, folder / f"{len(parts)}.pdf", row.branch.name))
+            parts.append(_part(renderer, html, folder / f"{len(parts)}.pdf", row.branch.name))
             progress(100 * len(parts) // steps)
 
         # The contents come first: lay them out until their own length is stable.
@@ -502,7 +506,8 @@ def write_year_pdf(path, *, committee: OrgUnit, year: int, progress: Callable[[i
             for part in parts:
                 entries.append((part.title, start))
                 start += part.pages
-            laid_out = _part(contents_html(committee=committee, year=year, entries=entries), contents_path, "")
+            contents = contents_html(committee=committee, year=year, entries=entries)
+            laid_out = _part(renderer, contents, contents_path, "")
             if laid_out.pages == contents_pages:
                 break
             contents_pages = laid_out.pages
@@ -516,7 +521,7 @@ def write_year_pdf(path, *, committee: OrgUnit, year: int, progress: Callable[[i
             if overlay not in widths:
                 first = index - index % OVERLAY_PAGES + 1
                 last = min(first + OVERLAY_PAGES - 1, total)
-                widths[overlay] = page_numbers_pdf(overlay, first=first, last=last, total=total)
+                widths[overlay] = page_numbers_pdf(renderer, overlay, first=first, last=last, total=total)
             # A page wider than the overlay's (landscape) has its number moved to its centre.
             return join.form(overlay, index % OVERLAY_PAGES, dx=(width - widths[overlay]) / 2, cache=overlays)
 
