@@ -474,7 +474,7 @@ def write_year_pdf(path, *, committee: OrgUnit, year: int, progress: Callable[[i
     as in the workbook.
 
     Memory stays bounded whatever the size of the tree: each part is laid out alone, in
-    a child process replaced every hundred documents (``pdfworker``: WeasyPrint keeps a
+    a child process replaced every 50 documents (``pdfworker``: WeasyPrint keeps a
     little memory per document), and written to a temporary file before the next; the
     parts are then streamed into
     ``path`` by ``pdfjoin.PdfJoin``, which holds a few integers a page. Only then, the

@@ -3,7 +3,7 @@
 WeasyPrint keeps a little memory per document it lays out (about 0.2–0.8 MB measured
 here, in Pango, fontconfig and its caches): over the 1,300 dossiers of a group that
 adds up. The year PDF therefore lays its parts out in a child process that is replaced
-every ``RECYCLE`` documents (as Celery replaces a worker after ``max_tasks_per_child``),
+every ``RECYCLE`` (50) documents (as Celery replaces a worker after ``max_tasks_per_child``),
 so the memory of a report is bounded whatever the size of the tree.
 
 The child is this file run as a script (no Django: it is handed finished HTML). One
@@ -16,7 +16,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-RECYCLE = 100
+RECYCLE = 50
+# The largest peak RSS (MB) a renderer process reached, for bench_export.
+STATS = {"peak_mb": 0.0, "processes": 0}
 PT_PER_PX = 0.75  # WeasyPrint's PDF points per CSS pixel
 
 
@@ -63,6 +65,7 @@ class Renderer:
                 text=True,
             )
             self.done = 0
+            STATS["processes"] += 1
         job = {
             "html": str(html_path),
             "out": str(out),
@@ -82,6 +85,7 @@ class Renderer:
             raise RenderError(f"the PDF renderer stopped (exit code {code})")
         self.done += 1
         answer = json.loads(line)
+        STATS["peak_mb"] = max(STATS["peak_mb"], answer.get("peak_mb", 0.0))
         if "error" in answer:
             raise RenderError(answer["error"])
         return answer
@@ -89,6 +93,15 @@ class Renderer:
 
 def _bookmarks(nodes) -> list:
     return [[label, page, y, _bookmarks(children)] for label, (page, _x, y), children, _state in nodes]
+
+
+def _peak_mb() -> float:
+    """This process's peak resident set (Linux's VmHWM), in MB; 0 where unknown."""
+    try:
+        with open("/proc/self/status") as status:
+            return next(int(line.split()[1]) / 1024 for line in status if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        return 0.0
 
 
 def main() -> None:  # pragma: no cover - runs in the child, exercised through Renderer
@@ -111,6 +124,7 @@ def main() -> None:  # pragma: no cover - runs in the child, exercised through R
             del document
         except Exception as exc:
             answer = {"error": f"{type(exc).__name__}: {exc}"}
+        answer["peak_mb"] = _peak_mb()
         sys.stdout.write(json.dumps(answer) + "\n")
         sys.stdout.flush()
 

@@ -218,11 +218,17 @@ class Command(BaseCommand):
                 seconds = time.perf_counter() - started
                 peak = rss_mb()
                 if kind == "pdf":
+                    from branches.reports.pdfworker import STATS
+
+                    renderer_mb, renderers = STATS["peak_mb"], STATS["processes"]
+                if kind == "pdf":
                     pages = len(PdfReader(path).pages)
             size = os.path.getsize(path)
         finally:
             os.remove(path)
         result = {"seconds": seconds, "rss_mb": peak, "ready_mb": ready_mb, "size": size, "pages": pages}
+        if kind == "pdf":
+            result.update(renderer_mb=renderer_mb, renderers=renderers)
         self.stdout.write(json.dumps(result))
 
     def bench_xlsx(self, committee: OrgUnit, year: int, runs: int) -> bool:
@@ -270,7 +276,8 @@ class Command(BaseCommand):
                 f"  {committee.name} ({code}): {branches} branches, {members:,} members, {result['pages']} pages, "
                 f"{result['seconds']:.1f} s ({result['seconds'] / result['pages']:.2f} s a page), "
                 f"peak RSS {result['rss_mb']:.0f} MB ({result['rss_mb'] - result['ready_mb']:.0f} MB over the "
-                f"{result['ready_mb']:.0f} MB of the loaded process), file {result['size'] / 1024 / 1024:.1f} MB"
+                f"{result['ready_mb']:.0f} MB of the loaded process) + the renderer's {result['renderer_mb']:.0f} MB "
+                f"(the largest of {result['renderers']} renderer processes), file {result['size'] / 1024 / 1024:.1f} MB"
             )
 
 
