@@ -61,10 +61,11 @@ def _base_url() -> str:
     return str(Path(path).parent.parent) if path else "."
 
 
-def _document(html: str):
+def _document(html: str, extra=()):
+    """``html`` laid out on A4 with the report stylesheet (and ``extra`` sheets)."""
     from weasyprint import HTML
 
-    return HTML(string=html, base_url=_base_url()).render(stylesheets=_stylesheets())
+    return HTML(string=html, base_url=_base_url()).render(stylesheets=[*_stylesheets(), *extra])
 
 
 def render_pdf(html: str) -> bytes:
@@ -403,19 +404,147 @@ def board_html(committee: OrgUnit, month: datetime.date, version: int | None = N
 
 # --- the year in one file ---------------------------------------------------------------
 
+# The parts of the year's file carry no page number of their own: each is laid out
+# alone, so its counters would restart at 1. The numbers are stamped afterwards, over
+# the whole file, once its length is known.
+PART_CSS = "@page { @bottom-center { content: none } }"
+OVERLAY_PAGES = 100  # page numbers are laid out this many pages at a time
+PT_PER_PX = 0.75  # WeasyPrint's PDF points per CSS pixel
+
+
+@dataclass
+class Part:
+    """A document of the year's file, laid out and written to ``path``."""
+
+    title: str
+    path: Path
+    pages: int
+    bookmarks: list  # its sections (``pdfjoin.Bookmark``), pages counted from its start
+
+
+def _marks(nodes) -> list:
+    from .pdfjoin import Bookmark
+
+    return [Bookmark(label, page, y, _marks(children)) for label, page, y, children in nodes]
+
+
+def _part(renderer, html: str, path: Path, title: str) -> Part:
+    """Lay ``html`` out in the renderer's process and write it to ``path``."""
+    source = path.with_suffix(".html")
+    source.write_text(html, encoding="utf-8")
+    css = finders.find(CSS_FILE)
+    answer = renderer.render(source, path, css_files=[css] if css else [], css_strings=[PART_CSS], base_url=_base_url())
+    source.unlink()
+    tree = _marks(answer["bookmarks"])
+    # The part's own heading is its entry; its sections hang below it.
+    sections = [child for node in tree for child in node.children] if len(tree) == 1 else tree
+    return Part(title=title, path=path, pages=answer["pages"], bookmarks=sections)
+
+
+def contents_html(*, committee: OrgUnit, year: int, entries: list[tuple[str, int]]) -> str:
+    """The table of contents: each part's title and the page it starts on."""
+    return render_to_string("reports/pdf_contents.html", {"committee": committee, "year": year, "entries": entries})
+
+
+# Where the report stylesheet's ``@bottom-center`` sets the page number: centred in the
+# 18 mm bottom margin, 8 pt grey Noto Sans CJK.
+NUMBERS_CSS = """
+@page { size: A4; margin: 0 }
+html, body { margin: 0; }
+div { padding-top: 286.6mm; text-align: center; line-height: 1;
+      font-family: "Noto Sans CJK SC", sans-serif; font-size: 8pt; color: #555; }
+div + div { break-before: page; }
+"""
+
+
+def page_numbers_pdf(renderer, path: Path, *, first: int, last: int, total: int) -> float:
+    """Pages ``first``…``last`` of ``total``, blank but for "n / N" where the report's
+    footer stands, written to ``path``; returns the pages' width in points."""
+    pages = "".join(f"<div>{n} / {total}</div>" for n in range(first, last + 1))
+    source = path.with_suffix(".html")
+    source.write_text(f"<!DOCTYPE html><html><body>{pages}</body></html>", encoding="utf-8")
+    answer = renderer.render(source, path, css_strings=[NUMBERS_CSS])
+    source.unlink()
+    return answer["width"]
+
 
 def write_year_pdf(path, *, committee: OrgUnit, year: int, progress: Callable[[int], None]) -> None:
-    """One PDF: the committee's summary, then every branch's dossier, each starting on a
-    new page — the branches of ``selectors.year_selection``, as in the workbook. Laid out
-    one document at a time (each numbers its own pages) and reports progress after each;
-    the pages are joined into one file at the end."""
+    """One PDF: a table of contents, the committee's summary, then every branch's
+    dossier, each starting on a new page — the branches of ``selectors.year_selection``,
+    as in the workbook.
+
+    Memory stays bounded whatever the size of the tree: each part is laid out alone, in
+    a child process replaced every 50 documents (``pdfworker``: WeasyPrint keeps a
+    little memory per document), and written to a temporary file before the next; the
+    parts are then streamed into
+    ``path`` by ``pdfjoin.PdfJoin``, which holds a few integers a page. Only then, the
+    length known, is every page stamped "n / N" (laid out by WeasyPrint,
+    ``OVERLAY_PAGES`` at a time) and the contents page written with the page each part
+    starts on, so the numbers the contents give are the numbers the pages show. The
+    outline (bookmarks) lists the contents, each part and its sections."""
+    import tempfile
+
+    from .pdfjoin import Bookmark, PdfJoin
+    from .pdfworker import Renderer
+
     selection = year_selection(committee=committee, year=year)
     steps = len(selection.branches) + 2  # the summary, each branch, writing the file
-    documents = [_document(committee_summary_html(committee, year, selection))]
-    progress(100 * len(documents) // steps)
-    for row in selection.branches:
-        documents.append(_document(dossier_html(selection, row)))
-        progress(100 * len(documents) // steps)
-    pages = [page for document in documents for page in document.pages]
-    documents[0].copy(pages).write_pdf(str(path))
+    with tempfile.TemporaryDirectory(prefix="year-pdf-") as tmp, Renderer() as renderer:
+        folder = Path(tmp)
+        summary = committee_summary_html(committee, year, selection)
+        parts = [_part(renderer, summary, folder / "0.pdf", _("Annual grades"))]
+        progress(100 * len(parts) // steps)
+        for row in selection.branches:
+            html = dossier_html(selection, row)
+            parts.append(_part(renderer, html, folder / f"{len(parts)}.pdf", row.branch.name))
+            progress(100 * len(parts) // steps)
+
+        # The contents come first: lay them out until their own length is stable.
+        contents_path, contents_pages = folder / "contents.pdf", 1
+        while True:
+            start, entries = contents_pages + 1, []
+            for part in parts:
+                entries.append((part.title, start))
+                start += part.pages
+            contents = contents_html(committee=committee, year=year, entries=entries)
+            laid_out = _part(renderer, contents, contents_path, "")
+            if laid_out.pages == contents_pages:
+                break
+            contents_pages = laid_out.pages
+        total = start - 1
+
+        overlays: dict = {}
+        widths: dict[Path, float] = {}
+
+        def stamp(index: int, width: float, height: float):
+            overlay = folder / f"numbers-{index // OVERLAY_PAGES}.pdf"
+            if overlay not in widths:
+                first = index - index % OVERLAY_PAGES + 1
+                last = min(first + OVERLAY_PAGES - 1, total)
+                widths[overlay] = page_numbers_pdf(renderer, overlay, first=first, last=last, total=total)
+            # A page wider than the overlay's (landscape) has its number moved to its centre.
+            return join.form(overlay, index % OVERLAY_PAGES, dx=(width - widths[overlay]) / 2, cache=overlays)
+
+        outline = [Bookmark(_("Contents"), 0)]
+        try:
+            with open(path, "wb") as fh:
+                join = PdfJoin(fh)
+                join.add_file(contents_path, stamp)
+                for part, (title, first) in zip(parts, entries, strict=True):
+                    offset = first - 1
+                    join.add_file(part.path, stamp)
+                    part.path.unlink()
+                    outline.append(Bookmark(title, offset, None, _shift(part.bookmarks, offset)))
+                title = _("%(committee)s %(year)s year-end report") % {"committee": committee.name, "year": year}
+                join.close(outline=outline, title=title)
+        except BaseException:
+            Path(path).unlink(missing_ok=True)  # no half-joined file
+            raise
     progress(100)
+
+
+def _shift(bookmarks: list, offset: int) -> list:
+    for mark in bookmarks:
+        mark.page += offset
+        _shift(mark.children, offset)
+    return bookmarks

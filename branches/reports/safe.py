@@ -48,7 +48,40 @@ def write_cell(worksheet, row: int, col: int, value, formats: dict | None = None
         worksheet.write_string(row, col, text_cell(value), formats.get("string"))
 
 
+def _string(ws, row, col, value, formats):
+    ws.write_string(row, col, value, formats.get("string"))
+
+
+def _number(ws, row, col, value, formats):
+    ws.write_number(row, col, value, formats.get("number"))
+
+
+def _integer(ws, row, col, value, formats):
+    ws.write_number(row, col, value, formats.get("integer"))
+
+
+def _decimal(ws, row, col, value, formats):
+    ws.write_number(row, col, float(value), formats.get("number"))
+
+
+def _blank(ws, row, col, value, formats):
+    ws.write_blank(row, col, None)
+
+
+# The common exact types, written without the chain of ``isinstance`` tests (a workbook
+# of 100,000 members has two million cells); anything else, subclasses included (a
+# lazy translation, a SafeString), goes through ``write_cell``.
+WRITERS = {str: _string, float: _number, int: _integer, Decimal: _decimal, type(None): _blank}
+NO_FORMATS: dict = {}
+
+
 def write_row(worksheet, row: int, values, formats: dict | None = None, col_formats: dict | None = None) -> None:
     """Write a row of values; ``col_formats`` maps a column to the format dict to use."""
+    formats = formats or NO_FORMATS
     for col, value in enumerate(values):
-        write_cell(worksheet, row, col, value, (col_formats or {}).get(col, formats))
+        cell_formats = col_formats.get(col, formats) if col_formats else formats
+        writer = WRITERS.get(type(value))
+        if writer is None:
+            write_cell(worksheet, row, col, value, cell_formats)
+        else:
+            writer(worksheet, row, col, value, cell_formats)

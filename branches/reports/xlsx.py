@@ -19,11 +19,13 @@ requesting user's language.
 
 import datetime
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 
 import xlsxwriter
-from django.db.models import Count, DecimalField, Q, Sum
+from django.db.models import Count, DecimalField, FloatField, Q, Sum
+from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
@@ -44,7 +46,6 @@ from .selectors import YearSelection, year_selection
 
 Progress = Callable[[int], None]
 SUM_FIELD = DecimalField(max_digits=12, decimal_places=2)
-CENT = Decimal("0.01")
 CHUNK = 2000
 CATEGORIES = [c.value for c in Category]  # the columns of MemberColumns, in order
 
@@ -56,14 +57,19 @@ STEPS = {"summary": 2, "compliance": 20, "members": 30, "talks": 95, "groups": 9
 
 
 def member_year_scores(*, publication_ids: list[int]):
-    """Per member, ordered by member id: the year's points by category, the total and the
-    months counted. One ``GROUP BY member``."""
-    sums = {name: Sum(name, output_field=SUM_FIELD) for name in [*CATEGORIES, "total"]}
+    """Per member, ordered by member id: (member id, the year's points by category…, the
+    total, the months counted). One ``GROUP BY member``.
+
+    The sums come as floats, which is what a cell holds: a sum of two-decimal points is
+    exact in ``numeric`` and cast once by PostgreSQL, so Python builds no ``Decimal``
+    for the two million cells of a large workbook."""
+    sums = {name: Cast(Sum(name, output_field=SUM_FIELD), FloatField()) for name in [*CATEGORIES, "total"]}
     return (
         PublishedMemberScore.objects.filter(publication_id__in=publication_ids)
         .values("member_id")
         .annotate(**sums, months=Count("pk"))
         .order_by("member_id")
+        .values_list("member_id", *sums, "months")
     )
 
 
@@ -269,42 +275,50 @@ def _members_sheet(workbook, formats, *, selection: YearSelection, title: str, p
 
     members = export_members(committee=committee, publication_ids=publication_ids)
     ids = members.values("pk")
-    hours = member_training_hours(members=ids, year=year)
+    hours = {pk: float(h) for pk, h in member_training_hours(members=ids, year=year).items()}
     honours = _honours(ids)
     # The year's confirmed democratic review: its rating, and for 不合格 the cap on the
     # stars (the version's ``review_unqualified_stars``), as the annual page applies it.
     ratings = review_selectors.confirmed_ratings(year=year, members=ids)
-    rating_labels = dict(Rating.choices)
-    statuses = dict(Member.Status.choices)
+    rating_labels = {key: str(label) for key, label in Rating.choices}
+    statuses = {key: str(label) for key, label in Member.Status.choices}
     count = members.count() or 1
 
-    scores: Iterator[dict] = member_year_scores(publication_ids=publication_ids).iterator(chunk_size=CHUNK)
+    # Star bands as floats: a total is a sum of cents, each band lies half a cent below
+    # a cent, so comparing the doubles decides as the decimals would.
+    float_bands: dict[int | None, list[tuple[int, float]]] = {}
+
+    def star_of(branch_id: int | None, total: float) -> int:
+        if branch_id not in float_bands:
+            float_bands[branch_id] = [(n, float(band)) for n, band in bands(branch_id)]
+        return next((s for s, band in float_bands[branch_id] if total >= band), 1)
+
+    scores = member_year_scores(publication_ids=publication_ids).iterator(chunk_size=CHUNK)
     score = next(scores, None)
+    nothing = (None, *[0.0] * (len(CATEGORIES) + 1), 0)  # a member without a published month
     rows = members.order_by("pk").values_list("pk", "employee_no", "name", "branch_id", "branch__name", "status")
-    zero = Decimal("0.00")
+    write = sheet.write
     for n, (pk, employee_no, name, branch_id, branch_name, status) in enumerate(rows.iterator(chunk_size=CHUNK), 1):
-        while score is not None and score["member_id"] < pk:
+        while score is not None and score[0] < pk:
             score = next(scores, None)
-        mine = score if score is not None and score["member_id"] == pk else None
-        points = [(mine[c] or zero).quantize(CENT) if mine else zero for c in CATEGORIES]
-        total = (mine["total"] or zero).quantize(CENT) if mine else zero
-        stars = next((s for s, band in bands(branch_id) if total >= band), 1)
+        mine = score if score is not None and score[0] == pk else nothing
+        total = mine[-2] or 0.0
+        stars = star_of(branch_id, total)
         rating = ratings.get(pk)
         if rating == Rating.UNQUALIFIED:
             stars = min(stars, selection.star_version(grader.get(branch_id)).review_unqualified_stars)
-        sheet.write(
+        write(
             [
                 employee_no,
                 name,
                 branch_name,
-                _label(statuses, status),
-                *points,
-                total,
-                mine["months"] if mine else 0,
+                statuses.get(status, status),
+                *[points or 0.0 for points in mine[1:-1]],
+                mine[-1],
                 stars,
-                hours.get(pk, Decimal("0.0")),
+                hours.get(pk, 0.0),
                 honours.get(pk, ""),
-                _label(rating_labels, rating),
+                rating_labels.get(rating, rating) if rating else "",
             ],
             col_formats,
         )
@@ -441,13 +455,20 @@ def _projects_sheet(workbook, formats, *, committee: OrgUnit, year: int, title: 
 
 
 def write_year_xlsx(
-    path, *, committee: OrgUnit, year: int, progress: Progress = lambda pct: None, today: datetime.date | None = None
+    path,
+    *,
+    committee: OrgUnit,
+    year: int,
+    progress: Progress = lambda pct: None,
+    today: datetime.date | None = None,
+    workbook_class=xlsxwriter.Workbook,
 ) -> None:
-    """Write ``committee``'s year-end workbook for ``year`` to ``path``."""
+    """Write ``committee``'s year-end workbook for ``year`` to ``path``. (``bench_export``
+    gives a ``workbook_class`` that records every cell, to time XlsxWriter alone.)"""
     progress(STEPS["summary"])
     selection = year_selection(committee=committee, year=year)
     title = _("%(committee)s %(year)s year-end report") % {"committee": committee.name, "year": year}
-    workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    workbook = workbook_class(str(path), {"constant_memory": True})
     try:
         formats = _formats(workbook)
         _summary_sheet(workbook, formats, selection=selection, title=title)
@@ -463,6 +484,11 @@ def write_year_xlsx(
         _suggestions_sheet(workbook, formats, committee=committee, year=year, title=title)
         progress(STEPS["projects"])
         _projects_sheet(workbook, formats, committee=committee, year=year, title=title)
-    finally:
+    except BaseException:
+        # Closing removes XlsxWriter's temporary row files, and writes a workbook that
+        # stops where the failure did: it is removed, no half-written file is left.
         workbook.close()
+        Path(path).unlink(missing_ok=True)
+        raise
+    workbook.close()
     progress(100)

@@ -7,10 +7,12 @@ data is small and each test renders as few documents as it can."""
 
 import datetime
 import io
+import re
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from pypdf import PdfReader
 
 from branches.grading import annual
@@ -190,6 +192,106 @@ def test_the_year_pdf_has_the_summary_then_each_dossier_and_reports_progress(yea
     assert_noto_only(out.read_bytes())
 
 
+def page_texts(path) -> list[str]:
+    return [page.extract_text() for page in PdfReader(str(path)).pages]
+
+
+def outline_of(reader: PdfReader, items=None) -> list[tuple[str, int, list]]:
+    """(title, page index, children) of each outline entry."""
+    result = []
+    for item in reader.outline if items is None else items:
+        if isinstance(item, list):
+            result[-1][2].extend(outline_of(reader, item))
+        else:
+            result.append((item.title, reader.get_destination_page_number(item), []))
+    return result
+
+
+@pytest.fixture
+def long_year(year, monkeypatch):
+    """Branch A with 80 members published in January: its dossier runs over several
+    pages, so the parts after it start further on. Page numbers laid out two pages at a
+    time, so the file crosses several overlays."""
+    from tests import factories as f
+
+    members = [f.MemberFactory(branch=year.branch_a, group=year.group_a1) for _ in range(80)]
+    publication = Publication.objects.get(committee=year.plant, month=month(1), version=2)
+    PublishedMemberScore.objects.bulk_create(
+        PublishedMemberScore(publication=publication, member=m, branch=year.branch_a, total=Decimal("12.00"), stars=3)
+        for m in members
+    )
+    monkeypatch.setattr(pdf, "OVERLAY_PAGES", 2)
+    return year
+
+
+def contents_entries(text: str) -> dict[str, int]:
+    return {title: int(page) for title, page in re.findall(r"^(.+?) (\d+)$", text, flags=re.MULTILINE)}
+
+
+def test_the_year_pdf_numbers_every_page_n_of_n_and_its_contents_give_where_each_part_starts(long_year, tmp_path):
+    out = tmp_path / "year.pdf"
+    pdf.write_year_pdf(out, committee=long_year.plant, year=YEAR, progress=lambda pct: None)
+    texts = page_texts(out)
+    total = len(texts)
+    assert total >= 5
+    # Every page shows its own number of the whole file, once, and no other "n / N".
+    for n, text in enumerate(texts, start=1):
+        assert re.findall(r"\b(\d+) / (\d+)\b", text) == [(str(n), str(total))], (n, text)
+
+    contents = texts[0]
+    assert "炼钢厂党委" in contents and str(_("Contents")) in contents
+    entries = contents_entries(contents)
+    starts = {title: entries[title] for title in ["年度评定", "连铸作业区党支部", "设备党支部"]}
+    assert starts["年度评定"] == 2 and "总分分布" in "".join(texts[1 : min(starts.values()) - 1] or texts[1:2])
+    ends = dict(zip(sorted(starts, key=starts.get), [*sorted(starts.values())[1:], total + 1], strict=True))
+    assert ends["连铸作业区党支部"] - starts["连铸作业区党支部"] > 1  # branch A's dossier runs over pages
+    for branch in ["连铸作业区党支部", "设备党支部"]:
+        first = starts[branch]
+        assert branch in texts[first - 1].splitlines()[0]  # the dossier's heading opens the page
+        assert branch not in texts[first - 2].splitlines()[0]  # the page before is another part's
+    assert_noto_only(out.read_bytes())  # the page numbers too
+
+
+def test_the_year_pdf_outline_leads_to_the_contents_each_part_and_its_sections(long_year, tmp_path):
+    out = tmp_path / "year.pdf"
+    pdf.write_year_pdf(out, committee=long_year.plant, year=YEAR, progress=lambda pct: None)
+    reader = PdfReader(str(out), strict=True)
+    outline = outline_of(reader)
+    contents = reader.pages[0].extract_text()
+    entries = contents_entries(contents)
+    assert [title for title, _page, _children in outline] == [
+        str(_("Contents")),
+        "年度评定",
+        *sorted(["连铸作业区党支部", "设备党支部"], key=entries.get),
+    ]
+    assert outline[0][1] == 0
+    parts = outline[1:]
+    for (title, page, children), following in zip(parts, [*[p[1] for p in parts[1:]], len(reader.pages)], strict=True):
+        assert entries[title] == page + 1  # the contents page and the outline agree
+        assert children and all(page <= child < following for _t, child, _c in children), (title, children)
+
+
+def test_a_year_pdf_that_fails_leaves_no_part_behind(year, tmp_path, monkeypatch):
+    import tempfile
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    calls = []
+
+    def dossier(selection, row):
+        calls.append(row)
+        if len(calls) == 2:
+            raise RuntimeError("renderer died")
+        return "<h1>x</h1>"
+
+    monkeypatch.setattr(pdf, "dossier_html", dossier)
+    with pytest.raises(RuntimeError):
+        pdf.write_year_pdf(tmp_path / "year.pdf", committee=year.plant, year=YEAR, progress=lambda pct: None)
+    assert list(scratch.iterdir()) == []
+    assert not (tmp_path / "year.pdf").exists()
+
+
 # --- downloads ------------------------------------------------------------------------------
 
 
@@ -243,3 +345,15 @@ def test_a_branch_of_another_committee_is_not_a_dossier_of_this_one(year, users,
 def test_anonymous_visitors_are_sent_to_log_in(year, client):
     assert client.get(board_url(year)).status_code == 302
     assert client.get(dossier_url(year, year.branch_a)).status_code == 302
+
+
+def test_a_year_pdf_that_fails_while_joining_leaves_no_file(year, tmp_path, monkeypatch):
+    from branches.reports import pdfjoin
+
+    def crash(self, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pdfjoin.PdfJoin, "close", crash)
+    with pytest.raises(OSError):
+        pdf.write_year_pdf(tmp_path / "year.pdf", committee=year.plant, year=YEAR, progress=lambda pct: None)
+    assert list(tmp_path.iterdir()) == []

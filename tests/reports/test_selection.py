@@ -127,7 +127,8 @@ def test_the_root_committees_year_pdf_holds_every_branch_and_its_months(tmp_path
     with translation.override("zh-hans"):
         pdf.write_year_pdf(out, committee=levels.root, year=YEAR, progress=lambda pct: None)
     reader = PdfReader(io.BytesIO(out.read_bytes()))
-    summary = "".join(reader.pages[0].extract_text().split())  # names wrap in narrow columns
+    # Page 1 is the contents; the summary follows. Names wrap in narrow columns.
+    summary = "".join(reader.pages[1].extract_text().split())
     assert "本年度尚无已公示的月份" not in summary
     for name in ("连铸作业区党支部", "设备党支部", "热轧党支部", "选矿一党支部"):
         assert name in summary

@@ -301,3 +301,16 @@ def test_an_ampersand_in_a_committee_name_prints_as_text_in_the_page_header(tmp_
     tree.plant.save(update_fields=["name"])
     sheet = export(tmp_path, tree.plant).worksheets[0]
     assert sheet.oddHeader.left.text == "炼钢&&轧钢党委2025年度报表"  # "&&" is a literal "&" in a page header
+
+
+def test_a_workbook_that_fails_half_way_leaves_no_file(tmp_path, tree, year_data, monkeypatch):
+    from branches.reports import xlsx
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr(xlsx, "_talks_sheet", crash)
+    path = tmp_path / "year.xlsx"
+    with pytest.raises(RuntimeError), translation.override("zh-hans"):
+        write_year_xlsx(path, committee=tree.plant, year=YEAR)
+    assert list(tmp_path.iterdir()) == []
