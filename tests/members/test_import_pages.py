@@ -221,9 +221,10 @@ def test_a_crafted_workbook_is_refused_on_the_form_quickly_with_a_clear_message(
     from .test_import_xlsx import shared_strings_bomb
 
     client.force_login(users.secretary)
-    started = time.perf_counter()
+    # CPU time of this process, not the wall clock: a loaded machine must not fail it.
+    started = time.process_time()
     response = upload(client, content=shared_strings_bomb(3_000_000, declared=3_000_000))
-    assert time.perf_counter() - started < 2
+    assert time.process_time() - started < 2
     assert response.status_code == 200
     [message] = response.context["form"].errors["file"]
     assert "远超名册所需" in message

@@ -560,12 +560,13 @@ def test_the_command_refuses_a_crafted_workbook_quickly(tree, tmp_path):
 
     path = tmp_path / "strings.xlsx"
     path.write_bytes(shared_strings_bomb(MAX_SHARED_STRINGS + 10, declared=None))
-    started = time.perf_counter()
+    # CPU time of this process, not the wall clock: a loaded machine must not fail it.
+    started = time.process_time()
     with pytest.raises(CommandError, match="different texts"):
         call_command("import_members", str(path), "--committee", "PLANT", stdout=io.StringIO())
     path = tmp_path / "dimension.xlsx"
     path.write_bytes(dimension_bomb())
     out = io.StringIO()
     call_command("import_members", str(path), "--committee", "PLANT", "--dry-run", stdout=out)
-    assert time.perf_counter() - started < 2
+    assert time.process_time() - started < 2
     assert "1 rows: 1 new" in out.getvalue()
