@@ -18,6 +18,7 @@ def app_code(secret: str, *, step_ahead: int = 0) -> str:
 
 def test_committee_staff_turn_on_two_factor_and_log_in_with_a_code(users, page, live_server, log_in):
     log_in("committee")
+    page.click("#user-menu")
     page.click("#menu-two-factor")
     page.wait_for_selector("#two-factor-off")
     page.click("button[name=start]")
@@ -28,6 +29,7 @@ def test_committee_staff_turn_on_two_factor_and_log_in_with_a_code(users, page, 
     page.wait_for_selector("#two-factor-on")
     assert TOTPDevice.objects.get(user=users.committee).confirmed
 
+    page.click("#user-menu")
     page.click("nav form[action='/accounts/logout/'] button")
     page.wait_for_url(f"{live_server.url}/accounts/login/")
     page.fill("input[name=username]", "committee")
@@ -42,4 +44,5 @@ def test_committee_staff_turn_on_two_factor_and_log_in_with_a_code(users, page, 
     page.fill("input[name=token]", app_code(secret, step_ahead=1))
     page.click("#login-code button[type=submit]")
     page.wait_for_url(f"{live_server.url}/")
+    page.click("#user-menu")
     assert page.locator("#menu-two-factor").is_visible()
