@@ -413,3 +413,16 @@ def test_a_group_set_up_after_the_run_makes_the_draft_stale():
     grade(w.committee)
     assert publishing.draft_status(w.committee, APRIL).ready
     assert len(group_rows(w.committee)) == 5
+
+
+def test_after_a_new_version_every_group_row_names_a_run_of_that_version():
+    w = build()
+    grade(w.committee)
+    version = own_version(w.committee)
+    grade(w.committee)
+    latest = GradingRun.objects.filter(committee=w.committee).latest("pk")
+    assert latest.rule_version == version
+    # The group board reads the version from the rows' run: unchanged values or not, each
+    # row was written again by a run of the new version.
+    rows = GroupScore.objects.filter(committee=w.committee, month=APRIL).select_related("run")
+    assert {r.run.rule_version_id for r in rows} == {version.pk}
