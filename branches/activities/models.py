@@ -98,7 +98,13 @@ class Attendance(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["activity", "member"], name="attendance_unique"),
         ]
-        indexes = [models.Index(fields=["member", "status"], name="attendance_member_status")]
+        indexes = [
+            models.Index(fields=["member", "status"], name="attendance_member_status"),
+            # The grading's watermark and branch inputs read a month's attendance by
+            # activity: status and changed_at from the index alone (key columns, not
+            # INCLUDE, which SQLite lacks).
+            models.Index(fields=["activity", "status", "changed_at"], name="attendance_activity_cover"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.activity} · {self.member.name} · {self.get_status_display()}"

@@ -356,7 +356,7 @@ def _member_scores_sql(rows: int, *, whole_month: bool) -> str:
     upserted into the draft. Parameters: the mapping's, then month, month, end, end.
     ``whole_month`` (PostgreSQL): one GROUP BY of the month's entries, which also gives
     back the entries' count and last id per branch (the ledger's watermark) from the same
-    read and snapshot."""
+    read (``month_marks``)."""
     sums = ", ".join(
         f"COALESCE(SUM(CASE WHEN le.category = '{c}' THEN le.points END), 0) AS {c}" for c in Category.values
     )
@@ -372,11 +372,8 @@ def _member_scores_sql(rows: int, *, whole_month: bool) -> str:
     )
     prefix = f"WITH {mapping}"
     if whole_month:
-        # The month read beforehand into MONTH_TABLE (``month_members_sql``).
-        resum = ", ".join(f"COALESCE(SUM(a.{c}), 0) AS {c}" for c in Category.values)
-        entries = f"""LEFT JOIN (
-            SELECT a.member_id, {resum}, SUM(a.total) AS total FROM {MONTH_TABLE} a GROUP BY a.member_id
-        ) AS t ON t.member_id = ms.member_id"""
+        # The month read beforehand into MONTH_TABLE (``month_members_sql``), a row a member.
+        entries = f"LEFT JOIN {MONTH_TABLE} t ON t.member_id = ms.member_id"
     elif connection.vendor == "postgresql":
         # Each member's entries through one probe of ledger_month_member_cat, so a
         # committee's upsert reads its own members' entries. Joined plainly, PostgreSQL
@@ -430,14 +427,42 @@ MONTH_TABLE = "grading_month_members"
 
 
 def month_members_sql() -> str:
-    """Read the month's ledger once into MONTH_TABLE: per member and branch, the points
-    by category, the total, the entries' count and last id. Like the baseline, one
-    GROUP BY; a CREATE TABLE AS, so PostgreSQL may read in parallel (an INSERT may not).
-    Parameter: the month."""
+    """Read the month's ledger once into MONTH_TABLE: per member, the points by category,
+    the total, the entries' count and last id, and the lowest and highest branch of the
+    entries (the same but for a member whose month's entries name two branches, a
+    transfer). Like the baseline, one GROUP BY; a CREATE TABLE AS, so PostgreSQL may
+    read in parallel (an INSERT may not). Grouped by member alone, so the members'
+    statement joins it as it stands. Parameter: the month."""
     sums = ", ".join(f"SUM(le.points) FILTER (WHERE le.category = '{c}') AS {c}" for c in Category.values)
     return f"""CREATE TEMPORARY TABLE {MONTH_TABLE} ON COMMIT DROP AS
-        SELECT le.member_id, le.branch_id, {sums}, SUM(le.points) AS total, COUNT(*) AS n, MAX(le.id) AS last
-        FROM ledger_ledgerentry le WHERE le.month = %s GROUP BY le.member_id, le.branch_id"""
+        SELECT le.member_id, {sums}, SUM(le.points) AS total, COUNT(*) AS n, MAX(le.id) AS last,
+               MIN(le.branch_id) AS branch_id, MAX(le.branch_id) AS other_branch
+        FROM ledger_ledgerentry le WHERE le.month = %s GROUP BY le.member_id"""
+
+
+def month_marks(cursor, month: datetime.date) -> LedgerMarks:
+    """The ledger's marks per branch from MONTH_TABLE: the members whose entries name one
+    branch from their rows; the few whose entries name two, from their own entries (one
+    probe each of ledger_member_month, up to the last entry the read saw: the ledger is
+    append-only, so an entry written since is not counted). Two queries."""
+    cursor.execute(
+        f"SELECT branch_id, SUM(n), MAX(last) FROM {MONTH_TABLE} WHERE branch_id = other_branch GROUP BY branch_id"
+    )
+    marks = {branch_id: (int(n), last) for branch_id, n, last in cursor.fetchall()}
+    # OFFSET 0 keeps the subquery a probe per member (not a join with the whole month).
+    cursor.execute(
+        f"""SELECT e.branch_id, COUNT(*), MAX(e.id) FROM {MONTH_TABLE} t
+            CROSS JOIN LATERAL (
+                SELECT le.branch_id, le.id FROM ledger_ledgerentry le
+                WHERE le.member_id = t.member_id AND le.month = %s AND le.id <= t.last OFFSET 0
+            ) AS e
+            WHERE t.branch_id <> t.other_branch GROUP BY e.branch_id""",
+        [month],
+    )
+    for branch_id, n, last in cursor.fetchall():
+        before_n, before_last = marks.get(branch_id, (0, last))
+        marks[branch_id] = (before_n + int(n), max(before_last, last))
+    return LedgerMarks(marks)
 
 
 def _member_params(passes: list[Pass], month: datetime.date, *, whole_month: bool) -> list:
@@ -481,8 +506,7 @@ def grade_members(*, passes: list[Pass], month: datetime.date) -> LedgerMarks | 
             )
         if whole_month:
             # The ledger's marks from the very rows the totals came from.
-            cursor.execute(f"SELECT branch_id, SUM(n), MAX(last) FROM {MONTH_TABLE} GROUP BY branch_id")
-            marks = LedgerMarks({branch_id: (int(n), last) for branch_id, n, last in cursor.fetchall()})
+            marks = month_marks(cursor, month)
             cursor.execute(f"DROP TABLE {MONTH_TABLE}")
     return marks
 

@@ -60,7 +60,7 @@ RANK_SQL = """
         FROM grading_groupscore
         WHERE committee_id IN ({committees}) AND month = %s
     ) AS r
-    WHERE grading_groupscore.id = r.id
+    WHERE grading_groupscore.id = r.id AND grading_groupscore.rank <> r.rank_desc
 """
 
 UPDATE_FIELDS = [
@@ -78,6 +78,45 @@ UPDATE_FIELDS = [
     "score",
     "stars",
 ]
+
+
+# The values a row is compared on: a row whose values all stay is not written again.
+COMPARED_FIELDS = [f for f in UPDATE_FIELDS if f not in ("branch", "run")]
+
+
+def _write_groups(*, versions: dict[int, int], month: datetime.date, rows: list[GroupScore]) -> None:
+    """Upsert the rows whose values changed (or that are new), drop the groups that no
+    longer count: the draft's rows are read once and compared here, so a regrade rewrites
+    only what moved. A row keeps the run that computed its values (``run``), as the
+    members' rows do; the latest done run of the committee's month vouches for the whole
+    draft, which holds exactly the groups it graded. A row graded by another rule-set
+    version is written again even if its values stay: the group board reads the version
+    from the row's run. ``versions``: committee id → the version it grades by."""
+    old = {
+        (row[0], row[1]): row[2:]
+        for row in GroupScore.objects.filter(committee_id__in=list(versions), month=month).values_list(
+            "committee_id", "group_id", "id", "run__rule_version_id", "branch_id", *COMPARED_FIELDS
+        )
+    }
+    changed = [
+        row
+        for row in rows
+        if (key := (row.committee_id, row.group_id)) not in old
+        or old[key][1:] != (versions[row.committee_id], row.branch_id, *(getattr(row, f) for f in COMPARED_FIELDS))
+    ]
+    if changed:
+        GroupScore.objects.bulk_create(
+            changed,
+            batch_size=1000,
+            update_conflicts=True,
+            unique_fields=["committee", "month", "group"],
+            update_fields=UPDATE_FIELDS,
+        )
+    # Groups that no longer count (dissolved, moved under another committee) leave the draft.
+    kept = {(row.committee_id, row.group_id) for row in rows}
+    gone = [values[0] for key, values in old.items() if key not in kept]
+    if gone:
+        GroupScore.objects.filter(pk__in=gone).delete()
 
 
 # --- the rules as functions (the explanation pages use them too) -----------------------
@@ -321,19 +360,7 @@ def grade_groups_of(*, passes: list[Pass], month: datetime.date) -> dict[int, in
                 )
             )
         graded[committee.pk] = len(groups[committee.pk])
-    if rows:
-        GroupScore.objects.bulk_create(
-            rows,
-            batch_size=1000,
-            update_conflicts=True,
-            unique_fields=["committee", "month", "group"],
-            update_fields=UPDATE_FIELDS,
-        )
-    # Groups that no longer count (dissolved, moved under another committee) leave the draft.
-    committees = [p.committee.pk for p in passes]
-    GroupScore.objects.filter(committee_id__in=committees, month=month).exclude(
-        run_id__in=[p.run.pk for p in passes]
-    ).delete()
+    _write_groups(versions={p.committee.pk: p.version.pk for p in passes}, month=month, rows=rows)
     ranked = [pk for pk, n in graded.items() if n]
     if ranked:
         with connection.cursor() as cursor:

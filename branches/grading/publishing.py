@@ -222,10 +222,11 @@ def draft_status(committee: OrgUnit, month: datetime.date) -> DraftStatus:
 
 def _groups_changed(*, committee: OrgUnit, month: datetime.date, branches: list[OrgUnit], run: GradingRun) -> bool:
     """Whether the party groups to grade differ from the group draft (a group set up or
-    dissolved since the run, which no input's watermark shows). Two queries."""
-    draft = set(GroupScore.objects.filter(committee=committee, month=month).values_list("group_id", "run_id"))
-    graded = {g.pk for g in graded_groups(branches=branches, month=month)}
-    return {group_id for group_id, _run in draft} != graded or any(run_id != run.pk for _group, run_id in draft)
+    dissolved since the run, which no input's watermark shows). Two queries. A group's row
+    keeps the run that last changed its values, so an older run on a row is no sign of
+    staleness: the latest run graded every group of the draft, and left those unchanged."""
+    draft = set(GroupScore.objects.filter(committee=committee, month=month).values_list("group_id", flat=True))
+    return draft != {g.pk for g in graded_groups(branches=branches, month=month)}
 
 
 def _columns(model, *, exclude: tuple[str, ...]) -> list[str]:

@@ -328,8 +328,33 @@ def test_regrading_gives_the_same_group_scores():
     grade(w.committee)
     second = group_rows(w.committee)
     assert {pk: [getattr(r, n) for n in fields] for pk, r in second.items()} == first
-    latest = GradingRun.objects.filter(committee=w.committee).order_by("-pk").first()
-    assert {r.run_id for r in second.values()} == {latest.pk}
+    # Unchanged rows are not rewritten: each keeps the run that computed its values.
+    runs = list(GradingRun.objects.filter(committee=w.committee).order_by("pk").values_list("pk", flat=True))
+    assert len(runs) == 2
+    assert {r.run_id for r in second.values()} == {runs[0]}
+    assert not publishing.draft_status(committee=w.committee, month=APRIL).stale
+
+
+def test_a_regrade_rewrites_only_the_groups_whose_values_changed():
+    w = build()
+    grade(w.committee)
+    first = GradingRun.objects.get(committee=w.committee)
+    # e +5: Q1's totals 10, −2, 0 → mean 8/3, points 66.67, score (66.67 + 75) ÷ 2 = 70.83.
+    award(w.members[4], "commitment_met")
+    grade(w.committee)
+    second = GradingRun.objects.filter(committee=w.committee).latest("pk")
+    rows = group_rows(w.committee)
+    assert rows[w.q1.pk].score == Decimal("70.83")
+    # Q1's values changed: written by the second run. The others keep the first run's
+    # row, with their new ranks (Q1 passed them).
+    assert {pk: r.run_id for pk, r in rows.items()} == {
+        w.p1.pk: first.pk,
+        w.p2.pk: first.pk,
+        w.q1.pk: second.pk,
+        w.q2.pk: first.pk,
+    }
+    assert {pk: r.rank for pk, r in rows.items()} == {w.q1.pk: 1, w.p1.pk: 2, w.p2.pk: 3, w.q2.pk: 4}
+    assert not publishing.draft_status(committee=w.committee, month=APRIL).stale
 
 
 def test_publication_copies_the_group_draft():
@@ -388,3 +413,16 @@ def test_a_group_set_up_after_the_run_makes_the_draft_stale():
     grade(w.committee)
     assert publishing.draft_status(w.committee, APRIL).ready
     assert len(group_rows(w.committee)) == 5
+
+
+def test_after_a_new_version_every_group_row_names_a_run_of_that_version():
+    w = build()
+    grade(w.committee)
+    version = own_version(w.committee)
+    grade(w.committee)
+    latest = GradingRun.objects.filter(committee=w.committee).latest("pk")
+    assert latest.rule_version == version
+    # The group board reads the version from the rows' run: unchanged values or not, each
+    # row was written again by a run of the new version.
+    rows = GroupScore.objects.filter(committee=w.committee, month=APRIL).select_related("run")
+    assert {r.run.rule_version_id for r in rows} == {version.pk}

@@ -11,6 +11,7 @@ from django.db import connection
 from branches.grading import engine, services
 from branches.grading.models import BranchScore, GradingRun, GroupScore, MemberScore
 from branches.models import OrgUnit
+from members.services import member_transfer
 
 from .. import factories as f
 from .test_scenarios import APRIL, award, enter_all, held, mark
@@ -120,6 +121,22 @@ def test_a_pass_keeps_the_run_that_wrote_an_unchanged_member_row(reading):
     second = {r.committee_id: r for r in grade_together([root, *plants])}
     assert set(MemberScore.objects.values_list("run_id", flat=True)) == {r.pk for r in first.values()}
     assert set(BranchScore.objects.values_list("run_id", flat=True)) == {r.pk for r in second.values()}
+
+
+def test_the_ledger_marks_count_the_entries_of_a_member_transferred_mid_month_in_both_branches(reading):
+    root, plants = two_plants()
+    committees = [root, *plants]
+    grade_together(committees)
+    moved = MemberScore.objects.filter(committee=plants[0]).order_by("member_id").first().member
+    to_branch = OrgUnit.objects.filter(parent=plants[1], kind=OrgUnit.Kind.BRANCH).order_by("pk").first()
+    member_transfer(member=moved, to_branch=to_branch, on_date=datetime.date(2025, 4, 15))
+    moved.refresh_from_db()
+    award(moved, "commitment_met")  # booked to the new branch; the earlier ones stay with the old
+    assert moved.ledger_entries.filter(month=APRIL).values("branch_id").distinct().count() == 2
+    grade_together(committees)
+    assert {pk: run.watermark for pk, run in runs_of(committees).items()} == {
+        c.pk: engine.watermark(committee=c, month=APRIL) for c in committees
+    }
 
 
 def test_the_watermarks_of_several_committees_are_each_ones_watermark():
