@@ -70,9 +70,10 @@ class _Discard(Exception):
         self.rows, self.bottom_count = rows, bottom_count
 
 
-def month_forecast(*, committee: OrgUnit, month: datetime.date) -> Forecast | None:
+def month_forecast(*, committee: OrgUnit, month: datetime.date, watermark: dict | None = None) -> Forecast | None:
     """Grade ``committee``'s ``month`` on what is logged now and roll it back. None when
-    the month is not tracked or no rule set is in force."""
+    the month is not tracked or no rule set is in force. ``watermark``: the month's
+    current ``engine.watermark``, when the caller has already read it."""
     month = month.replace(day=1)
     if not month_tracked(unit=committee, month=month):
         return None
@@ -81,7 +82,9 @@ def month_forecast(*, committee: OrgUnit, month: datetime.date) -> Forecast | No
     except ValidationError:
         return None
     branch_ids = sorted(b.pk for b in engine.graded_branches(committee=committee, month=month))
-    stamp = json.dumps([engine.watermark(committee=committee, month=month), branch_ids], sort_keys=True)
+    if watermark is None:
+        watermark = engine.watermark(committee=committee, month=month)
+    stamp = json.dumps([watermark, branch_ids], sort_keys=True)
     key = f"grading:forecast:{committee.pk}:{month:%Y-%m}:{hashlib.sha256(stamp.encode()).hexdigest()}"
     cached = cache.get(key)
     if cached is not None:
