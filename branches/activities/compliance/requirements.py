@@ -586,10 +586,84 @@ def compliance_matrix(
     is marked not tracked. ``version`` judges every cell by that rule-set version instead
     of the one in force (a grading run's, or a new version's impact preview)."""
     today = today or timezone.localdate()
+    cells = {}
+    made: dict[int, OrgUnit] = {}
+    for branch_id, month, due, tracked, scheme, dues, branch_held, group_rows in _evaluated(
+        branches=branches, months=months, today=today, version=version
+    ):
+        if not tracked:
+            cells[(branch_id, month)] = MatrixCell(branch_id, month, tracked=False)
+            continue
+        cell = MatrixCell(branch_id, month, required=len(dues))
+        cells[(branch_id, month)] = cell
+        for requirement in dues:
+            if branch_held.met(requirement, month, scheme):
+                cell.met += 1
+                if requirement[0].kind in DAY_RULED_KINDS and branch_held.only_off_day(requirement, month, scheme):
+                    spec, group_id, start = requirement
+                    group = _group_unit(group_id, group_rows, made)
+                    cell.off_day_requirements.append(_requirement(spec, month, group, start, scheme))
+            elif due:
+                spec, group_id, start = requirement
+                group = _group_unit(group_id, group_rows, made)
+                cell.missing_requirements.append(_requirement(spec, month, group, start, scheme))
+            else:
+                cell.not_due += 1
+    return cells
+
+
+def compliant_branch_ids(
+    *, branches: list[OrgUnit], months: list[datetime.date], today: datetime.date | None = None
+) -> set[int]:
+    """The ids of ``branches`` with nothing missing (yet) in ``months``: the cells of
+    ``compliance_matrix`` that are all ``is_compliant``, by the same rules and queries,
+    without building the cells (a summary over every branch of a tree)."""
+    today = today or timezone.localdate()
+    missed: set[int] = set()
+    for branch_id, month, due, tracked, scheme, dues, branch_held, _groups in _evaluated(
+        branches=branches, months=months, today=today
+    ):
+        if not (due and tracked) or branch_id in missed:
+            continue
+        if not all(branch_held.met(requirement, month, scheme) for requirement in dues):
+            missed.add(branch_id)
+    return {b.pk for b in branches} - missed
+
+
+def _group_unit(group_id: int | None, group_rows: dict[int, tuple], made: dict[int, OrgUnit]) -> OrgUnit | None:
+    """The party group of a listed requirement, made from its row once."""
+    if group_id is None or group_id not in group_rows:
+        return None
+    if group_id not in made:
+        pk, parent_id, name, sort_order, established_on, dissolved_on = group_rows[group_id]
+        made[group_id] = OrgUnit(
+            pk=pk,
+            parent_id=parent_id,
+            name=name,
+            sort_order=sort_order,
+            established_on=established_on,
+            dissolved_on=dissolved_on,
+            kind=OrgUnit.Kind.GROUP,
+        )
+    return made[group_id]
+
+
+def _evaluated(
+    *,
+    branches: list[OrgUnit],
+    months: list[datetime.date],
+    today: datetime.date,
+    version: RuleSetVersion | None = None,
+):
+    """For every branch and month (months in order): ``(branch id, month, ended,
+    tracked, scheme, the requirements due, what the branch held, the party groups' rows
+    by id)``; nothing due where the unit is no branch or did not exist. The queries of
+    ``compliance_matrix``; what is due is worked out once per scheme, month and set of
+    party groups (the branches without groups share one list)."""
     months = sorted({first_of_month(m) for m in months})
     branch_ids = [b.pk for b in branches]
     if not branch_ids or not months:
-        return {}
+        return
     end = month_end(months[-1])
     if version is not None:
         scheme = scheme_of(version)
@@ -602,7 +676,7 @@ def compliance_matrix(
         held[branch_id].add(kind, group_id, month, day)
     # The party groups as plain rows; an OrgUnit is made only for a requirement a cell
     # lists (missing, or met off the set day), so most are never built.
-    group_rows: dict[int, list[tuple]] = defaultdict(list)
+    by_branch: dict[int, list[tuple]] = defaultdict(list)
     groups = OrgUnit.objects.filter(
         Q(dissolved_on__isnull=True) | Q(dissolved_on__gte=months[0]),
         Q(established_on__isnull=True) | Q(established_on__lte=end),
@@ -610,68 +684,32 @@ def compliance_matrix(
         parent_id__in=branch_ids,
     ).values_list("pk", "parent_id", "name", "sort_order", "established_on", "dissolved_on")
     for row in groups:
-        group_rows[row[1]].append(row)
-
+        by_branch[row[1]].append(row)
+    group_rows = {row[0]: row for rows in by_branch.values() for row in rows}
     tracked_from = tracked_from_for(units=branches)
     # Every requirement of a month ends with the month.
     periods = [(month, month_end(month), today > month_end(month)) for month in months]
-    # What is due depends on the scheme, the month and the branch's groups only: the
-    # branches without groups (most) share one list per scheme and month.
     due_lists: dict[tuple, list[Due]] = {}
-    rows_by_id = {row[0]: row for rows in group_rows.values() for row in rows}
-    made: dict[int, OrgUnit] = {}
-
-    def group(group_id: int | None) -> OrgUnit | None:
-        if group_id is None or group_id not in rows_by_id:
-            return None
-        if group_id not in made:
-            pk, parent_id, name, sort_order, established_on, dissolved_on = rows_by_id[group_id]
-            made[group_id] = OrgUnit(
-                pk=pk,
-                parent_id=parent_id,
-                name=name,
-                sort_order=sort_order,
-                established_on=established_on,
-                dissolved_on=dissolved_on,
-                kind=OrgUnit.Kind.GROUP,
-            )
-        return made[group_id]
-
-    cells = {}
     for branch in branches:
         branch_id = branch.pk
         branch_held = held.get(branch_id, NOTHING_HELD)
-        rows = group_rows.get(branch_id, ())
-        ordered = sorted(rows, key=lambda r: (r[3], r[2], r[0]))
+        ordered = sorted(by_branch.get(branch_id, ()), key=lambda r: (r[3], r[2], r[0]))
         spans = tuple((r[0], r[4], r[5]) for r in ordered)
         first_tracked = tracked_from[branch_id]
         is_branch = branch.kind == OrgUnit.Kind.BRANCH
         for month, last_day, due in periods:
             if not is_tracked(tracked_from=first_tracked, month=month):
-                cells[(branch_id, month)] = MatrixCell(branch_id, month, tracked=False)
-                continue
-            cell = MatrixCell(branch_id, month)
-            cells[(branch_id, month)] = cell
-            if not is_branch or not _exists_in(branch, month, last_day):
+                yield branch_id, month, due, False, None, (), branch_held, group_rows
                 continue
             scheme = schemes[(branch_id, month)]
+            if not is_branch or not _exists_in(branch, month, last_day):
+                yield branch_id, month, due, True, scheme, (), branch_held, group_rows
+                continue
             key = (id(scheme), month, spans)
             dues = due_lists.get(key)
             if dues is None:
                 dues = due_lists[key] = _due(scheme, month, last_day, list(spans))
-            cell.required = len(dues)
-            for requirement in dues:
-                if branch_held.met(requirement, month, scheme):
-                    cell.met += 1
-                    if requirement[0].kind in DAY_RULED_KINDS and branch_held.only_off_day(requirement, month, scheme):
-                        spec, group_id, start = requirement
-                        cell.off_day_requirements.append(_requirement(spec, month, group(group_id), start, scheme))
-                elif due:
-                    spec, group_id, start = requirement
-                    cell.missing_requirements.append(_requirement(spec, month, group(group_id), start, scheme))
-                else:
-                    cell.not_due += 1
-    return cells
+            yield branch_id, month, due, True, scheme, dues, branch_held, group_rows
 
 
 def group_meeting_compliance(*, groups: list[OrgUnit], month: datetime.date) -> dict[int, tuple[int, int]]:

@@ -62,10 +62,10 @@ def compliance_matrix(request, unit_pk: int):
     year = _year(request, today=today, last=today.year + 1)
     months = compliance.year_months(year)
     entries = compliance.branches_under(unit=unit, year=year)
-    # Every branch's cells, not only this page's: the summary line counts them all.
-    cells = compliance.compliance_matrix(branches=[e.branch for e in entries], months=months, today=today)
-    compliant = sum(1 for e in entries if all(cells[(e.branch.pk, m)].is_compliant for m in months))
+    # The summary line counts every branch; only this page's branches get their cells.
+    compliant = len(compliance.compliant_branch_ids(branches=[e.branch for e in entries], months=months, today=today))
     page = Paginator(entries, BRANCHES_PER_PAGE).get_page(request.GET.get("page"))
+    cells = compliance.compliance_matrix(branches=[e.branch for e in page], months=months, today=today)
     context = {
         "unit": unit,
         "ancestors": _ancestors(request, unit),
