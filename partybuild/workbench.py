@@ -304,7 +304,7 @@ def secretary_panel(*, branch: OrgUnit, today: datetime.date | None = None, fore
         if published is not None:
             panel.last_month = published_standing(committee=committee, branch=branch, month=published)
         if forecast:
-            panel.forecast = month_forecast(committee=committee, month=month)
+            panel.forecast = month_forecast(committee=committee, month=month, recent=True)
             panel.forecast_row = panel.forecast.row(branch.pk) if panel.forecast else None
     return panel
 
@@ -350,7 +350,7 @@ def committee_panel(
     this_month = first_of_month(today)
     talks = publishing.talk_board(committee, today)
     forecast = month_forecast(
-        committee=committee, month=this_month, watermark=watermarks.get((committee.pk, this_month))
+        committee=committee, month=this_month, watermark=watermarks.get((committee.pk, this_month)), recent=True
     )
     risky = [row.branch_id for row in forecast.rows if row.bottom_three] if forecast else []
     at_risk = sorted(OrgUnit.objects.filter(pk__in=risky), key=lambda b: forecast.row(b.pk).rank) if risky else []
@@ -382,10 +382,9 @@ def committee_panels(*, committees: list[OrgUnit], today: datetime.date | None =
     inputs' watermarks read together: one pass over each month's inputs for all of
     them, not one per committee and panel."""
     today = today or timezone.localdate()
-    this_month = first_of_month(today)
     loops = {c.pk: _loop_months(committee=c, today=today) for c in committees}
-    # The forecast reads this month's watermark; a loop month's draft status reads it
-    # only when the month has a draft (a succeeded run).
+    # A loop month's draft status reads its watermark only when the month has a draft
+    # (a succeeded run); the forecast reads this month's unless it made one recently.
     graded = set(
         GradingRun.objects.filter(
             committee__in=committees,
@@ -398,7 +397,7 @@ def committee_panels(*, committees: list[OrgUnit], today: datetime.date | None =
     by_month: dict[datetime.date, list[OrgUnit]] = {}
     for committee in committees:
         for month in loops[committee.pk]:
-            if month == this_month or (committee.pk, month) in graded:
+            if (committee.pk, month) in graded:
                 by_month.setdefault(month, []).append(committee)
     watermarks = {
         (committee_id, month): mark
