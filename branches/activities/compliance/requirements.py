@@ -619,9 +619,11 @@ def compliant_branch_ids(
     ``compliance_matrix`` that are all ``is_compliant``, by the same rules and queries,
     without building the cells (a summary over every branch of a tree)."""
     today = today or timezone.localdate()
+    # Only a month that has ended can miss anything: the others are not read at all.
+    ended = [m for m in months if today > month_end(first_of_month(m))]
     missed: set[int] = set()
     for branch_id, month, due, tracked, scheme, dues, branch_held, _groups in _evaluated(
-        branches=branches, months=months, today=today
+        branches=branches, months=ended, today=today
     ):
         if not (due and tracked) or branch_id in missed:
             continue
