@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 
 from branches.access import get_unit_for_user, user_scope
@@ -55,6 +55,19 @@ def _sections(entries: Iterable[BranchEntry], row: Callable[[OrgUnit], Any]) -> 
     return sections
 
 
+def _cells_with_urls(branch: OrgUnit, months: list[datetime.date], cells: dict) -> list[tuple]:
+    """A row's cells, each with the link to its month page: one ``reverse`` per row, the
+    month (the path's last part) put in for each (600 reverses a page were a tenth of it)."""
+    last = reverse("activities:compliance_month", args=[branch.pk, months[0].year, 12])
+    if not last.endswith("/12/"):  # the path changed shape: one reverse per cell
+        return [
+            (cells[(branch.pk, m)], reverse("activities:compliance_month", args=[branch.pk, m.year, m.month]))
+            for m in months
+        ]
+    prefix = last[: -len("12/")]
+    return [(cells[(branch.pk, m)], f"{prefix}{m.month}/") for m in months]
+
+
 @login_required
 def compliance_matrix(request, unit_pk: int):
     unit = _unit(request, unit_pk)
@@ -73,7 +86,7 @@ def compliance_matrix(request, unit_pk: int):
         "years": [y for y in (year - 1, year + 1) if FIRST_YEAR <= y <= today.year + 1],
         "months": months,
         "page": page,
-        "sections": _sections(page, lambda branch: (branch, [cells[(branch.pk, m)] for m in months])),
+        "sections": _sections(page, lambda branch: (branch, _cells_with_urls(branch, months, cells))),
         "branch_total": len(entries),
         "compliant": compliant,
         "with_missing": len(entries) - compliant,
