@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Q
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
@@ -36,23 +37,26 @@ def home(request):
         top_units = list(OrgUnit.objects.filter(parent__isnull=True).order_by("sort_order", "name"))
     else:
         top_units = scope.units(Role.COMMITTEE_STAFF)
-    # Few top units per user (their bindings), so a count pair each is fine.
-    top_rows = [
-        (
-            unit,
-            branch_selectors.unit_subtree(unit=unit, kinds=[OrgUnit.Kind.BRANCH]).count(),
-            members.filter(left_on__isnull=True, branch__path__startswith=unit.path).count(),
-        )
-        for unit in top_units
-    ]
+    # The counts of every top unit and the totals: one aggregate over the branches and
+    # one over the current members (each a single pass, not one per number).
+    branch_counts = OrgUnit.objects.filter(kind=OrgUnit.Kind.BRANCH).aggregate(
+        **{f"u{i}": Count("pk", filter=Q(path__startswith=unit.path)) for i, unit in enumerate(top_units)},
+        total=Count("pk", filter=Q(pk__in=overview_units.values("pk"))),
+    )
+    member_counts = members.filter(left_on__isnull=True).aggregate(
+        **{f"u{i}": Count("pk", filter=Q(branch__path__startswith=unit.path)) for i, unit in enumerate(top_units)},
+        total=Count("pk"),
+        probationary=Count("pk", filter=Q(status="probationary")),
+    )
+    top_rows = [(unit, branch_counts[f"u{i}"], member_counts[f"u{i}"]) for i, unit in enumerate(top_units)]
     context.update(
         secretary_branches=[
             (b, counts.get(b.pk), branch_selectors.branch_current_term(branch=b)) for b in secretary_branches
         ],
         top_rows=top_rows,
-        branch_total=overview_units.count(),
-        member_total=members.filter(left_on__isnull=True).count(),
-        probationary_total=members.filter(left_on__isnull=True, status="probationary").count(),
+        branch_total=branch_counts["total"],
+        member_total=member_counts["total"],
+        probationary_total=member_counts["probationary"],
         expiring=branch_selectors.terms_expiring(units=units, today=today, within_days=settings.TERM_REMINDER_DAYS)[
             :20
         ],
@@ -60,11 +64,9 @@ def home(request):
         conversions=member_selectors.conversions_due(members=members, today=today)[:20],
         # The workbench: what each role has to do today (partybuild/workbench.py).
         secretary_panels=[workbench.secretary_panel(branch=b, today=today) for b in secretary_branches if b.is_branch],
-        committee_panels=[
-            workbench.committee_panel(committee=c, today=today)
-            for c in scope.units(Role.COMMITTEE_STAFF)
-            if c.is_committee
-        ],
+        committee_panels=workbench.committee_panels(
+            committees=[c for c in scope.units(Role.COMMITTEE_STAFF) if c.is_committee], today=today
+        ),
         overdue_terms=workbench.overdue_terms(units=units, today=today) if not secretary_branches else [],
         admin_panel=workbench.admin_panel() if scope.is_admin else None,
     )

@@ -17,7 +17,7 @@ from django.utils import timezone
 from branches.activities.compliance import Status, branch_month_compliance, branch_training_report, set_day_in
 from branches.activities.selectors import today_sign_ins
 from branches.choices import ActivityKind
-from branches.grading import publishing
+from branches.grading import engine, publishing
 from branches.grading.boards import Movement, movement
 from branches.grading.forecast import Forecast, ForecastRow, month_forecast
 from branches.grading.loop import LoopMonth, loop_month
@@ -304,7 +304,7 @@ def secretary_panel(*, branch: OrgUnit, today: datetime.date | None = None, fore
         if published is not None:
             panel.last_month = published_standing(committee=committee, branch=branch, month=published)
         if forecast:
-            panel.forecast = month_forecast(committee=committee, month=month)
+            panel.forecast = month_forecast(committee=committee, month=month, recent=True)
             panel.forecast_row = panel.forecast.row(branch.pk) if panel.forecast else None
     return panel
 
@@ -328,16 +328,30 @@ class CommitteePanel:
     at_risk: list[OrgUnit] = field(default_factory=list)  # in the forecast's bottom three
 
 
-def committee_panel(*, committee: OrgUnit, today: datetime.date | None = None) -> CommitteePanel:
-    today = today or timezone.localdate()
+def _loop_months(*, committee: OrgUnit, today: datetime.date) -> list[datetime.date]:
+    """This month and the ones before it that the committee tracks, newest first."""
     tracked_from = tracked_from_for(units=[committee])[committee.pk]
     months, month = [], first_of_month(today)
     for _step in range(LOOP_MONTHS):
         if is_tracked(tracked_from=tracked_from, month=month):
             months.append(month)
         month = previous_month(month)
+    return months
+
+
+def committee_panel(
+    *, committee: OrgUnit, today: datetime.date | None = None, watermarks: dict | None = None
+) -> CommitteePanel:
+    """``watermarks``: ``(committee id, month) → engine.watermark`` already read (see
+    ``committee_panels``); what is not there is read here."""
+    today = today or timezone.localdate()
+    watermarks = watermarks or {}
+    months = _loop_months(committee=committee, today=today)
+    this_month = first_of_month(today)
     talks = publishing.talk_board(committee, today)
-    forecast = month_forecast(committee=committee, month=first_of_month(today))
+    forecast = month_forecast(
+        committee=committee, month=this_month, watermark=watermarks.get((committee.pk, this_month)), recent=True
+    )
     risky = [row.branch_id for row in forecast.rows if row.bottom_three] if forecast else []
     at_risk = sorted(OrgUnit.objects.filter(pk__in=risky), key=lambda b: forecast.row(b.pk).rank) if risky else []
     projects, milestones = approval_queue(committee=committee)
@@ -345,17 +359,52 @@ def committee_panel(*, committee: OrgUnit, today: datetime.date | None = None) -
     return CommitteePanel(
         committee=committee,
         reportback_set_up=setup is not None,
-        draw=standing_draw(setup=setup, month=first_of_month(today)) if setup is not None else None,
+        draw=standing_draw(setup=setup, month=this_month) if setup is not None else None,
         projects_waiting=projects.count(),
         milestones_waiting=milestones.count(),
         forecast=forecast,
         at_risk=at_risk,
-        months=[loop_month(committee=committee, month=m, today=today, talks=talks) for m in months],
+        months=[
+            loop_month(
+                committee=committee, month=m, today=today, talks=talks, watermark=watermarks.get((committee.pk, m))
+            )
+            for m in months
+        ],
         talks_due=[t for t in talks if t.state != publishing.TalkState.RECORDED][:20],
         suggestions_waiting=Suggestion.objects.filter(
             branch__path__startswith=committee.path, state__in=OPEN_STATES
         ).count(),
     )
+
+
+def committee_panels(*, committees: list[OrgUnit], today: datetime.date | None = None) -> list[CommitteePanel]:
+    """The panels of several committees (a staff member of more than one), their
+    inputs' watermarks read together: one pass over each month's inputs for all of
+    them, not one per committee and panel."""
+    today = today or timezone.localdate()
+    loops = {c.pk: _loop_months(committee=c, today=today) for c in committees}
+    # A loop month's draft status reads its watermark only when the month has a draft
+    # (a succeeded run); the forecast reads this month's unless it made one recently.
+    graded = set(
+        GradingRun.objects.filter(
+            committee__in=committees,
+            month__in={m for months in loops.values() for m in months},
+            state=GradingRun.State.SUCCEEDED,
+        )
+        .values_list("committee_id", "month")
+        .distinct()
+    )
+    by_month: dict[datetime.date, list[OrgUnit]] = {}
+    for committee in committees:
+        for month in loops[committee.pk]:
+            if (committee.pk, month) in graded:
+                by_month.setdefault(month, []).append(committee)
+    watermarks = {
+        (committee_id, month): mark
+        for month, members in by_month.items()
+        for committee_id, mark in engine.watermarks(committees=members, month=month).items()
+    }
+    return [committee_panel(committee=c, today=today, watermarks=watermarks) for c in committees]
 
 
 @dataclass

@@ -36,6 +36,9 @@ from .models import BranchScore, GradingRun
 from .services import lock_committee_month
 
 CACHE_SECONDS = 15 * 60
+# A home page's forecast may be this old: it is advice, and checking that it is still
+# current reads the inputs of every branch of the committee (``engine.watermark``).
+RECENT_SECONDS = 60
 logger = logging.getLogger(__name__)
 
 
@@ -70,10 +73,21 @@ class _Discard(Exception):
         self.rows, self.bottom_count = rows, bottom_count
 
 
-def month_forecast(*, committee: OrgUnit, month: datetime.date) -> Forecast | None:
+def month_forecast(
+    *, committee: OrgUnit, month: datetime.date, watermark: dict | None = None, recent: bool = False
+) -> Forecast | None:
     """Grade ``committee``'s ``month`` on what is logged now and roll it back. None when
-    the month is not tracked or no rule set is in force."""
+    the month is not tracked or no rule set is in force. ``watermark``: the month's
+    current ``engine.watermark``, when the caller has already read it. ``recent``: a
+    forecast made in the last ``RECENT_SECONDS`` will do (the home pages), without
+    checking the inputs again."""
     month = month.replace(day=1)
+    recent_key = f"grading:forecast:recent:{committee.pk}:{month:%Y-%m}"
+    if recent:
+        cached = cache.get(recent_key)
+        if cached is not None:
+            rows, bottom_count = cached
+            return Forecast(committee, month, bottom_count, rows)
     if not month_tracked(unit=committee, month=month):
         return None
     try:
@@ -81,11 +95,14 @@ def month_forecast(*, committee: OrgUnit, month: datetime.date) -> Forecast | No
     except ValidationError:
         return None
     branch_ids = sorted(b.pk for b in engine.graded_branches(committee=committee, month=month))
-    stamp = json.dumps([engine.watermark(committee=committee, month=month), branch_ids], sort_keys=True)
+    if watermark is None:
+        watermark = engine.watermark(committee=committee, month=month)
+    stamp = json.dumps([watermark, branch_ids], sort_keys=True)
     key = f"grading:forecast:{committee.pk}:{month:%Y-%m}:{hashlib.sha256(stamp.encode()).hexdigest()}"
     cached = cache.get(key)
     if cached is not None:
         rows, bottom_count = cached
+        cache.set(recent_key, cached, RECENT_SECONDS)
         return Forecast(committee, month, bottom_count, rows)
     try:
         with transaction.atomic():
@@ -103,6 +120,7 @@ def month_forecast(*, committee: OrgUnit, month: datetime.date) -> Forecast | No
             raise _Discard(rows, version.bottom_three_count)
     except _Discard as done:
         cache.set(key, (done.rows, done.bottom_count), CACHE_SECONDS)
+        cache.set(recent_key, (done.rows, done.bottom_count), RECENT_SECONDS)
         return Forecast(committee, month, done.bottom_count, done.rows)
     except Exception:
         # A forecast is advice on a home page: a grading error (which the real run

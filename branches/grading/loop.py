@@ -80,10 +80,12 @@ class LoopMonth:
         return states
 
 
-def loop_month(*, committee: OrgUnit, month: datetime.date, today: datetime.date, talks=None) -> LoopMonth:
+def loop_month(
+    *, committee: OrgUnit, month: datetime.date, today: datetime.date, talks=None, watermark: dict | None = None
+) -> LoopMonth:
     """One committee month's loop: the draft status (a handful of queries), the latest
     run, and the month's talks (``talks``: the committee's talk board, read once)."""
-    status = publishing.draft_status(committee, month)
+    status = publishing.draft_status(committee, month, watermark=watermark)
     last_run = GradingRun.objects.filter(committee=committee, month=month).order_by("-requested_at", "-pk").first()
     if talks is None:
         talks = publishing.talk_board(committee, today, month=month)

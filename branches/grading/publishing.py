@@ -185,11 +185,12 @@ class DraftStatus:
         return not self.problems
 
 
-def draft_status(committee: OrgUnit, month: datetime.date) -> DraftStatus:
+def draft_status(committee: OrgUnit, month: datetime.date, *, watermark: dict | None = None) -> DraftStatus:
     """Where a committee's month stands: its draft's run, whether the inputs have moved
     since (then the draft is stale), which entered cells are missing, the latest
     publication, and whether the month is closed. A handful of queries, whatever the
-    number of branches."""
+    number of branches. ``watermark``: the month's current ``engine.watermark``, when
+    the caller has already read it (the home page reads its committees' together)."""
     month = month.replace(day=1)
     runs = GradingRun.objects.filter(committee=committee, month=month)
     run = runs.filter(state=GradingRun.State.SUCCEEDED).order_by("-finished_at", "-pk").first()
@@ -202,7 +203,8 @@ def draft_status(committee: OrgUnit, month: datetime.date) -> DraftStatus:
     if run is not None:
         draft = set(BranchScore.objects.filter(committee=committee, month=month).values_list("branch_id", "run_id"))
         stale = (
-            engine.watermark(committee=committee, month=month) != run.watermark
+            (watermark if watermark is not None else engine.watermark(committee=committee, month=month))
+            != run.watermark
             or {branch_id for branch_id, _run in draft} != {b.pk for b in branches}
             or any(run_id != run.pk for _branch, run_id in draft)
             or _groups_changed(committee=committee, month=month, branches=branches, run=run)

@@ -119,13 +119,21 @@ def rule_versions_by_month(
     by_committee = {rs.committee_id: rs for rs in rule_sets if rs.committee_id is not None}
     default = [rs for rs in rule_sets if rs.committee_id is None]
     result: dict[tuple[int, datetime.date], RuleSetVersion | None] = {}
+    # Units under the same rule sets (most of a tree) share one answer per month.
+    answers: dict[tuple[int, ...], list[RuleSetVersion | None]] = {}
     for unit in units:
         chain = [*unit.ancestor_ids(), unit.pk]
-        candidates = [by_committee[i] for i in reversed(chain) if i in by_committee] + default
-        for month in months:
-            result[(unit.pk, month)] = next(
-                (in_force[(rs.pk, month)] for rs in candidates if (rs.pk, month) in in_force), None
-            )
+        candidates = tuple(by_committee[i].pk for i in reversed(chain) if i in by_committee) + tuple(
+            rs.pk for rs in default
+        )
+        answer = answers.get(candidates)
+        if answer is None:
+            answer = answers[candidates] = [
+                next((in_force[(pk, month)] for pk in candidates if (pk, month) in in_force), None) for month in months
+            ]
+        pk = unit.pk
+        for month, version in zip(months, answer, strict=True):
+            result[(pk, month)] = version
     return result
 
 

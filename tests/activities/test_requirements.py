@@ -22,6 +22,7 @@ from branches.activities.compliance import (
     Status,
     branch_month_compliance,
     compliance_matrix,
+    compliant_branch_ids,
     group_meeting_compliance,
     year_months,
 )
@@ -415,6 +416,29 @@ def test_the_matrix_agrees_with_the_branch_month_detail_under_versions(tree):
     assert b == [1, 1, 1, 1]  # March: the 组织生活会; September: the quarter's 党员大会
     august = cells[(tree.branch_b.pk, D(2025, 8, 1))]
     assert august.off_day_labels == ["主题党日"]
+
+
+def test_the_summary_counts_the_branches_whose_cells_are_all_compliant(tree):
+    scheme(tree.plant, 1, JANUARY, BY_MARCH, themed_day_elsewhere_counts=False)
+    scheme(tree.plant, 2, D(2025, 7, 1), [*MONTHLY, ("group_meeting", "monthly", True, None)], themed_day=10)
+    for month in range(1, 11):  # to October: nothing may be logged ahead
+        log(tree.branch_a, "themed_day", D(2025, month, 21 if month < 7 else 10))
+        log(tree.branch_a, "group_meeting", D(2025, month, 3), group=tree.group_a1)
+        log(tree.branch_a, "group_meeting", D(2025, month, 3), group=tree.group_a2)
+        log(tree.branch_b, "themed_day", D(2025, month, 21 if month < 7 else 10))
+        for branch in (tree.branch_a, tree.branch_b) if month != 8 else (tree.branch_a,):
+            log(branch, "committee_meeting", D(2025, month, 5))
+    log(tree.branch_a, "org_life_meeting", D(2025, 3, 2))
+    log(tree.branch_b, "org_life_meeting", D(2025, 3, 2))
+    branches = [tree.branch_a, tree.branch_b, tree.branch_x]
+    for today in (D(2025, 11, 20), D(2026, 1, 2), D(2025, 2, 1)):
+        cells = compliance_matrix(branches=branches, months=year_months(2025), today=today)
+        expected = {b.pk for b in branches if all(cells[(b.pk, m)].is_compliant for m in year_months(2025))}
+        assert compliant_branch_ids(branches=branches, months=year_months(2025), today=today) == expected, today
+    # Branch A met everything; B held no 支委会 in August, X held nothing.
+    assert compliant_branch_ids(branches=branches, months=year_months(2025), today=D(2025, 11, 20)) == {
+        tree.branch_a.pk
+    }
 
 
 def test_the_matrix_query_count_stays_fixed_with_versions_branches_and_months(tree):

@@ -201,6 +201,19 @@ def test_the_forecast_is_cached_until_something_is_logged(tree, five_branches, d
     assert after.row(tree.branch_a.pk).total > first.row(tree.branch_a.pk).total
 
 
+def test_a_home_page_takes_a_forecast_made_in_the_last_minute(tree, five_branches, django_assert_max_num_queries):
+    log(tree.branch_b, "themed_day", datetime.date(2025, 4, 21))
+    first = workbench.month_forecast(committee=tree.plant, month=APRIL)
+    log(tree.branch_a, "themed_day", datetime.date(2025, 4, 21))
+    with django_assert_max_num_queries(0):  # neither the inputs nor a grading
+        recent = workbench.month_forecast(committee=tree.plant, month=APRIL, recent=True)
+    assert recent.rows == first.rows
+    # Without ``recent`` the change is seen, and the home page then takes that forecast.
+    after = workbench.month_forecast(committee=tree.plant, month=APRIL)
+    assert after.row(tree.branch_a.pk).total > first.row(tree.branch_a.pk).total
+    assert workbench.month_forecast(committee=tree.plant, month=APRIL, recent=True).rows == after.rows
+
+
 def test_talk_follow_ups_overdue_and_due_this_week_of_the_branch_only(tree, member_a, member_x):
     from members.reviews import services as reviews
 

@@ -315,23 +315,35 @@ class Held:
     None) for the whole branch — the months with a held activity, and for a kind held on
     a set day, the days of each month it was held on."""
 
+    __slots__ = ("months", "days")
+
     def __init__(self) -> None:
-        self.months: dict[tuple[str, int | None], set[datetime.date]] = defaultdict(set)
-        self.days: dict[tuple[str, int | None, datetime.date], set[int]] = defaultdict(set)
+        self.months: dict[tuple[str, int | None], set[datetime.date]] = {}
+        self.days: dict[tuple[str, int | None, datetime.date], set[int]] = {}
 
     def add(self, kind: str, group_id: int | None, month: datetime.date, day: int | None) -> None:
-        for group in {None, group_id}:
-            self.months[(kind, group)].add(month)
+        months, days = self.months, self.days
+        for group in (None, group_id) if group_id is not None else (None,):
+            held = months.get((kind, group))
+            if held is None:
+                months[(kind, group)] = {month}
+            else:
+                held.add(month)
             if day is not None:
-                self.days[(kind, group, month)].add(day)
+                days.setdefault((kind, group, month), set()).add(day)
 
     def _on_day(self, kind: str, group_id: int | None, held: datetime.date, day: int) -> bool:
         return set_day_in(held, day) in self.days.get((kind, group_id, held), ())
 
     def met(self, due: Due, month: datetime.date, scheme: Scheme) -> bool:
         spec, group_id, start = due
+        held_months = self.months.get((spec.kind, group_id))
+        if not held_months:
+            return False
         strict = scheme.strict_day(spec.kind)
-        for held in self.months.get((spec.kind, group_id), ()):
+        if strict is None and start == month:
+            return month in held_months
+        for held in held_months:
             if start <= held <= month and (strict is None or self._on_day(spec.kind, group_id, held, strict)):
                 return True
         return False
@@ -574,10 +586,86 @@ def compliance_matrix(
     is marked not tracked. ``version`` judges every cell by that rule-set version instead
     of the one in force (a grading run's, or a new version's impact preview)."""
     today = today or timezone.localdate()
+    cells = {}
+    made: dict[int, OrgUnit] = {}
+    for branch_id, month, due, tracked, scheme, dues, branch_held, group_rows in _evaluated(
+        branches=branches, months=months, today=today, version=version
+    ):
+        if not tracked:
+            cells[(branch_id, month)] = MatrixCell(branch_id, month, tracked=False)
+            continue
+        cell = MatrixCell(branch_id, month, required=len(dues))
+        cells[(branch_id, month)] = cell
+        for requirement in dues:
+            if branch_held.met(requirement, month, scheme):
+                cell.met += 1
+                if requirement[0].kind in DAY_RULED_KINDS and branch_held.only_off_day(requirement, month, scheme):
+                    spec, group_id, start = requirement
+                    group = _group_unit(group_id, group_rows, made)
+                    cell.off_day_requirements.append(_requirement(spec, month, group, start, scheme))
+            elif due:
+                spec, group_id, start = requirement
+                group = _group_unit(group_id, group_rows, made)
+                cell.missing_requirements.append(_requirement(spec, month, group, start, scheme))
+            else:
+                cell.not_due += 1
+    return cells
+
+
+def compliant_branch_ids(
+    *, branches: list[OrgUnit], months: list[datetime.date], today: datetime.date | None = None
+) -> set[int]:
+    """The ids of ``branches`` with nothing missing (yet) in ``months``: the cells of
+    ``compliance_matrix`` that are all ``is_compliant``, by the same rules and queries,
+    without building the cells (a summary over every branch of a tree)."""
+    today = today or timezone.localdate()
+    # Only a month that has ended can miss anything: the others are not read at all.
+    ended = [m for m in months if today > month_end(first_of_month(m))]
+    missed: set[int] = set()
+    for branch_id, month, due, tracked, scheme, dues, branch_held, _groups in _evaluated(
+        branches=branches, months=ended, today=today
+    ):
+        if not (due and tracked) or branch_id in missed:
+            continue
+        if not all(branch_held.met(requirement, month, scheme) for requirement in dues):
+            missed.add(branch_id)
+    return {b.pk for b in branches} - missed
+
+
+def _group_unit(group_id: int | None, group_rows: dict[int, tuple], made: dict[int, OrgUnit]) -> OrgUnit | None:
+    """The party group of a listed requirement, made from its row once."""
+    if group_id is None or group_id not in group_rows:
+        return None
+    if group_id not in made:
+        pk, parent_id, name, sort_order, established_on, dissolved_on = group_rows[group_id]
+        made[group_id] = OrgUnit(
+            pk=pk,
+            parent_id=parent_id,
+            name=name,
+            sort_order=sort_order,
+            established_on=established_on,
+            dissolved_on=dissolved_on,
+            kind=OrgUnit.Kind.GROUP,
+        )
+    return made[group_id]
+
+
+def _evaluated(
+    *,
+    branches: list[OrgUnit],
+    months: list[datetime.date],
+    today: datetime.date,
+    version: RuleSetVersion | None = None,
+):
+    """For every branch and month (months in order): ``(branch id, month, ended,
+    tracked, scheme, the requirements due, what the branch held, the party groups' rows
+    by id)``; nothing due where the unit is no branch or did not exist. The queries of
+    ``compliance_matrix``; what is due is worked out once per scheme, month and set of
+    party groups (the branches without groups share one list)."""
     months = sorted({first_of_month(m) for m in months})
     branch_ids = [b.pk for b in branches]
     if not branch_ids or not months:
-        return {}
+        return
     end = month_end(months[-1])
     if version is not None:
         scheme = scheme_of(version)
@@ -588,47 +676,42 @@ def compliance_matrix(
     held: dict[int, Held] = defaultdict(Held)
     for branch_id, group_id, kind, month, day in _held_rows(schemes=in_play, end=end, branch_id__in=branch_ids):
         held[branch_id].add(kind, group_id, month, day)
-    groups_by_branch: dict[int, list[OrgUnit]] = defaultdict(list)
+    # The party groups as plain rows; an OrgUnit is made only for a requirement a cell
+    # lists (missing, or met off the set day), so most are never built.
+    by_branch: dict[int, list[tuple]] = defaultdict(list)
     groups = OrgUnit.objects.filter(
         Q(dissolved_on__isnull=True) | Q(dissolved_on__gte=months[0]),
         Q(established_on__isnull=True) | Q(established_on__lte=end),
         kind=OrgUnit.Kind.GROUP,
         parent_id__in=branch_ids,
-    ).only("parent_id", "name", "sort_order", "established_on", "dissolved_on")
-    for group in groups:
-        groups_by_branch[group.parent_id].append(group)
-
+    ).values_list("pk", "parent_id", "name", "sort_order", "established_on", "dissolved_on")
+    for row in groups:
+        by_branch[row[1]].append(row)
+    group_rows = {row[0]: row for rows in by_branch.values() for row in rows}
     tracked_from = tracked_from_for(units=branches)
     # Every requirement of a month ends with the month.
     periods = [(month, month_end(month), today > month_end(month)) for month in months]
-    cells = {}
+    due_lists: dict[tuple, list[Due]] = {}
     for branch in branches:
-        branch_held = held.get(branch.pk, NOTHING_HELD)
-        group_by_id = {g.pk: g for g in groups_by_branch.get(branch.pk, [])}
-        spans = _group_spans(group_by_id.values())
+        branch_id = branch.pk
+        branch_held = held.get(branch_id, NOTHING_HELD)
+        ordered = sorted(by_branch.get(branch_id, ()), key=lambda r: (r[3], r[2], r[0]))
+        spans = tuple((r[0], r[4], r[5]) for r in ordered)
+        first_tracked = tracked_from[branch_id]
+        is_branch = branch.kind == OrgUnit.Kind.BRANCH
         for month, last_day, due in periods:
-            if not is_tracked(tracked_from=tracked_from[branch.pk], month=month):
-                cells[(branch.pk, month)] = MatrixCell(branch.pk, month, tracked=False)
+            if not is_tracked(tracked_from=first_tracked, month=month):
+                yield branch_id, month, due, False, None, (), branch_held, group_rows
                 continue
-            cell = MatrixCell(branch.pk, month)
-            scheme = schemes[(branch.pk, month)]
-            for requirement in _branch_due(branch, scheme, month, last_day, spans):
-                cell.required += 1
-                spec, group_id, start = requirement
-                if branch_held.met(requirement, month, scheme):
-                    cell.met += 1
-                    if branch_held.only_off_day(requirement, month, scheme):
-                        cell.off_day_requirements.append(
-                            _requirement(spec, month, group_by_id.get(group_id), start, scheme)
-                        )
-                elif due:
-                    cell.missing_requirements.append(
-                        _requirement(spec, month, group_by_id.get(group_id), start, scheme)
-                    )
-                else:
-                    cell.not_due += 1
-            cells[(branch.pk, month)] = cell
-    return cells
+            scheme = schemes[(branch_id, month)]
+            if not is_branch or not _exists_in(branch, month, last_day):
+                yield branch_id, month, due, True, scheme, (), branch_held, group_rows
+                continue
+            key = (id(scheme), month, spans)
+            dues = due_lists.get(key)
+            if dues is None:
+                dues = due_lists[key] = _due(scheme, month, last_day, list(spans))
+            yield branch_id, month, due, True, scheme, dues, branch_held, group_rows
 
 
 def group_meeting_compliance(*, groups: list[OrgUnit], month: datetime.date) -> dict[int, tuple[int, int]]:

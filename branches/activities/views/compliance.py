@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 
 from branches.access import get_unit_for_user, user_scope
@@ -55,6 +55,19 @@ def _sections(entries: Iterable[BranchEntry], row: Callable[[OrgUnit], Any]) -> 
     return sections
 
 
+def _cells_with_urls(branch: OrgUnit, months: list[datetime.date], cells: dict) -> list[tuple]:
+    """A row's cells, each with the link to its month page: one ``reverse`` per row, the
+    month (the path's last part) put in for each (600 reverses a page were a tenth of it)."""
+    last = reverse("activities:compliance_month", args=[branch.pk, months[0].year, 12])
+    if not last.endswith("/12/"):  # the path changed shape: one reverse per cell
+        return [
+            (cells[(branch.pk, m)], reverse("activities:compliance_month", args=[branch.pk, m.year, m.month]))
+            for m in months
+        ]
+    prefix = last[: -len("12/")]
+    return [(cells[(branch.pk, m)], f"{prefix}{m.month}/") for m in months]
+
+
 @login_required
 def compliance_matrix(request, unit_pk: int):
     unit = _unit(request, unit_pk)
@@ -62,10 +75,10 @@ def compliance_matrix(request, unit_pk: int):
     year = _year(request, today=today, last=today.year + 1)
     months = compliance.year_months(year)
     entries = compliance.branches_under(unit=unit, year=year)
-    # Every branch's cells, not only this page's: the summary line counts them all.
-    cells = compliance.compliance_matrix(branches=[e.branch for e in entries], months=months, today=today)
-    compliant = sum(1 for e in entries if all(cells[(e.branch.pk, m)].is_compliant for m in months))
+    # The summary line counts every branch; only this page's branches get their cells.
+    compliant = len(compliance.compliant_branch_ids(branches=[e.branch for e in entries], months=months, today=today))
     page = Paginator(entries, BRANCHES_PER_PAGE).get_page(request.GET.get("page"))
+    cells = compliance.compliance_matrix(branches=[e.branch for e in page], months=months, today=today)
     context = {
         "unit": unit,
         "ancestors": _ancestors(request, unit),
@@ -73,7 +86,7 @@ def compliance_matrix(request, unit_pk: int):
         "years": [y for y in (year - 1, year + 1) if FIRST_YEAR <= y <= today.year + 1],
         "months": months,
         "page": page,
-        "sections": _sections(page, lambda branch: (branch, [cells[(branch.pk, m)] for m in months])),
+        "sections": _sections(page, lambda branch: (branch, _cells_with_urls(branch, months, cells))),
         "branch_total": len(entries),
         "compliant": compliant,
         "with_missing": len(entries) - compliant,
