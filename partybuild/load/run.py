@@ -22,6 +22,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 
 from branches.grading import engine, tasks
 from branches.grading.models import GradingRun
@@ -159,12 +160,27 @@ def _settle(committee_ids: list[int], month, seconds: float) -> None:
     once more every draft the crowd left stale, so the drafts check compares them all."""
     deadline = time.monotonic() + seconds
 
+    republished = set()
+
     def wait_idle():
         while GradingRun.objects.filter(
             committee_id__in=committee_ids, state__in=[GradingRun.State.QUEUED, GradingRun.State.RUNNING]
         ).exists():
             if time.monotonic() > deadline:
                 raise RuntimeError(f"grading runs were still unfinished {seconds:.0f} s after the load")
+            # A run still queued long after the crowd left lost its message (seen once when
+            # the whole suite loaded the machine): deliver it again, once, and say so. A
+            # second delivery of a message that was not lost is harmless: the claim takes
+            # a queued run once.
+            stuck = GradingRun.objects.filter(
+                committee_id__in=committee_ids,
+                state=GradingRun.State.QUEUED,
+                requested_at__lt=timezone.now() - datetime.timedelta(seconds=20),
+            ).exclude(pk__in=republished)
+            for run_id in stuck.values_list("pk", flat=True):
+                print(f"grading run {run_id}: still queued 20 s after it was requested; delivered again", flush=True)
+                republished.add(run_id)
+                tasks.grade_run.delay(run_id)
             time.sleep(1)
 
     wait_idle()
