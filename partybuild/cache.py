@@ -25,7 +25,9 @@ class ForgivingRedisCache(RedisCache):
         if time.monotonic() < ForgivingRedisCache._down_until:
             return default
         try:
-            return getattr(super(), method)(*args, **kwargs)
+            # Our own helpers (``_name``) are methods of this class; the rest Django's.
+            target = getattr(self, method) if method.startswith("_") else getattr(super(), method)
+            return target(*args, **kwargs)
         except ERRORS as exc:
             if ForgivingRedisCache._down_until == 0.0 or time.monotonic() >= ForgivingRedisCache._down_until:
                 logger.warning("cache unavailable, working without it for %ss: %s", RETRY_SECONDS, exc)
@@ -60,7 +62,23 @@ class ForgivingRedisCache(RedisCache):
         return self._call("delete_many", None, *args, **kwargs)
 
     def clear(self):
-        return self._call("clear", False)
+        return self._call("_clear_own_keys", False)
+
+    def _clear_own_keys(self) -> bool:
+        """Delete this cache's keys only. Django's ``clear()`` is FLUSHDB, which also wipes
+        what Celery keeps in the same Redis database — the queues and kombu's exchange
+        bindings (``_kombu.binding.celery``): after it, every task published is routed to
+        no queue and silently dropped until a worker declares its queue again."""
+        client = self._cache.get_client(write=True)
+        keys = []
+        for key in client.scan_iter(match=f"{self.key_prefix}:*", count=1000):
+            keys.append(key)
+            if len(keys) == 1000:
+                client.delete(*keys)
+                keys = []
+        if keys:
+            client.delete(*keys)
+        return True
 
     def incr(self, key, delta=1, version=None):
         missing = object()
