@@ -371,6 +371,12 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
         "unacked_restore_throttle": 6,
         "socket_connect_timeout": 2,
     }
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        # Parallel test processes share one Redis but each has its own test database: a
+        # worker one process starts must never take (or purge) another's messages. The
+        # prefix covers queues, bindings and the broadcast channels; a worker the tests
+        # start inherits the variable and so the prefix.
+        CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = f"broker-{os.environ['PYTEST_XDIST_WORKER']}:"
     CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
 # Uploads: a full disk is a form error and leaves no partial file (partybuild.storage).
 STORAGES["default"]["BACKEND"] = "partybuild.storage.MediaStorage"

@@ -135,3 +135,21 @@ def celery_eager():
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = previous
+
+
+def pytest_collection_finish(session):
+    """Refuse to run when ``--dist loadgroup`` is asked for but does not group.
+
+    The tests that start a Celery worker rely on running one at a time in one process
+    (``xdist_group``). pytest-xdist marks the group by rewriting the test's node id, which
+    pytest 9.2's structured node ids silently ignore (pytest-xdist#1386): the tests were
+    then spread over both processes, two workers took each other's tasks and CI failed
+    far from the cause. Fail at collection instead."""
+    config = session.config
+    if not os.environ.get("PYTEST_XDIST_WORKER") or not config.getvalue("loadgroup"):
+        return
+    lost = [item.nodeid for item in session.items if item.get_closest_marker("xdist_group") and "@" not in item.nodeid]
+    if lost:
+        raise pytest.UsageError(
+            f"--dist loadgroup does not group here (pytest-xdist#1386 on this pytest); first ungrouped test: {lost[0]}"
+        )

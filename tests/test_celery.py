@@ -4,7 +4,7 @@ one on the embedded broker `make demo` runs (kombu's SQLAlchemy transport over S
 import os
 
 import pytest
-from celery import Celery
+from celery import Celery, current_app
 from django.conf import settings
 from django.db import connection
 
@@ -39,10 +39,17 @@ def test_a_real_worker_answers_on_the_redis_broker():
 def embedded(tmp_path) -> tuple[dict, Celery]:
     """The worker's environment for `make demo`'s embedded broker (no Redis, whatever CI
     sets) and a client app publishing to it, results read from the same SQLite file
-    as settings.py derives."""
+    as settings.py derives. The client is never made the current app: tasks declared
+    with ``shared_task`` follow the current app, so every later test's ``.delay()`` would
+    go to this test's SQLite file and wait for a worker that never comes."""
     broker = f"sqla+sqlite:///{tmp_path / 'celery.sqlite3'}"
     env = {"REDIS_URL": "", "CELERY_BROKER_URL": broker, "MEDIA_ROOT": str(tmp_path / "media")}
-    client = Celery("embedded-client", broker=broker, backend=f"db+sqlite:///{tmp_path / 'celery-results.sqlite3'}")
+    client = Celery(
+        "embedded-client",
+        broker=broker,
+        backend=f"db+sqlite:///{tmp_path / 'celery-results.sqlite3'}",
+        set_as_current=False,
+    )
     return env, client
 
 
@@ -70,6 +77,7 @@ def test_a_real_worker_on_the_embedded_broker_generates_a_queued_report(tree, us
 def test_a_real_worker_on_the_embedded_broker_completes_a_task_whatever_the_database(tmp_path):
     env, client = embedded(tmp_path)
     result = client.send_task("celery.accumulate", args=[1, 2, 3])
+    assert current_app.main == app.main
     worker = start_worker(app, env=env, wait=False)
     try:
         assert result.get(timeout=120) == [1, 2, 3]
