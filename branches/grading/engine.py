@@ -9,6 +9,7 @@ written for both PostgreSQL and SQLite (3.33+: upserts, window functions, UPDATE
 
 import calendar
 import datetime
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -46,10 +47,20 @@ def half_up(value: Decimal | Fraction) -> Decimal:
 
 def exact_quantize(value: Fraction, step: Decimal) -> Decimal:
     """``value`` rounded half-up (away from zero on a tie) to a multiple of ``step``,
-    computed on integers so nothing is lost before the one rounding."""
-    scaled = value / Fraction(step)
-    units = (abs(scaled.numerator) * 2 + scaled.denominator) // (2 * scaled.denominator)
-    return (Decimal(units if scaled >= 0 else -units) * step).quantize(step)
+    computed on integers so nothing is lost before the one rounding. Neither the
+    quotient nor the step is made a Fraction (each would be reduced by a gcd): a
+    grading rounds some 35,000 values this way at 100,000 members."""
+    p, q = _ratio(step)
+    # value ÷ step = (numerator × q) ÷ (denominator × p), left unreduced: the floor
+    # division below does not need it reduced.
+    num, den = value.numerator * q, value.denominator * p
+    units = (abs(num) * 2 + den) // (2 * den)
+    return (Decimal(units if num >= 0 else -units) * step).quantize(step)
+
+
+@functools.cache
+def _ratio(step: Decimal) -> tuple[int, int]:
+    return step.as_integer_ratio()
 
 
 def month_end(month: datetime.date) -> datetime.date:
