@@ -1,8 +1,8 @@
 """The grading computation for one committee and month (PRODUCT.md appendix).
 
-Set-based: member totals are one ``INSERT … SELECT … GROUP BY … ON CONFLICT DO UPDATE``
-over the ledger; branch inputs are a few aggregates; ranks and the bottom three are one
-``UPDATE`` with window functions. Python touches one row per branch (the Decimal
+Set-based: member totals are one ``INSERT … SELECT … GROUP BY …`` over the ledger (the
+changed rows updated in the same statement); branch inputs are a few aggregates; ranks
+and the bottom three are one ``UPDATE`` with window functions. Python touches one row per branch (the Decimal
 arithmetic of the dimensions, rounded half-up) and never a ledger entry. The SQL is
 written for both PostgreSQL and SQLite (3.33+: upserts, window functions, UPDATE FROM).
 """
