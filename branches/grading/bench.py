@@ -524,8 +524,8 @@ def _explain(sql: str, params=None, *, before: str = "", before_params=None) -> 
             if before:
                 cursor.execute(before, before_params)
             if sql.lstrip().startswith("CREATE TEMPORARY"):
-                cursor.execute("SET LOCAL parallel_setup_cost = 0")
-                cursor.execute("SET LOCAL parallel_tuple_cost = 0")
+                cursor.execute("SET LOCAL enable_hashagg = off")
+                cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
             lines = [row[0] for row in cursor.fetchall()]
         transaction.set_rollback(True)

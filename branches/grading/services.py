@@ -111,6 +111,25 @@ def _claim(run_id: int) -> datetime.datetime | None:
     return token
 
 
+def _claim_queued(run_ids: list[int]) -> dict[int, datetime.datetime]:
+    """Claim the queued runs of ``run_ids`` in one UPDATE (a month's grading requests a
+    run per committee: one statement, not one each). Returns run id → its token; the
+    runs not claimed here go through ``_claim``."""
+    if not run_ids:
+        return {}
+    token = timezone.now()
+    table = GradingRun._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET state = %s, started_at = %s "
+            f"WHERE state = %s AND id IN ({', '.join(['%s'] * len(run_ids))}) RETURNING id",
+            # The token as the ORM stores it (SQLite keeps text; a filter compares it).
+            [GradingRun.State.RUNNING, connection.ops.adapt_datetimefield_value(token), GradingRun.State.QUEUED]
+            + list(run_ids),
+        )
+        return {run_id: token for (run_id,) in cursor.fetchall()}
+
+
 def grading_run_execute(*, run_id: int) -> GradingRun | None:
     """Claim and execute a queued run. Returns None when there was nothing to claim
     (already running, done, or a duplicate delivery)."""
@@ -127,8 +146,10 @@ def grading_runs_execute(*, run_ids: list[int]) -> list[GradingRun]:
     running by a worker that died is claimed again (``_claim``)."""
     if len(set(GradingRun.objects.filter(pk__in=run_ids).values_list("month", flat=True))) > 1:
         raise ValueError("Runs executed together grade the same month.")
-    tokens = {}
+    tokens = _claim_queued(run_ids)
     for run_id in run_ids:
+        if run_id in tokens:
+            continue
         token = _claim(run_id)
         if token is None:
             logger.info("grading run %s: nothing to claim", run_id)
