@@ -249,3 +249,28 @@ def test_the_month_page_query_count_does_not_grow_with_groups_or_activities(tree
         log(tree.branch_a, "group_meeting", D(2025, 3, 3 + i), group=group)
         log(tree.branch_a, "general_meeting", D(2025, 1 + i % 3, 10))
     assert count_queries(client, month_url(tree.branch_a, 2025, 3)) == few
+
+
+def test_the_summary_is_read_from_the_cache_until_an_activity_or_a_unit_changes(tree, users, client):
+    """The summary over every branch is cached (``compliance.summary``); logging,
+    cancelling an activity or changing a branch counts afresh."""
+    young = f.branch(tree.plant, name="三月党支部", code="MARCH", established_on=D(2025, 3, 1))
+    client.force_login(users.admin)
+    url = matrix_url(tree.root, year=2025)
+    with CaptureQueriesContext(connection) as missed:
+        first = client.get(url).context["compliant"]
+    with CaptureQueriesContext(connection) as hit:
+        assert client.get(url).context["compliant"] == first
+    # A hit reads the data's version (one query), not every branch's activities and groups.
+    assert len(hit) < len(missed)
+    # March (the only month it existed in that has ended) is missing: hold all of it.
+    held = []
+    for item in views.compliance.branch_month_compliance(branch=young, month=D(2025, 3, 1), today=D(2025, 4, 15)):
+        held.append(log(young, item.requirement.kind, D(2025, 3, 21)))
+    assert held
+    assert client.get(url).context["compliant"] == first + 1
+    services.activity_cancel(activity=held[0], reason="重复登记", user=None)
+    assert client.get(url).context["compliant"] == first
+    young.established_on = D(2025, 4, 1)  # nothing of it has ended any more
+    young.save()
+    assert client.get(url).context["compliant"] == first + 1

@@ -20,6 +20,7 @@ from branches.selectors import is_tracked, tracked_from_of, unit_ancestors
 
 from .. import compliance
 from ..compliance import BranchEntry
+from ..compliance.summary import compliant_count
 
 BRANCHES_PER_PAGE = 50
 
@@ -75,8 +76,9 @@ def compliance_matrix(request, unit_pk: int):
     year = _year(request, today=today, last=today.year + 1)
     months = compliance.year_months(year)
     entries = compliance.branches_under(unit=unit, year=year)
-    # The summary line counts every branch; only this page's branches get their cells.
-    compliant = len(compliance.compliant_branch_ids(branches=[e.branch for e in entries], months=months, today=today))
+    # The summary line counts every branch (cached until the data change); only this
+    # page's branches get their cells.
+    compliant = compliant_count(branches=[e.branch for e in entries], months=months, today=today)
     page = Paginator(entries, BRANCHES_PER_PAGE).get_page(request.GET.get("page"))
     cells = compliance.compliance_matrix(branches=[e.branch for e in page], months=months, today=today)
     context = {
