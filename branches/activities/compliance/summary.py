@@ -17,6 +17,10 @@ fresh on every request in one query plus what the page reads anyway:
 * the rule sets, their versions and meeting requirements — count and latest id each
   (a version's requirements are written with it and never edited in place).
 
+The rows of the page shown (``rows_key``) are kept the same way: the rendered table
+body of those branches, under the same data version plus the page's branches with the
+names and committee headings they show, and the language.
+
 A cache that is down or fails is a miss: the summary is computed as if nothing were
 cached.
 """
@@ -27,13 +31,14 @@ import logging
 
 from django.core.cache import cache
 from django.db import connection
+from django.utils.translation import get_language
 
 from branches.models import OrgUnit
 from branches.selectors import tracked_from_for
 from members.ledger.models import MeetingRequirement, RuleSet, RuleSetVersion
 
 from ..models import Activity
-from .requirements import compliant_branch_ids, first_of_month, month_end
+from .requirements import BranchEntry, compliant_branch_ids, first_of_month, month_end
 
 logger = logging.getLogger(__name__)
 
@@ -42,9 +47,10 @@ SUMMARY_VERSION = 1
 SECONDS = 24 * 3600
 
 
-def _data_version(*, start: datetime.date, end: datetime.date) -> tuple:
-    """One row that changes whenever the activities of ``[start, end]``, the org units or
-    the rules change. One query (portable SQL: SQLite runs it too)."""
+def data_version(*, months: list[datetime.date]) -> tuple:
+    """One row that changes whenever the activities of ``months``, the org units or the
+    rules change. One query (portable SQL: SQLite runs it too)."""
+    start, end = first_of_month(min(months)), month_end(first_of_month(max(months)))
     tables = [Activity, OrgUnit, RuleSet, RuleSetVersion, MeetingRequirement]
     activity, unit, rule_set, version, requirement = (model._meta.db_table for model in tables)
     with connection.cursor() as cursor:
@@ -63,37 +69,74 @@ def _data_version(*, start: datetime.date, end: datetime.date) -> tuple:
         return tuple(str(value) for value in cursor.fetchone())
 
 
-def _key(*, branches: list[OrgUnit], months: list[datetime.date], today: datetime.date) -> str:
+def _branch_parts(branches: list[OrgUnit]) -> list[tuple]:
     tracked_from = tracked_from_for(units=branches)
-    start, end = first_of_month(min(months)), month_end(first_of_month(max(months)))
-    parts = [
-        SUMMARY_VERSION,
-        today.isoformat(),
-        [m.isoformat() for m in months],
-        [(b.pk, b.kind, str(b.established_on), str(b.dissolved_on), str(tracked_from[b.pk])) for b in branches],
-        _data_version(start=start, end=end),
-    ]
-    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
-    return f"activities:compliant:{digest}"
+    return [(b.pk, b.kind, str(b.established_on), str(b.dissolved_on), str(tracked_from[b.pk])) for b in branches]
 
 
-def compliant_count(*, branches: list[OrgUnit], months: list[datetime.date], today: datetime.date) -> int:
+def _digest(parts: list) -> str:
+    return hashlib.sha256(repr([SUMMARY_VERSION, *parts]).encode()).hexdigest()[:32]
+
+
+def get(key: str):
+    try:
+        return cache.get(key)
+    except Exception:  # a cache that is down is a miss, never an error page
+        logger.warning("compliance cache: get failed", exc_info=True)
+        return None
+
+
+def put(key: str, value) -> None:
+    try:
+        cache.set(key, value, SECONDS)
+    except Exception:
+        logger.warning("compliance cache: set failed", exc_info=True)
+
+
+def compliant_count(
+    *, branches: list[OrgUnit], months: list[datetime.date], today: datetime.date, version: tuple | None = None
+) -> int:
     """How many of ``branches`` have nothing missing (yet) in ``months``: the size of
     ``compliant_branch_ids``, from the cache when nothing it depends on changed. Two
-    queries on a hit (the first tracked months, unless known, and the data's version)."""
+    queries on a hit (the first tracked months, unless known, and the data's version,
+    unless given: ``data_version``)."""
     if not branches or not months:
         return len(branches)
-    key = _key(branches=branches, months=months, today=today)
-    try:
-        cached = cache.get(key)
-    except Exception:  # a cache that is down is a miss, never an error page
-        logger.warning("compliance summary cache: get failed", exc_info=True)
-        cached = None
+    version = version or data_version(months=months)
+    parts = [today.isoformat(), [m.isoformat() for m in months], _branch_parts(branches), version]
+    key = f"activities:compliant:{_digest(parts)}"
+    cached = get(key)
     if cached is not None:
         return cached
     count = len(compliant_branch_ids(branches=branches, months=months, today=today))
-    try:
-        cache.set(key, count, SECONDS)
-    except Exception:
-        logger.warning("compliance summary cache: set failed", exc_info=True)
+    put(key, count)
     return count
+
+
+def rows_key(
+    *,
+    unit: OrgUnit,
+    entries: list[BranchEntry],
+    months: list[datetime.date],
+    today: datetime.date,
+    version: tuple,
+) -> str:
+    """The cache key of the matrix's rendered rows for ``entries`` (the page shown)
+    under ``unit``: what the cells are computed from (``version``: ``data_version``),
+    the branches with the names and committee headings shown, and the language."""
+    branches = [e.branch for e in entries]
+    shown = [
+        (e.branch.name, e.committee.pk if e.committee else None, e.committee.name if e.committee else "")
+        for e in entries
+    ]
+    parts = [
+        "rows",
+        unit.is_branch,
+        today.isoformat(),
+        [m.isoformat() for m in months],
+        _branch_parts(branches),
+        shown,
+        version,
+        get_language(),
+    ]
+    return f"activities:compliance-rows:{_digest(parts)}"
