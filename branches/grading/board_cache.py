@@ -17,6 +17,12 @@ published board may open too (``views.boards.explained``: the same committee acc
 no draft). The header with the viewer's own buttons (draft, publish, PDF, Excel) and
 the month's guided flow is rendered on every request. A cache that is down or fails
 is a miss: the board is rendered as if nothing were cached.
+
+A draft (``draft_key``) is cached the same way for the committee staff who may see it:
+its rows are written only by a grading run, in the transaction that marks the run
+succeeded, so the latest succeeded run of the month (its id and when it finished) stands
+for every row; the rest of the key is the published board's. Like a published body, a
+cached draft keeps the branch and member names it was rendered with until the next run.
 """
 
 import datetime
@@ -29,7 +35,7 @@ from django.utils.translation import get_language
 
 from members.ledger.selectors import add_months
 
-from .models import Publication, Talk
+from .models import GradingRun, Publication, Talk
 
 logger = logging.getLogger(__name__)
 
@@ -43,23 +49,9 @@ def key(
 ) -> str:
     """The cache key of a published board's body. One query: the previous month's
     latest version and the month's talks."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            SELECT (SELECT p.id FROM {Publication._meta.db_table} p
-                    WHERE p.committee_id = %(committee)s AND p.month = %(previous)s
-                    ORDER BY p.version DESC LIMIT 1),
-                   COUNT(t.id), MAX(t.id), MAX(t.held_on)
-            FROM {Talk._meta.db_table} t
-            WHERE t.committee_id = %(committee)s AND t.month = %(month)s
-            """,
-            {
-                "committee": publication.committee_id,
-                "month": publication.month,
-                "previous": add_months(publication.month, -1),
-            },
-        )
-        previous, talks, last_talk, last_held = cursor.fetchone()
+    previous, talks, last_talk, last_held, _run, _finished = _inputs(
+        committee_id=publication.committee_id, month=publication.month
+    )
     parts = [
         TEMPLATE_VERSION,
         publication.pk,
@@ -76,6 +68,69 @@ def key(
     ]
     digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
     return f"grading:board:{publication.committee_id}:{publication.pk}:{digest}"
+
+
+def draft_key(
+    *,
+    committee_id: int,
+    month: datetime.date,
+    today: datetime.date,
+    print_mode: bool,
+    all_stars: bool,
+    language: str | None = None,
+) -> str | None:
+    """The cache key of a draft board's body; None while no run of the month has
+    succeeded (there is no draft to keep). One query: the latest succeeded run, the
+    previous month's latest version and the month's talks."""
+    previous, talks, last_talk, last_held, run, finished = _inputs(committee_id=committee_id, month=month)
+    if run is None:
+        return None
+    parts = [
+        TEMPLATE_VERSION,
+        "draft",
+        committee_id,
+        month.isoformat(),
+        run,
+        str(finished),  # a test database reuses ids: not the same run
+        previous,
+        talks,
+        last_talk,
+        str(last_held),
+        today.isoformat(),
+        language or get_language(),
+        int(print_mode),
+        int(all_stars),
+    ]
+    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+    return f"grading:draft:{committee_id}:{month:%Y-%m}:{digest}"
+
+
+def _inputs(*, committee_id: int, month: datetime.date) -> tuple:
+    """(previous month's latest publication id, the month's talks: count, latest id and
+    latest day held, the latest succeeded run's id and finish). One query."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT (SELECT p.id FROM {Publication._meta.db_table} p
+                    WHERE p.committee_id = %(committee)s AND p.month = %(previous)s
+                    ORDER BY p.version DESC LIMIT 1),
+                   COUNT(t.id), MAX(t.id), MAX(t.held_on),
+                   (SELECT r.id FROM {GradingRun._meta.db_table} r
+                    WHERE r.committee_id = %(committee)s AND r.month = %(month)s AND r.state = %(succeeded)s
+                    ORDER BY r.finished_at DESC, r.id DESC LIMIT 1),
+                   (SELECT MAX(r.finished_at) FROM {GradingRun._meta.db_table} r
+                    WHERE r.committee_id = %(committee)s AND r.month = %(month)s AND r.state = %(succeeded)s)
+            FROM {Talk._meta.db_table} t
+            WHERE t.committee_id = %(committee)s AND t.month = %(month)s
+            """,
+            {
+                "committee": committee_id,
+                "month": month,
+                "previous": add_months(month, -1),
+                "succeeded": GradingRun.State.SUCCEEDED,
+            },
+        )
+        return cursor.fetchone()
 
 
 def get(cache_key: str) -> str | None:

@@ -240,6 +240,24 @@ def board_head(committee: OrgUnit, month: datetime.date, *, version: int | None 
     return result
 
 
+def draft_head(committee: OrgUnit, month: datetime.date) -> Board:
+    """A draft board without its rows, for a body read from the cache: the published
+    versions and the rules that graded the first row (as ``board`` reads them). Two
+    queries."""
+    month = month.replace(day=1)
+    source = Draft(committee, month)
+    result = Board(committee, month, source, versions=publications(committee=committee, month=month))
+    first = (
+        branch_scores(source)
+        .select_related("run__rule_version__rule_set")
+        .order_by("rank", "branch__name", "branch_id")
+        .first()
+    )
+    if first is not None:
+        result.rule_version = first.run.rule_version
+    return result
+
+
 def board(
     committee: OrgUnit,
     month: datetime.date,

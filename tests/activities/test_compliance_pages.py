@@ -3,6 +3,7 @@ counts. The clock stands at 15 April 2025: January to March are over, April is r
 
 import datetime
 import re
+from unittest import mock
 
 import pytest
 from django.db import connection
@@ -249,3 +250,48 @@ def test_the_month_page_query_count_does_not_grow_with_groups_or_activities(tree
         log(tree.branch_a, "group_meeting", D(2025, 3, 3 + i), group=group)
         log(tree.branch_a, "general_meeting", D(2025, 1 + i % 3, 10))
     assert count_queries(client, month_url(tree.branch_a, 2025, 3)) == few
+
+
+def test_the_summary_is_read_from_the_cache_until_an_activity_or_a_unit_changes(tree, users, client):
+    """The summary over every branch is cached (``compliance.summary``); logging,
+    cancelling an activity or changing a branch counts afresh."""
+    young = f.branch(tree.plant, name="三月党支部", code="MARCH", established_on=D(2025, 3, 1))
+    client.force_login(users.admin)
+    url = matrix_url(tree.root, year=2025)
+    with CaptureQueriesContext(connection) as missed:
+        first = client.get(url).context["compliant"]
+    with CaptureQueriesContext(connection) as hit:
+        assert client.get(url).context["compliant"] == first
+    # A hit reads the data's version (one query), not every branch's activities and groups.
+    assert len(hit) < len(missed)
+    # March (the only month it existed in that has ended) is missing: hold all of it.
+    held = []
+    for item in views.compliance.branch_month_compliance(branch=young, month=D(2025, 3, 1), today=D(2025, 4, 15)):
+        held.append(log(young, item.requirement.kind, D(2025, 3, 21)))
+    assert held
+    response = client.get(url)
+    assert response.context["compliant"] == first + 1
+    assert states(response.content.decode(), young)[2] == "met"  # the cached rows follow too
+    services.activity_cancel(activity=held[0], reason="重复登记", user=None)
+    assert client.get(url).context["compliant"] == first
+    young.established_on = D(2025, 4, 1)  # nothing of it has ended any more
+    young.save()
+    assert client.get(url).context["compliant"] == first + 1
+
+
+def test_the_rows_are_read_from_the_cache_and_follow_a_rename_and_another_language(tree, users, activities, client):
+    client.force_login(users.committee)
+    url = matrix_url(tree.plant, year=2025)
+    first = client.get(url).content.decode()
+    with mock.patch.object(views.compliance, "compliance_matrix", side_effect=AssertionError("computed again")):
+        second = client.get(url).content.decode()
+    strip = lambda html: re.sub(r"[A-Za-z0-9]{64}", "", html)  # noqa: E731  (the CSRF tokens)
+    assert strip(second) == strip(first)
+    tree.branch_b.name = "改名党支部"
+    tree.branch_b.save()
+    assert "改名党支部" in client.get(url).content.decode()
+    client.cookies["django_language"] = "en"
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    client.cookies["django_language"] = "zh-hans"
+    chinese = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()  # and the language back
+    assert 'title="All met"' in english and 'title="All met"' not in chinese

@@ -8,6 +8,8 @@ from unittest import mock
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from branches.grading import board_cache, boards
@@ -140,3 +142,52 @@ def test_a_cached_board_costs_fewer_queries(tree, users, published, login, djang
     client.get(board_url(tree.plant))
     with django_assert_max_num_queries(14):
         assert client.get(board_url(tree.plant)).status_code == 200
+
+
+# --- the draft ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def drafted(tree):
+    return draft(tree.plant, APRIL, {tree.branch_a: "81.5", tree.branch_b: "79"})
+
+
+def test_a_draft_is_read_from_the_cache_until_the_next_grading_run(tree, users, drafted, login):
+    client = login(users.committee)
+    first = client.get(board_url(tree.plant, draft=1)).content.decode()
+    assert "81.50" in first and 'id="draft-banner"' in first
+    with mock.patch.object(boards, "board", side_effect=AssertionError("rendered again")):
+        second = client.get(board_url(tree.plant, draft=1)).content.decode()
+    strip = lambda html: re.sub(r"[A-Za-z0-9]{64}", "", html)  # noqa: E731  (the CSRF tokens)
+    assert strip(second) == strip(first)
+    # A new run is a new draft: shown at once.
+    draft(tree.plant, APRIL, {tree.branch_a: "70.25", tree.branch_b: "79"})
+    again = client.get(board_url(tree.plant, draft=1)).content.decode()
+    assert "70.25" in again and "81.50" not in again
+
+
+def test_the_draft_and_the_published_board_of_a_month_are_kept_apart(tree, users, published, login):
+    client = login(users.committee)
+    assert 'id="draft-banner"' not in client.get(board_url(tree.plant)).content.decode()
+    assert 'id="draft-banner"' in client.get(board_url(tree.plant, draft=1)).content.decode()
+    assert 'id="draft-banner"' not in client.get(board_url(tree.plant)).content.decode()
+
+
+def test_a_cached_draft_is_still_a_404_for_anyone_who_may_not_manage_it(tree, users, drafted, login, client):
+    assert login(users.committee).get(board_url(tree.plant, draft=1)).status_code == 200
+    client.logout()
+    client.force_login(users.secretary)
+    assert client.get(board_url(tree.plant, draft=1)).status_code == 404
+
+
+def test_a_cached_draft_costs_fewer_queries(tree, users, drafted, login, django_assert_max_num_queries):
+    client = login(users.committee)
+    with CaptureQueriesContext(connection) as missed:
+        client.get(board_url(tree.plant, draft=1))
+    # 31 here (36 rendered): the session, user and scope, the committee, the key's one
+    # query, the draft head (versions, first row's rules) instead of the board's rows,
+    # previous month, top members, ★5 list and count and totals; the month's guided
+    # flow (draft status, watermark, latest run, talks) and the header's links as before.
+    with django_assert_max_num_queries(31):
+        assert client.get(board_url(tree.plant, draft=1)).status_code == 200
+    assert len(missed) > 31

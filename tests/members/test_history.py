@@ -251,6 +251,14 @@ def test_roster_q_matches_name_employee_number_or_post(tree, roster):
     assert names(rf(q="不存在")) == []
 
 
+def test_roster_q_ignores_case_whether_or_not_it_has_letters(tree, roster):
+    """Text without case (Chinese, digits) is matched without UPPER(): the same rows."""
+    assert names(rf(q="gs-100")) == names(rf(q="GS-100")) == names(rf(q="Gs-100")) == ["王建国", "刘芳"]
+    assert names(rf(q="-100")) == ["王建国", "刘芳"]
+    assert names(rf(q="3001")) == ["王丽"]
+    assert names(rf(q="rz")) == ["王丽"]
+
+
 def test_roster_branch_filter_on_a_committee_covers_all_its_branches(tree, roster):
     assert set(names(rf(branch=tree.plant))) == {"王建国", "刘芳", "陈刚"}
     assert set(names(rf(branch=tree.root))) == {"王建国", "刘芳", "陈刚", "王丽"}

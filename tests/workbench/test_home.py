@@ -13,6 +13,7 @@ from branches.activities import services as activity_services
 from branches.grading import services
 from branches.grading.models import GradingRun
 from branches.reports.models import ReportFile
+from members.models import Member
 
 from .. import factories as f
 
@@ -233,3 +234,18 @@ def test_committee_staff_see_which_branches_are_heading_for_the_bottom_three(tre
     block = block[: block.index("</div>")]
     assert tree.branch_b.name in block and tree.branch_a.name not in block
     assert block.count("wb-at-risk") == 4  # the four that logged nothing tie at the bottom
+
+
+def test_the_committee_home_counts_the_current_members_of_its_scope_only(tree, users, login):
+    f.MemberFactory(branch=tree.branch_a, status="full")
+    f.MemberFactory(branch=tree.branch_b, status="probationary", converted_on=None)
+    f.MemberFactory(branch=tree.branch_a, left_on=datetime.date(2024, 1, 1))  # left: not counted
+    f.MemberFactory(branch=tree.branch_x)  # another committee's
+    mine = Member.objects.filter(branch__path__startswith=tree.plant.path, left_on__isnull=True)
+    response = login(users.committee).get(reverse("home"))
+    assert [(unit, members) for unit, _branches, members in response.context["top_rows"]] == [
+        (tree.plant, mine.count())
+    ]
+    assert response.context["member_total"] == mine.count()
+    assert response.context["probationary_total"] == mine.filter(status="probationary").count()
+    assert response.context["probationary_total"] >= 1

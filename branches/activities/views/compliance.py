@@ -10,8 +10,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 
 from branches.access import get_unit_for_user, user_scope
 from branches.converters import FIRST_YEAR, year_in_range  # importing registers the path converters
@@ -19,7 +21,7 @@ from branches.models import OrgUnit
 from branches.selectors import is_tracked, tracked_from_of, unit_ancestors
 
 from .. import compliance
-from ..compliance import BranchEntry
+from ..compliance import BranchEntry, summary
 
 BRANCHES_PER_PAGE = 50
 
@@ -76,9 +78,21 @@ def compliance_matrix(request, unit_pk: int):
     months = compliance.year_months(year)
     entries = compliance.branches_under(unit=unit, year=year)
     # The summary line counts every branch; only this page's branches get their cells.
-    compliant = len(compliance.compliant_branch_ids(branches=[e.branch for e in entries], months=months, today=today))
+    # Both are kept in the cache until the data they come from change (``summary``).
+    version = summary.data_version(months=months)
+    compliant = summary.compliant_count(
+        branches=[e.branch for e in entries], months=months, today=today, version=version
+    )
     page = Paginator(entries, BRANCHES_PER_PAGE).get_page(request.GET.get("page"))
-    cells = compliance.compliance_matrix(branches=[e.branch for e in page], months=months, today=today)
+    rows_key = summary.rows_key(unit=unit, entries=list(page), months=months, today=today, version=version)
+    rows_html = summary.get(rows_key)
+    if rows_html is None:
+        cells = compliance.compliance_matrix(branches=[e.branch for e in page], months=months, today=today)
+        sections = _sections(page, lambda branch: (branch, _cells_with_urls(branch, months, cells)))
+        rows_html = render_to_string(
+            "activities/_compliance_rows.html", {"sections": sections, "unit": unit, "today": today}
+        )
+        summary.put(rows_key, rows_html)
     context = {
         "unit": unit,
         "ancestors": _ancestors(request, unit),
@@ -86,7 +100,7 @@ def compliance_matrix(request, unit_pk: int):
         "years": [y for y in (year - 1, year + 1) if FIRST_YEAR <= y <= today.year + 1],
         "months": months,
         "page": page,
-        "sections": _sections(page, lambda branch: (branch, _cells_with_urls(branch, months, cells))),
+        "rows_html": mark_safe(rows_html),
         "branch_total": len(entries),
         "compliant": compliant,
         "with_missing": len(entries) - compliant,

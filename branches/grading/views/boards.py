@@ -97,11 +97,19 @@ def board(request, committee_pk: int, year: int, month: int):
     print_mode = _flag(request, "print")
     all_stars = request.GET.get("stars") == "all"
     today = timezone.localdate()
-    # A published version never changes: its body is rendered once per key (see
-    # ``board_cache``); the header, the viewer's own, is rendered every time.
+    # A published version never changes, nor does a draft between two grading runs: the
+    # body is rendered once per key (see ``board_cache``); the header, the viewer's own,
+    # is rendered every time.
     cache_key = cached_body = None
     if draft:
-        result = boards.board(committee, month_date, draft=True)
+        cache_key = board_cache.draft_key(
+            committee_id=committee.pk, month=month_date, today=today, print_mode=print_mode, all_stars=all_stars
+        )
+        cached_body = board_cache.get(cache_key) if cache_key is not None else None
+        if cached_body is not None:
+            result = boards.draft_head(committee, month_date)
+        else:
+            result = boards.board(committee, month_date, draft=True)
     else:
         result = boards.board_head(committee, month_date, version=version)
         if result.source is not None:
