@@ -25,7 +25,7 @@ from branches.forms import call_service
 from branches.models import OrgUnit
 from branches.pages import service_form_page, stored_file_response
 from branches.selectors import committee_for, month_is_closed
-from members.access import visible_members
+from members.access import member_visible, visible_members
 from members.ledger.models import LedgerEntry, Source
 
 from .. import selectors, services
@@ -264,10 +264,12 @@ def attendance_update(request, pk: int, attendance_pk: int):
         return redirect(activity)
     if error is not None:  # nothing was saved: the row as it stands
         attendance = get_object_or_404(
-            Attendance.objects.select_related("member", "qr_sign_in"), pk=attendance_pk, activity=activity
+            Attendance.objects.select_related("member__branch", "qr_sign_in"), pk=attendance_pk, activity=activity
         )
-    if not hasattr(attendance, "points"):  # not known from the change just made
         attendance.points = _standing_points([attendance]).get(attendance.pk)
+        counts = selectors.attendance_counts(activity=activity)
+    else:  # the service read them with the row
+        counts = attendance.counts
     return render(
         request,
         "activities/_attendance_row.html",
@@ -278,10 +280,11 @@ def attendance_update(request, pk: int, attendance_pk: int):
             # Refused because the month closed (or the activity was cancelled) meanwhile:
             # the row shows why and stops offering the buttons.
             "editable": error is None or (_month_open(activity) and not activity.is_cancelled),
-            "counts": selectors.attendance_counts(activity=activity),
+            "counts": counts,
             "error": error,
             "oob": True,
-            "linked_members": _linked_members(request.user, [attendance]),
+            # The member's branch came with the row: the scope decides without a query.
+            "linked_members": {attendance.member_id} if member_visible(request.user, attendance.member) else set(),
         },
     )
 
