@@ -3,7 +3,7 @@
 
 import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Exists, QuerySet, Subquery
 
 from .models import BranchTerm, BranchTitle, CommitteeMonth, OrgUnit
 
@@ -139,6 +139,27 @@ def tracked_months_in_year(*, tracked_from: datetime.date | None, year: int) -> 
     if tracked_from is None or tracked_from.year < year:
         return 12
     return 0 if tracked_from.year > year else 13 - tracked_from.month
+
+
+def committee_subquery(*, unit: OrgUnit) -> QuerySet[OrgUnit]:
+    """``committee_for`` as a subquery (its id), to fold into a statement that needs it."""
+    return (
+        OrgUnit.objects.filter(pk__in=[*unit.ancestor_ids(), unit.pk], kind=OrgUnit.Kind.COMMITTEE)
+        .order_by("-depth")
+        .values("pk")[:1]
+    )
+
+
+def month_closed_exists(*, unit: OrgUnit, month: datetime.date) -> Exists:
+    """``month_is_closed`` for ``unit``'s committee, as an expression to annotate a
+    statement with (False where no committee is above the unit)."""
+    return Exists(
+        CommitteeMonth.objects.filter(
+            committee_id=Subquery(committee_subquery(unit=unit)),
+            month=month.replace(day=1),
+            state=CommitteeMonth.State.CLOSED,
+        )
+    )
 
 
 def month_is_closed(*, committee: OrgUnit, month: datetime.date) -> bool:

@@ -260,13 +260,19 @@ def month_label(month: datetime.date) -> str:
 MONTH_LOCK_NAMESPACE = 0x3A0E  # the first key of the month-state advisory locks
 
 
+def month_lock_base(month: datetime.date) -> int:
+    """The committee-month lock's key less the committee's part: the key is this plus
+    ``committee id << 17`` (so SQL can add a committee id it looks up itself)."""
+    return (MONTH_LOCK_NAMESPACE << 40) + (month.year * 12 + month.month - 1) % (1 << 17)
+
+
 def _lock_month_state(committee: OrgUnit, month: datetime.date, *, shared: bool) -> None:
     """Writers take the committee-month's lock shared (they never wait for each other);
     closing takes it exclusively, so it waits for writes in flight to commit, and a
     write that starts after the close sees the month closed. SQLite serialises anyway."""
     if connection.vendor != "postgresql":
         return
-    key = (MONTH_LOCK_NAMESPACE << 40) + (committee.pk << 17) + (month.year * 12 + month.month - 1) % (1 << 17)
+    key = month_lock_base(month) + (committee.pk << 17)
     function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {function}(%s)", [key])
@@ -281,10 +287,15 @@ def month_assert_open(*, unit: OrgUnit, month: datetime.date) -> None:
     if committee is not None:
         _lock_month_state(committee, month, shared=True)
     if committee is not None and month_is_closed(committee=committee, month=month):
-        raise ValidationError(
-            _("%(month)s is closed for %(committee)s: its ranking has been published. Ask the committee to reopen it.")
-            % {"month": month_label(month), "committee": committee.name}
-        )
+        raise month_closed_error(committee=committee, month=month)
+
+
+def month_closed_error(*, committee: OrgUnit, month: datetime.date) -> ValidationError:
+    """The refusal of a write to a closed month (``month_assert_open``)."""
+    return ValidationError(
+        _("%(month)s is closed for %(committee)s: its ranking has been published. Ask the committee to reopen it.")
+        % {"month": month_label(month), "committee": committee.name}
+    )
 
 
 @transaction.atomic

@@ -17,6 +17,12 @@ def visible_members(user) -> QuerySet[Member]:
     return Member.objects.filter(user_scope(user).path_q("branch__path"))
 
 
+def member_visible(user, member: Member) -> bool:
+    """Whether ``member`` is in ``visible_members(user)``, decided from the member's
+    branch (fetched with the member) and the user's scope, without a query."""
+    return user_scope(user).contains(member.branch)
+
+
 def can_write_member(user, member: Member) -> bool:
     return can_write_unit(user, member.branch)
 

@@ -2,7 +2,8 @@
 
 import datetime
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from branches.choices import ATTENDED, ActivityKind
 from branches.models import OrgUnit
@@ -66,10 +67,37 @@ def branch_activities(
     )
 
 
+COUNTED_STATUSES = ("present", "late", "excused", "absent")
+
+
 def attendance_counts(*, activity: Activity) -> dict[str, int]:
     rows = Attendance.objects.filter(activity=activity).values("status").annotate(n=Count("pk"))
-    counts = {status: 0 for status in ("present", "late", "excused", "absent")}
+    counts = dict.fromkeys(COUNTED_STATUSES, 0)
     counts.update({row["status"]: row["n"] for row in rows})
+    counts["total"] = sum(counts.values())
+    return counts
+
+
+def attendance_count_annotations() -> dict[str, Subquery]:
+    """``attendance_counts`` of an attendance's activity, as annotations on a statement
+    that reads the attendance anyway (``attendance_counts_of`` reads them back)."""
+    return {
+        f"count_{status}": Coalesce(
+            Subquery(
+                Attendance.objects.filter(activity_id=OuterRef("activity_id"), status=status)
+                .order_by()
+                .values("activity_id")
+                .annotate(n=Count("pk"))
+                .values("n")
+            ),
+            0,
+        )
+        for status in COUNTED_STATUSES
+    }
+
+
+def attendance_counts_of(attendance: Attendance) -> dict[str, int]:
+    counts = {status: getattr(attendance, f"count_{status}") for status in COUNTED_STATUSES}
     counts["total"] = sum(counts.values())
     return counts
 

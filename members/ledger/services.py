@@ -25,6 +25,7 @@ from branches.uploads import check_upload
 from members.models import Member
 
 from .models import LedgerEntry, Rule, RuleSet, RuleSetVersion, Source
+from .rule_cache import attendance_rules
 
 # Tests switch this off to show the race the lock prevents (tests/ledger/test_concurrency.py).
 LOCKING = True
@@ -42,6 +43,12 @@ def first_of_month(day: datetime.date) -> datetime.date:
     return day.replace(day=1)
 
 
+def member_month_lock_base(month: datetime.date) -> int:
+    """A member-month lock's key less the member's part: the key is this plus
+    ``member id << 17`` (so SQL can add a member id it reads itself)."""
+    return (LOCK_NAMESPACE << 48) + (month.year * 12 + month.month - 1) % (1 << 17)
+
+
 def lock_member_months(keys: set[tuple[int, datetime.date]]) -> None:
     """Serialise writers to the same members' months until the transaction ends.
 
@@ -52,10 +59,7 @@ def lock_member_months(keys: set[tuple[int, datetime.date]]) -> None:
         return
     # One bigint key per member-month: namespace | member id | month number, packed so
     # no two (member, month) pairs share a key (member ids below 2**31).
-    ordered = sorted(
-        (LOCK_NAMESPACE << 48) + (member_id << 17) + (month.year * 12 + month.month - 1) % (1 << 17)
-        for member_id, month in keys
-    )
+    ordered = sorted(member_month_lock_base(month) + (member_id << 17) for member_id, month in keys)
     with connection.cursor() as cursor:
         # The sorted subquery fixes the order in which the outer query takes the locks.
         cursor.execute(
@@ -418,33 +422,20 @@ class AttendanceItem:
     status: str
 
 
-def ledger_post_attendance(
+def _attendance_entries(
     *,
     branch: OrgUnit,
-    activity_kind: str,
-    activity_date: datetime.date,
+    month: datetime.date,
+    version: RuleSetVersion,
+    rules: list[Rule],
     class_hours: Decimal | None,
     items: list[AttendanceItem],
+    so_far: dict[tuple[int, str], Decimal],
     reason: str,
     user: AbstractBaseUser | None,
-    months_locked: bool = False,
 ) -> list[LedgerEntry]:
-    """Post the points an activity's attendance earns, in one batch: the rules of the
-    version in force whose kinds and statuses match. Capped rules are clipped to what is
-    left of the month's cap (attendance is a fact; the cap limits the points, not the
-    record). Runs inside the caller's transaction; ``months_locked``: the caller holds
-    the members' month locks already (``lock_member_months``)."""
-    month = first_of_month(activity_date)
-    version = rule_version_for(unit=branch, month=month)
-    rules = [rule for rule in version.rules.filter(source=Source.ATTENDANCE) if activity_kind in rule.activity_kinds]
-    if not rules or not items:
-        return []
-    if not months_locked:
-        lock_member_months({(item.member_id, month) for item in items})
-    capped_codes = {rule.code for rule in rules if rule.monthly_cap is not None}
-    so_far = (
-        _month_totals(member_ids={i.member_id for i in items}, month=month, codes=capped_codes) if capped_codes else {}
-    )
+    """The entries ``items`` earn under ``rules``, capped against ``so_far`` (the
+    month's points per (member, rule code), updated as entries are added)."""
     so_far = defaultdict(Decimal, so_far)
     entries = []
     for item in items:
@@ -473,4 +464,111 @@ def ledger_post_attendance(
                     recorded_by=user,
                 )
             )
+    return entries
+
+
+def attendance_rules_in_force(
+    *, branch: OrgUnit, activity_kind: str, activity_date: datetime.date
+) -> tuple[RuleSetVersion, list[Rule]]:
+    """The version in force for the activity's branch and month, and its attendance
+    rules for the activity's kind (refuses where no rule set is in force)."""
+    version = rule_version_for(unit=branch, month=first_of_month(activity_date))
+    return version, [rule for rule in attendance_rules(version=version) if activity_kind in rule.activity_kinds]
+
+
+def ledger_post_attendance(
+    *,
+    branch: OrgUnit,
+    activity_kind: str,
+    activity_date: datetime.date,
+    class_hours: Decimal | None,
+    items: list[AttendanceItem],
+    reason: str,
+    user: AbstractBaseUser | None,
+    months_locked: bool = False,
+) -> list[LedgerEntry]:
+    """Post the points an activity's attendance earns, in one batch: the rules of the
+    version in force whose kinds and statuses match. Capped rules are clipped to what is
+    left of the month's cap (attendance is a fact; the cap limits the points, not the
+    record). Runs inside the caller's transaction; ``months_locked``: the caller holds
+    the members' month locks already (``lock_member_months``)."""
+    month = first_of_month(activity_date)
+    version, rules = attendance_rules_in_force(branch=branch, activity_kind=activity_kind, activity_date=activity_date)
+    if not rules or not items:
+        return []
+    if not months_locked:
+        lock_member_months({(item.member_id, month) for item in items})
+    capped_codes = {rule.code for rule in rules if rule.monthly_cap is not None}
+    so_far = (
+        _month_totals(member_ids={i.member_id for i in items}, month=month, codes=capped_codes) if capped_codes else {}
+    )
+    entries = _attendance_entries(
+        branch=branch,
+        month=month,
+        version=version,
+        rules=rules,
+        class_hours=class_hours,
+        items=items,
+        so_far=so_far,
+        reason=reason,
+        user=user,
+    )
     return LedgerEntry.objects.bulk_create(entries)
+
+
+def attendance_standing_entries(*, attendance_id: int) -> list[LedgerEntry]:
+    """The attendance's entries not yet reversed, with their rules' codes (for caps)."""
+    return list(
+        LedgerEntry.objects.filter(
+            source=Source.ATTENDANCE, source_id=attendance_id, reverses__isnull=True, reversed_by__isnull=True
+        ).select_related("rule")
+    )
+
+
+def ledger_repost_attendance(
+    *,
+    branch: OrgUnit,
+    activity_kind: str,
+    activity_date: datetime.date,
+    class_hours: Decimal | None,
+    item: AttendanceItem,
+    standing: list[LedgerEntry],
+    version: RuleSetVersion,
+    rules: list[Rule],
+    reason: str,
+    reversal_reason: str,
+    user: AbstractBaseUser | None,
+) -> list[LedgerEntry]:
+    """One attendance changed: reverse its ``standing`` entries and post what it earns
+    now (``rules`` of ``version``, from ``attendance_rules_in_force``), in one INSERT;
+    returns the new entries. Nothing is updated: the reversals point at what they
+    reverse. The caller holds the member's month lock (``lock_member_months``), read
+    ``standing`` under it (``attendance_standing_entries``) and asserted the months
+    open. A capped rule is clipped to what is left of the month once the standing
+    entries are reversed, as if the reversals were written first."""
+    month = first_of_month(activity_date)
+    if not class_hours:
+        rules = [rule for rule in rules if not rule.per_class_hour]
+    rules = [rule for rule in rules if item.status in rule.attendance_statuses]
+    capped_codes = {rule.code for rule in rules if rule.monthly_cap is not None}
+    so_far: dict[tuple[int, str], Decimal] = {}
+    if capped_codes:
+        so_far = defaultdict(Decimal, _month_totals(member_ids={item.member_id}, month=month, codes=capped_codes))
+        for entry in standing:
+            if entry.month == month and entry.rule.code in capped_codes:
+                so_far[(entry.member_id, entry.rule.code)] -= entry.points
+    reversals = [_reversal_of(entry, reason=reversal_reason, user=user) for entry in standing]
+    posted = _attendance_entries(
+        branch=branch,
+        month=month,
+        version=version,
+        rules=rules,
+        class_hours=class_hours,
+        items=[item],
+        so_far=so_far,
+        reason=reason,
+        user=user,
+    )
+    if reversals or posted:
+        LedgerEntry.objects.bulk_create([*reversals, *posted])
+    return posted

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Sum
 
 from branches.activities import services
-from branches.activities.models import Attendance, AttendanceChange
+from branches.activities.models import Activity, Attendance, AttendanceChange
 from branches.services import month_close, month_reopen
 from members.ledger.models import LedgerEntry
 from members.models import MemberRole
@@ -143,3 +143,38 @@ def test_invalid_activities_are_refused(tree, people, kwargs, field):
         services.activity_create(branch=tree.branch_a, user=None, **kwargs)
     assert field in excinfo.value.error_dict
     assert not LedgerEntry.objects.exists()
+
+
+def test_a_changed_attendance_is_capped_as_if_its_old_points_were_reversed_first(tree, people):
+    first, *_rest = [
+        services.activity_create(
+            branch=tree.branch_a, kind="training", title="安全培训", date=DAY, class_hours=Decimal("4"), user=None
+        )
+        for _ in range(3)
+    ]
+    assert total(people[0], rule__code="training_hour") == Decimal("10.00")  # 4 + 4 + 2: the cap is 10
+    attendance = Attendance.objects.get(activity=first, member=people[0])
+    # Late earns the class hours too: the 4 reversed make room for the 4 posted again.
+    services.attendance_set(attendance=attendance, status="late", user=None)
+    assert total(people[0], rule__code="training_hour") == Decimal("10.00")
+    services.attendance_set(attendance=attendance, status="absent", user=None)
+    assert total(people[0], rule__code="training_hour") == Decimal("6.00")
+    services.attendance_set(attendance=attendance, status="present", user=None)
+    assert total(people[0], rule__code="training_hour") == Decimal("10.00")
+    assert not LedgerEntry.objects.filter(reverses__isnull=False, points__gt=0, rule__code="org_absent").exists()
+
+
+def test_a_refused_change_leaves_the_callers_transaction_usable(tree, people, users):
+    # The service keeps no savepoint: it refuses before writing anything.
+    activity = themed_day(tree)
+    month_close(committee=tree.plant, month=MARCH, user=users.committee)
+    attendance = activity.attendances.first()
+    with pytest.raises(ValidationError):
+        services.attendance_set(attendance=attendance, status="absent", user=None)
+    elsewhere = Activity.objects.create(
+        branch=tree.branch_a, kind="themed_day", title="二月", date=DAY.replace(month=2)
+    )
+    other = Attendance(pk=attendance.pk, activity=elsewhere)
+    with pytest.raises(Attendance.DoesNotExist):
+        services.attendance_set(attendance=other, status="absent", user=None)
+    assert LedgerEntry.objects.count() == 4 and not AttendanceChange.objects.exists()

@@ -12,7 +12,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
@@ -25,7 +25,7 @@ from branches.forms import call_service
 from branches.models import OrgUnit
 from branches.pages import service_form_page, stored_file_response
 from branches.selectors import committee_for, month_is_closed
-from members.access import visible_members
+from members.access import member_visible, visible_members
 from members.ledger.models import LedgerEntry, Source
 
 from .. import selectors, services
@@ -151,22 +151,52 @@ def _linked_members(user, attendances: list[Attendance]) -> set[int]:
     return set(visible_members(user).filter(pk__in=ids).values_list("pk", flat=True))
 
 
+# A stand-in id: a row's URL is reversed once per page and this replaced by each row's id.
+_ROW_ID = 987654321
+
+
+def _status_buttons() -> dict:
+    """The grid's button labels, translated once per page rather than four times a row
+    (each lazy label would call gettext again)."""
+    return {
+        "statuses": [(value, str(label)) for value, label in AttendanceStatus.choices],
+        "statuses_label": _("attendance"),
+    }
+
+
+def _prepare_rows(activity, attendances: list[Attendance], linked_members: set[int]) -> None:
+    """What each row of the grid needs, worked out here once for 150 rows rather than
+    per row in the template: the click's URL and the member's link (each reversed once,
+    then filled in per row), and the QR sign-in (reading a missing one raises, which
+    costs the template a ``dir()`` of the attendance per row)."""
+    # Split at the stand-in's last occurrence: the activity's own id may contain it.
+    click_head, click_tail = reverse("activities:attendance", args=[activity.pk, _ROW_ID]).rsplit(str(_ROW_ID), 1)
+    member_head, member_tail = reverse("members:detail", args=[_ROW_ID]).rsplit(str(_ROW_ID), 1)
+    for attendance in attendances:
+        attendance.click_url = f"{click_head}{attendance.pk}{click_tail}"
+        linked = attendance.member_id in linked_members
+        attendance.member_url = f"{member_head}{attendance.member_id}{member_tail}" if linked else ""
+        attendance.sign_in = getattr(attendance, "qr_sign_in", None)
+
+
 def attendance_rows_context(request, activity) -> dict:
     """What the attendance grid's rows show (the page, and the rows it polls)."""
     attendances = list(selectors.activity_attendance(activity=activity).select_related("qr_sign_in"))
     points = _standing_points(attendances)
     for attendance in attendances:
         attendance.points = points.get(attendance.pk)
+    linked_members = _linked_members(request.user, attendances)
+    _prepare_rows(activity, attendances, linked_members)
     month_open = _month_open(activity)
     can_write = can_write_unit(request.user, activity.branch)
     return {
         "activity": activity,
         "attendances": attendances,
-        "statuses": AttendanceStatus.choices,
+        **_status_buttons(),
         "month_open": month_open,
         "editable": can_write and month_open and not activity.is_cancelled,
         "can_write": can_write,
-        "linked_members": _linked_members(request.user, attendances),
+        "linked_members": linked_members,
     }
 
 
@@ -190,7 +220,7 @@ def activity_detail(request, pk: int):
             "activity": activity,
             "attendances": attendances,
             "counts": selectors.attendance_counts(activity=activity),
-            "statuses": AttendanceStatus.choices,
+            **_status_buttons(),
             "attachments": activity.attachments.all(),
             "attachment_form": AttachmentForm(),
             "by_rule": by_rule,
@@ -264,24 +294,29 @@ def attendance_update(request, pk: int, attendance_pk: int):
         return redirect(activity)
     if error is not None:  # nothing was saved: the row as it stands
         attendance = get_object_or_404(
-            Attendance.objects.select_related("member", "qr_sign_in"), pk=attendance_pk, activity=activity
+            Attendance.objects.select_related("member__branch", "qr_sign_in"), pk=attendance_pk, activity=activity
         )
-    if not hasattr(attendance, "points"):  # not known from the change just made
         attendance.points = _standing_points([attendance]).get(attendance.pk)
+        counts = selectors.attendance_counts(activity=activity)
+    else:  # the service read them with the row
+        counts = attendance.counts
+    # The member's branch came with the row: the scope decides without a query.
+    linked_members = {attendance.member_id} if member_visible(request.user, attendance.member) else set()
+    _prepare_rows(activity, [attendance], linked_members)
     return render(
         request,
         "activities/_attendance_row.html",
         {
             "activity": activity,
             "attendance": attendance,
-            "statuses": AttendanceStatus.choices,
+            **_status_buttons(),
             # Refused because the month closed (or the activity was cancelled) meanwhile:
             # the row shows why and stops offering the buttons.
             "editable": error is None or (_month_open(activity) and not activity.is_cancelled),
-            "counts": selectors.attendance_counts(activity=activity),
+            "counts": counts,
             "error": error,
             "oob": True,
-            "linked_members": _linked_members(request.user, [attendance]),
+            "linked_members": linked_members,
         },
     )
 
