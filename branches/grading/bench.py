@@ -515,17 +515,28 @@ def _passes(*, month: datetime.date, committees: list[OrgUnit]) -> list[engine.P
     ]
 
 
+def _month_read_settings(cursor, sql: str, *, on: bool) -> None:
+    if sql.lstrip().startswith("CREATE TEMPORARY"):
+        cursor.execute("SET LOCAL enable_hashagg = off" if on else "SET LOCAL enable_hashagg TO DEFAULT")
+        cursor.execute(
+            "SET LOCAL max_parallel_workers_per_gather = 0"
+            if on
+            else "SET LOCAL max_parallel_workers_per_gather TO DEFAULT"
+        )
+
+
 def _explain(sql: str, params=None, *, before: str = "", before_params=None) -> list[str]:
     """EXPLAIN (ANALYZE, BUFFERS) of a statement, rolled back, with the grading's settings."""
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL jit = off")
             cursor.execute("SET LOCAL work_mem = '256MB'")
+            # The month's read runs with the engine's settings (grade_members), and only it.
             if before:
+                _month_read_settings(cursor, before, on=True)
                 cursor.execute(before, before_params)
-            if sql.lstrip().startswith("CREATE TEMPORARY"):
-                cursor.execute("SET LOCAL enable_hashagg = off")
-                cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+                _month_read_settings(cursor, before, on=False)
+            _month_read_settings(cursor, sql, on=True)
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
             lines = [row[0] for row in cursor.fetchall()]
         transaction.set_rollback(True)
