@@ -52,21 +52,12 @@ def key(
     previous, talks, last_talk, last_held, _run, _finished = _inputs(
         committee_id=publication.committee_id, month=publication.month
     )
-    parts = [
-        TEMPLATE_VERSION,
+    identity = [
         publication.pk,
         publication.version,
         publication.published_at.isoformat(),  # a test database reuses ids: not the same version
-        previous,
-        talks,
-        last_talk,
-        str(last_held),
-        today.isoformat(),
-        language or get_language(),
-        int(print_mode),
-        int(all_stars),
     ]
-    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+    digest = _digest(identity, (previous, talks, last_talk, last_held), today, language, print_mode, all_stars)
     return f"grading:board:{publication.committee_id}:{publication.pk}:{digest}"
 
 
@@ -85,13 +76,18 @@ def draft_key(
     previous, talks, last_talk, last_held, run, finished = _inputs(committee_id=committee_id, month=month)
     if run is None:
         return None
+    identity = ["draft", committee_id, month.isoformat(), run, str(finished)]  # finished: a test database reuses ids
+    digest = _digest(identity, (previous, talks, last_talk, last_held), today, language, print_mode, all_stars)
+    return f"grading:draft:{committee_id}:{month:%Y-%m}:{digest}"
+
+
+def _digest(identity: list, inputs: tuple, today: datetime.date, language, print_mode: bool, all_stars: bool) -> str:
+    """What a board's body depends on beside its own rows (``identity``): the previous
+    month's version and the month's talks (``inputs``), the day, language and mode."""
+    previous, talks, last_talk, last_held = inputs
     parts = [
         TEMPLATE_VERSION,
-        "draft",
-        committee_id,
-        month.isoformat(),
-        run,
-        str(finished),  # a test database reuses ids: not the same run
+        *identity,
         previous,
         talks,
         last_talk,
@@ -101,8 +97,7 @@ def draft_key(
         int(print_mode),
         int(all_stars),
     ]
-    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
-    return f"grading:draft:{committee_id}:{month:%Y-%m}:{digest}"
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
 
 
 def _inputs(*, committee_id: int, month: datetime.date) -> tuple:
