@@ -17,6 +17,7 @@ from branches.services import month_lock_base
 from members.ledger.models import LedgerEntry
 from members.ledger.services import member_month_lock_base
 
+from ..concurrency import meet_after
 from ..conftest import requires_postgres
 
 DAY = datetime.date(2025, 3, 21)
@@ -52,18 +53,8 @@ def test_two_clicks_on_one_attendance_at_once_take_turns(tree, member_a, monkeyp
     requires_postgres()
     activity = services.activity_create(branch=tree.branch_a, kind="themed_day", title="主题党日", date=DAY, user=None)
     attendance = Attendance.objects.get(activity=activity, member=member_a)
-    barrier = threading.Barrier(2)
-    read = services.attendance_standing_entries
-
-    def standing_then_wait(**kwargs):
-        entries = read(**kwargs)
-        try:  # without the locks both would read the same standing entry here
-            barrier.wait(timeout=2)
-        except threading.BrokenBarrierError:
-            pass  # the other click waits for our locks: go on alone
-        return entries
-
-    monkeypatch.setattr(services, "attendance_standing_entries", standing_then_wait)
+    # Without the locks both would read the same standing entry here.
+    meet_after(monkeypatch, services, "attendance_standing_entries")
     errors: list[Exception] = []
 
     def click(status):

@@ -14,19 +14,12 @@ from members.commitments import services
 from members.commitments.models import Commitment, CommitmentCheck, Period, Result
 from members.ledger.models import LedgerEntry, Source
 
+from ..concurrency import Rendezvous
 from ..conftest import requires_postgres
 
 
 def race(commitment_id: int, monkeypatch) -> list[object]:
-    barrier = threading.Barrier(2)
-
-    def rendezvous():
-        try:
-            barrier.wait(timeout=2)
-        except threading.BrokenBarrierError:
-            pass  # the other save waits on the lock: go on alone
-
-    monkeypatch.setattr(services, "_after_check_read", rendezvous)
+    monkeypatch.setattr(services, "_after_check_read", Rendezvous())
     results: list[object] = []
 
     def save():

@@ -21,6 +21,7 @@ from branches.grading.models import Publication
 from branches.models import OrgUnit
 
 from .. import factories as f
+from ..concurrency import meet_after
 from ..conftest import requires_postgres
 
 APRIL = datetime.date(2025, 4, 1)
@@ -40,18 +41,7 @@ def prepare(tree) -> int:
 def race(committee_id: int, monkeypatch) -> list[object]:
     """Two threads publish at once; each waits for the other right after reading the
     draft's status, so without a lock both read "open, nothing published"."""
-    barrier = threading.Barrier(2)
-    read_status = publishing.draft_status
-
-    def draft_status_then_rendezvous(committee, month):
-        status = read_status(committee, month)
-        try:
-            barrier.wait(timeout=2)
-        except threading.BrokenBarrierError:
-            pass  # the other thread is blocked on the lock: go on alone
-        return status
-
-    monkeypatch.setattr(publishing, "draft_status", draft_status_then_rendezvous)
+    meet_after(monkeypatch, publishing, "draft_status")
     results: list[object] = []
 
     def publish():

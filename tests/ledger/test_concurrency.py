@@ -19,6 +19,7 @@ from members.ledger import services
 from members.ledger.models import LedgerEntry, Rule
 from members.models import Member
 
+from ..concurrency import Rendezvous
 from ..conftest import requires_postgres
 
 MARCH = datetime.date(2025, 3, 1)
@@ -27,15 +28,7 @@ MARCH = datetime.date(2025, 3, 1)
 def race(member_id: int, monkeypatch) -> list[object]:
     """Two threads record the capped study task for one member at once; each waits for
     the other right after reading the month's totals, so without a lock both read 0."""
-    barrier = threading.Barrier(2)
-
-    def rendezvous():
-        try:
-            barrier.wait(timeout=2)
-        except threading.BrokenBarrierError:
-            pass  # the other thread is blocked on the lock: go on alone
-
-    monkeypatch.setattr(services, "_after_totals_read", rendezvous)
+    monkeypatch.setattr(services, "_after_totals_read", Rendezvous())
     results: list[object] = []
 
     def award():

@@ -13,6 +13,7 @@ from branches.reportback import selectors, services
 from branches.reportback.models import Draw, Setup
 
 from .. import factories as f
+from ..concurrency import meet_after
 from ..conftest import requires_postgres
 from .helpers import set_up
 
@@ -26,18 +27,7 @@ def prepare() -> int:
 
 
 def race(setup_id: int, monkeypatch) -> list[object]:
-    barrier = threading.Barrier(2)
-    read = selectors.standing_draw
-
-    def standing_then_rendezvous(*, setup, month):
-        found = read(setup=setup, month=month)
-        try:
-            barrier.wait(timeout=2)
-        except threading.BrokenBarrierError:
-            pass  # the other thread waits on the lock: go on alone
-        return found
-
-    monkeypatch.setattr(selectors, "standing_draw", standing_then_rendezvous)
+    meet_after(monkeypatch, selectors, "standing_draw")
     results: list[object] = []
 
     def draw():

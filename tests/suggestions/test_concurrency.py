@@ -20,6 +20,7 @@ from members.suggestions import services
 from members.suggestions.models import State, Suggestion
 
 from .. import factories as f
+from ..concurrency import Rendezvous
 from ..conftest import requires_postgres
 from .factories import suggestion
 
@@ -33,19 +34,12 @@ def naive_claim(queryset, pk, move, *, state_field="state", **changes) -> bool:
     return ok
 
 
-barrier: threading.Barrier
-
-
-def rendezvous():
-    try:
-        barrier.wait(timeout=2)
-    except threading.BrokenBarrierError:
-        pass  # the other thread is blocked on the row lock: go on alone
+rendezvous: Rendezvous  # a new one for each race
 
 
 def race(suggestion_id: int) -> list[object]:
-    global barrier
-    barrier = threading.Barrier(2)
+    global rendezvous
+    rendezvous = Rendezvous()
     results: list[object] = []
 
     def accept():
