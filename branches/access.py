@@ -63,6 +63,12 @@ class Scope:
         return any(unit.path.startswith(path) for path in self.paths(*roles))
 
 
+def scope_signature(scope: Scope) -> tuple:
+    """What a scope grants, as a value (for cache keys): administrator or not, and each
+    binding's role and unit (id and path: a unit moved is a new path)."""
+    return (bool(scope.is_admin), tuple((role, unit.pk, unit.path) for role, unit in scope.bindings))
+
+
 def user_scope(user: AbstractBaseUser | AnonymousUser) -> Scope:
     """Read the user's bindings once per request (cached on the user object)."""
     if not user.is_authenticated or not user.is_active:

@@ -22,7 +22,7 @@ from branches.grading.boards import Movement, movement
 from branches.grading.forecast import Forecast, ForecastRow, month_forecast
 from branches.grading.loop import LoopMonth, loop_month
 from branches.grading.models import GradingRun, Publication, PublishedBranchScore
-from branches.models import OrgUnit
+from branches.models import CommitteeMonth, OrgUnit
 from branches.projects.models import Milestone, Project
 from branches.projects.selectors import approval_queue
 from branches.reportback.selectors import setup_of, standing_draw
@@ -384,15 +384,17 @@ def committee_panels(*, committees: list[OrgUnit], today: datetime.date | None =
     today = today or timezone.localdate()
     loops = {c.pk: _loop_months(committee=c, today=today) for c in committees}
     # A loop month's draft status reads its watermark only when the month has a draft
-    # (a succeeded run); the forecast reads this month's unless it made one recently.
+    # (a succeeded run) and is still open (a closed month's inputs cannot change, and
+    # its loop does not ask); the forecast reads this month's unless it made one recently.
+    loop_months = {m for months in loops.values() for m in months}
     graded = set(
-        GradingRun.objects.filter(
-            committee__in=committees,
-            month__in={m for months in loops.values() for m in months},
-            state=GradingRun.State.SUCCEEDED,
-        )
+        GradingRun.objects.filter(committee__in=committees, month__in=loop_months, state=GradingRun.State.SUCCEEDED)
         .values_list("committee_id", "month")
         .distinct()
+    ) - set(
+        CommitteeMonth.objects.filter(
+            committee__in=committees, month__in=loop_months, state=CommitteeMonth.State.CLOSED
+        ).values_list("committee_id", "month")
     )
     by_month: dict[datetime.date, list[OrgUnit]] = {}
     for committee in committees:

@@ -29,10 +29,13 @@ import datetime
 import hashlib
 import logging
 
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connection
 from django.utils.translation import get_language
 
+from branches.models import OrgUnit
+from members.ledger.models import RuleSet, RuleSetVersion
 from members.ledger.selectors import add_months
 
 from .models import GradingRun, Publication, Talk
@@ -79,6 +82,81 @@ def draft_key(
     identity = ["draft", committee_id, month.isoformat(), run, str(finished)]  # finished: a test database reuses ids
     digest = _digest(identity, (previous, talks, last_talk, last_held), today, language, print_mode, all_stars)
     return f"grading:draft:{committee_id}:{month:%Y-%m}:{digest}"
+
+
+def page_key(
+    *,
+    committee: OrgUnit,
+    month: datetime.date,
+    version: int | None,
+    today: datetime.date,
+    print_mode: bool,
+    all_stars: bool,
+    scope: tuple,
+    language: str | None = None,
+) -> str | None:
+    """The cache key of a published board's whole content — the header and the body —
+    for a viewer who does not manage the committee's grading; None when the month (or
+    the ``version`` asked for) is not published. One query and no model built: the
+    month's versions with what the header shows of them (publisher, note, the rules
+    that graded it) and what the body depends on beside its rows (as ``key``).
+
+    The header's links (the committee page, the rules, the group board, the PDF) are
+    decided by the viewer's scope alone for such a viewer: ``scope`` is its value
+    (``branches.access.scope_signature``) and part of the key, so two
+    viewers share a header only when every link would open for both or for neither. The
+    committee's name and path are in the key (a unit moved is a new path)."""
+    rows = _versions(committee_id=committee.pk, month=month)
+    versions = [row[:13] for row in rows]
+    shown = next((v for v in versions if v[1] == version), None) if version is not None else next(iter(versions), None)
+    if shown is None:
+        return None
+    previous, talks, last_talk, last_held = rows[0][13:]
+    identity = [
+        "page",
+        committee.pk,
+        committee.name,
+        committee.path,
+        month.isoformat(),
+        shown[0],
+        [tuple(str(part) for part in v) for v in versions],
+        scope,
+    ]
+    digest = _digest(identity, (previous, talks, last_talk, last_held), today, language, print_mode, all_stars)
+    return f"grading:page:{committee.pk}:{shown[0]}:{digest}"
+
+
+def _versions(*, committee_id: int, month: datetime.date) -> list[tuple]:
+    """Every published version of the month, newest first, with what a board's header
+    shows of it: (id, version, published at, note, publisher id, user name, first and
+    last name, rule-set version id and number, rule set id, name and committee), each
+    followed by the body's other inputs (``_inputs``: the previous month's latest
+    publication, the month's talks: count, latest id and day). One query."""
+    user = get_user_model()._meta.db_table
+    talk = Talk._meta.db_table
+    publication = Publication._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT p.id, p.version, p.published_at, p.note, p.published_by_id, u.username, u.first_name,
+                   u.last_name, v.id, v.number, s.id, s.name, s.committee_id,
+                   (SELECT pp.id FROM {publication} pp
+                    WHERE pp.committee_id = %(committee)s AND pp.month = %(previous)s
+                    ORDER BY pp.version DESC LIMIT 1),
+                   (SELECT COUNT(t.id) FROM {talk} t WHERE t.committee_id = %(committee)s AND t.month = %(month)s),
+                   (SELECT MAX(t.id) FROM {talk} t WHERE t.committee_id = %(committee)s AND t.month = %(month)s),
+                   (SELECT MAX(t.held_on) FROM {talk} t WHERE t.committee_id = %(committee)s AND t.month = %(month)s)
+            FROM {publication} p
+            LEFT JOIN {user} u ON u.id = p.published_by_id
+            LEFT JOIN {GradingRun._meta.db_table} r ON r.id = p.run_id
+            LEFT JOIN {RuleSetVersion._meta.db_table} v ON v.id = r.rule_version_id
+            LEFT JOIN {RuleSet._meta.db_table} s ON s.id = v.rule_set_id
+            WHERE p.committee_id = %(committee)s AND p.month = %(month)s
+            ORDER BY p.version DESC
+            """,
+            {"committee": committee_id, "month": month, "previous": add_months(month, -1)},
+        )
+        return cursor.fetchall()
 
 
 def _digest(identity: list, inputs: tuple, today: datetime.date, language, print_mode: bool, all_stars: bool) -> str:

@@ -13,6 +13,7 @@
 
 import datetime
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -131,15 +132,41 @@ def input_history(*, score_input: ScoreInput) -> QuerySet[ScoreInputChange]:
 
 @dataclass
 class DraftStatus:
+    """Where a committee's month stands (``draft_status``). The costly parts — whether
+    the draft is stale (the inputs' watermark), the graded branches and their missing
+    cells — are read when first asked for: a closed month's guided flow never asks (its
+    inputs can no longer change), and its board page skips them."""
+
     committee: OrgUnit
     month: datetime.date
     run: GradingRun | None  # the latest successful run: the draft's
     pending: GradingRun | None  # a queued or running run requested after it
-    stale: bool
-    branches: list[OrgUnit]
-    missing: list[MissingCells]
     published: Publication | None  # the latest version
     closed: bool
+    watermark: dict | None = None  # the month's current watermark, when already read
+
+    @cached_property
+    def branches(self) -> list[OrgUnit]:
+        return grid_branches(committee=self.committee, month=self.month)
+
+    @cached_property
+    def stale(self) -> bool:
+        """The inputs moved since the draft's run (then it must be regraded)."""
+        run, committee, month = self.run, self.committee, self.month
+        if run is None:
+            return False
+        draft = set(BranchScore.objects.filter(committee=committee, month=month).values_list("branch_id", "run_id"))
+        watermark = self.watermark if self.watermark is not None else engine.watermark(committee=committee, month=month)
+        return (
+            watermark != run.watermark
+            or {branch_id for branch_id, _run in draft} != {b.pk for b in self.branches}
+            or any(run_id != run.pk for _branch, run_id in draft)
+            or _groups_changed(committee=committee, month=month, branches=self.branches, run=run)
+        )
+
+    @cached_property
+    def missing(self) -> list[MissingCells]:
+        return missing_inputs(committee=self.committee, month=self.month, branches=self.branches)
 
     @property
     def missing_count(self) -> int:
@@ -188,9 +215,10 @@ class DraftStatus:
 def draft_status(committee: OrgUnit, month: datetime.date, *, watermark: dict | None = None) -> DraftStatus:
     """Where a committee's month stands: its draft's run, whether the inputs have moved
     since (then the draft is stale), which entered cells are missing, the latest
-    publication, and whether the month is closed. A handful of queries, whatever the
-    number of branches. ``watermark``: the month's current ``engine.watermark``, when
-    the caller has already read it (the home page reads its committees' together)."""
+    publication, and whether the month is closed. Four queries; the staleness and the
+    missing cells a handful more when first asked for, whatever the number of branches.
+    ``watermark``: the month's current ``engine.watermark``, when the caller has
+    already read it (the home page reads its committees' together)."""
     month = month.replace(day=1)
     runs = GradingRun.objects.filter(committee=committee, month=month)
     run = runs.filter(state=GradingRun.State.SUCCEEDED).order_by("-finished_at", "-pk").first()
@@ -198,27 +226,14 @@ def draft_status(committee: OrgUnit, month: datetime.date, *, watermark: dict | 
     if run is not None:
         pending = pending.filter(requested_at__gte=run.requested_at)
     pending = pending.order_by("-requested_at", "-pk").first()
-    branches = grid_branches(committee=committee, month=month)
-    stale = False
-    if run is not None:
-        draft = set(BranchScore.objects.filter(committee=committee, month=month).values_list("branch_id", "run_id"))
-        stale = (
-            (watermark if watermark is not None else engine.watermark(committee=committee, month=month))
-            != run.watermark
-            or {branch_id for branch_id, _run in draft} != {b.pk for b in branches}
-            or any(run_id != run.pk for _branch, run_id in draft)
-            or _groups_changed(committee=committee, month=month, branches=branches, run=run)
-        )
     return DraftStatus(
         committee=committee,
         month=month,
         run=run,
         pending=pending,
-        stale=stale,
-        branches=branches,
-        missing=missing_inputs(committee=committee, month=month, branches=branches),
         published=latest_publication(committee=committee, month=month),
         closed=month_is_closed(committee=committee, month=month),
+        watermark=watermark,
     )
 
 

@@ -21,7 +21,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 import branches.converters  # noqa: F401  (registers the <id:>, <year:> and <month:> converters)
-from branches.access import user_scope
+from branches.access import Role, scope_signature, user_scope
 from branches.models import OrgUnit
 from branches.selectors import is_tracked, tracked_from_of
 from branches.services import month_label
@@ -97,6 +97,31 @@ def board(request, committee_pk: int, year: int, month: int):
     print_mode = _flag(request, "print")
     all_stars = request.GET.get("stars") == "all"
     today = timezone.localdate()
+    page_key = None
+    if not draft and not manage:
+        # A viewer who does not manage the grading: the header is theirs only through
+        # their scope, so the whole content is kept per scope (``board_cache.page_key``).
+        scope = user_scope(request.user)
+        if not scope.units(Role.COMMITTEE_STAFF):
+            page_key = board_cache.page_key(
+                committee=committee,
+                month=month_date,
+                version=version,
+                today=today,
+                print_mode=print_mode,
+                all_stars=all_stars,
+                scope=scope_signature(scope),
+            )
+            page = board_cache.get(page_key) if page_key is not None else None
+            if page is not None:
+                context = {
+                    "committee": committee,
+                    "month": month_date,
+                    "print_mode": print_mode,
+                    "base_template": _base(print_mode),
+                    "cached_page": mark_safe(page),
+                }
+                return render(request, "grading/board_month.html", context)
     # A published version never changes, nor does a draft between two grading runs: the
     # body is rendered once per key (see ``board_cache``); the header, the viewer's own,
     # is rendered every time.
@@ -119,6 +144,7 @@ def board(request, committee_pk: int, year: int, month: int):
             cached_body = board_cache.get(cache_key)
             if cached_body is None:
                 result = boards.board(committee, month_date, draft=False, version=version, today=today)
+    from_cache = cached_body is not None
     if version is not None and result.source is None:
         raise Http404
     this_month = today.replace(day=1)
@@ -171,6 +197,13 @@ def board(request, committee_pk: int, year: int, month: int):
                 board_cache.put(cache_key, cached_body)
     if cached_body is not None:
         context["cached_body"] = mark_safe(cached_body)
+        # Only a board with rows has its body kept (read from the cache or just put):
+        # the same holds for the page.
+        if page_key is not None and (result.rows or from_cache):
+            header = render_to_string("grading/board_header.html", context, request=request)
+            page = f"{header}\n\n{cached_body}"
+            board_cache.put(page_key, page)
+            context["cached_page"] = mark_safe(page)
     return render(request, "grading/board_month.html", context)
 
 

@@ -105,7 +105,16 @@ class Command(BaseCommand):
         gunicorn = Path(sys.executable).with_name("gunicorn")
         log = open(LOG, "wb")
         self.line(f"gunicorn's log: {LOG}")
-        env = {**os.environ, "DJANGO_DEBUG": "0", "DJANGO_ALLOWED_HOSTS": f"{HOST},localhost"}
+        # As in production (settings: CONN_MAX_AGE 60 there, 0 in development): a worker
+        # keeps its database connection. Without it every request but the anonymous
+        # login form opened one — PostgreSQL forks a backend for each — and the pages
+        # measured the connection, not themselves. DATABASE_CONN_MAX_AGE=0 measures that.
+        env = {
+            "DATABASE_CONN_MAX_AGE": "60",
+            **os.environ,
+            "DJANGO_DEBUG": "0",
+            "DJANGO_ALLOWED_HOSTS": f"{HOST},localhost",
+        }
         server = subprocess.Popen(
             [
                 str(gunicorn),
@@ -133,7 +142,10 @@ class Command(BaseCommand):
                 conn.request("GET", reverse("login"))
                 if conn.getresponse().status == 200:
                     conn.close()
-                    self.line(f"gunicorn: {workers} workers on {HOST}:{port}")
+                    self.line(
+                        f"gunicorn: {workers} workers on {HOST}:{port}, "
+                        f"database connections kept {env['DATABASE_CONN_MAX_AGE']} s"
+                    )
                     return server
             except OSError:
                 time.sleep(0.3)
