@@ -352,6 +352,7 @@ def committee_panel(
     forecast = month_forecast(
         committee=committee, month=this_month, watermark=watermarks.get((committee.pk, this_month)), recent=True
     )
+    statuses = publishing.draft_statuses(months=[(committee, m) for m in months], watermarks=watermarks)
     risky = [row.branch_id for row in forecast.rows if row.bottom_three] if forecast else []
     at_risk = sorted(OrgUnit.objects.filter(pk__in=risky), key=lambda b: forecast.row(b.pk).rank) if risky else []
     projects, milestones = approval_queue(committee=committee)
@@ -366,7 +367,12 @@ def committee_panel(
         at_risk=at_risk,
         months=[
             loop_month(
-                committee=committee, month=m, today=today, talks=talks, watermark=watermarks.get((committee.pk, m))
+                committee=committee,
+                month=m,
+                today=today,
+                talks=talks,
+                status=statuses[(committee.pk, m)][0],
+                last_run=statuses[(committee.pk, m)][1],
             )
             for m in months
         ],

@@ -81,12 +81,21 @@ class LoopMonth:
 
 
 def loop_month(
-    *, committee: OrgUnit, month: datetime.date, today: datetime.date, talks=None, watermark: dict | None = None
+    *,
+    committee: OrgUnit,
+    month: datetime.date,
+    today: datetime.date,
+    talks=None,
+    watermark: dict | None = None,
+    status: publishing.DraftStatus | None = None,
+    last_run: GradingRun | None = None,
 ) -> LoopMonth:
     """One committee month's loop: the draft status (a handful of queries), the latest
-    run, and the month's talks (``talks``: the committee's talk board, read once)."""
-    status = publishing.draft_status(committee, month, watermark=watermark)
-    last_run = GradingRun.objects.filter(committee=committee, month=month).order_by("-requested_at", "-pk").first()
+    run, and the month's talks (``talks``: the committee's talk board, read once).
+    ``status`` and ``last_run``: already read (``publishing.draft_statuses``)."""
+    if status is None:
+        status = publishing.draft_status(committee, month, watermark=watermark)
+        last_run = GradingRun.objects.filter(committee=committee, month=month).order_by("-requested_at", "-pk").first()
     if talks is None:
         talks = publishing.talk_board(committee, today, month=month)
     mine = [t for t in talks if t.month == month]

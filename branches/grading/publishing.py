@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from branches.models import OrgUnit
+from branches.models import CommitteeMonth, OrgUnit
 from branches.selectors import month_is_closed
 from branches.services import month_close, month_label
 from members.ledger.models import ScoreItem
@@ -235,6 +235,61 @@ def draft_status(committee: OrgUnit, month: datetime.date, *, watermark: dict | 
         closed=month_is_closed(committee=committee, month=month),
         watermark=watermark,
     )
+
+
+def draft_statuses(
+    *, months: list[tuple[OrgUnit, datetime.date]], watermarks: dict | None = None
+) -> dict[tuple[int, datetime.date], tuple[DraftStatus, GradingRun | None]]:
+    """``draft_status`` of several committee months, and each month's latest run
+    whatever its state (the guided flow shows it), in three queries however many: the
+    months' runs, their publications and which are closed. ``watermarks``:
+    ``(committee id, month) → engine.watermark`` already read."""
+    months = [(committee, month.replace(day=1)) for committee, month in months]
+    if not months:
+        return {}
+    watermarks = watermarks or {}
+    committee_ids = {committee.pk for committee, _month in months}
+    month_set = {month for _committee, month in months}
+    runs: dict[tuple[int, datetime.date], list[GradingRun]] = {}
+    for run in GradingRun.objects.filter(committee_id__in=committee_ids, month__in=month_set):
+        runs.setdefault((run.committee_id, run.month), []).append(run)
+    published: dict[tuple[int, datetime.date], Publication] = {}
+    for publication in (
+        Publication.objects.filter(committee_id__in=committee_ids, month__in=month_set)
+        .select_related("published_by")
+        .order_by("version")
+    ):
+        published[(publication.committee_id, publication.month)] = publication  # the last version wins
+    closed = set(
+        CommitteeMonth.objects.filter(
+            committee_id__in=committee_ids, month__in=month_set, state=CommitteeMonth.State.CLOSED
+        ).values_list("committee_id", "month")
+    )
+    result = {}
+    for committee, month in months:
+        key = (committee.pk, month)
+        of_month = runs.get(key, [])
+        # As ``draft_status`` orders them: the latest succeeded run by finish, then id;
+        # a pending run requested at or after it, the latest by request, then id.
+        succeeded = [r for r in of_month if r.state == GradingRun.State.SUCCEEDED]
+        run = max(succeeded, key=lambda r: (r.finished_at is not None, r.finished_at or 0, r.pk), default=None)
+        pending = [
+            r
+            for r in of_month
+            if r.state in (GradingRun.State.QUEUED, GradingRun.State.RUNNING)
+            and (run is None or r.requested_at >= run.requested_at)
+        ]
+        status = DraftStatus(
+            committee=committee,
+            month=month,
+            run=run,
+            pending=max(pending, key=lambda r: (r.requested_at, r.pk), default=None),
+            published=published.get(key),
+            closed=key in closed,
+            watermark=watermarks.get(key),
+        )
+        result[key] = (status, max(of_month, key=lambda r: (r.requested_at, r.pk), default=None))
+    return result
 
 
 def _groups_changed(*, committee: OrgUnit, month: datetime.date, branches: list[OrgUnit], run: GradingRun) -> bool:
