@@ -606,3 +606,21 @@ def test_application_connections_run_with_jit_off(db):
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         assert cursor.fetchone()[0] == "off"
+
+
+def test_the_member_ledger_reads_the_member_once(tree, member_a, users, client):
+    """The breadcrumb's link to the member is decided from the member the page read
+    (its branch against the scope), not by reading the member again."""
+    from branches import links
+
+    client.force_login(users.secretary)
+    url = reverse("ledger:member_ledger", args=[member_a.pk])
+    client.get(url)
+    with CaptureQueriesContext(connection) as ctx:
+        html = client.get(url).content.decode()
+    assert f'href="{member_a.get_absolute_url()}"' in html
+    assert sum('FROM "members_member"' in q["sql"] for q in ctx.captured_queries) == 1
+    # The same answer as the view's own access check, for those outside the scope too.
+    member_a.refresh_from_db()
+    assert links.url_if_allowed(users.other_secretary, member_a) is None
+    assert links.url_if_allowed(users.committee, member_a) == member_a.get_absolute_url()
