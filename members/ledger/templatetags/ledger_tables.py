@@ -121,7 +121,10 @@ def member_entry_rows(entries, user) -> SafeString:
     reverses, or was reversed by, another entry), the points (struck through when
     reversed), who recorded it, where it came from (the activity, or the record's page
     when ``user`` may open it), its evidence and the button to reverse it."""
-    activity_url = url_with_id("activities:detail")
+    try:
+        activity_url = url_with_id("activities:detail")
+    except NoReverseMatch:  # the activities app is not installed: entries show no link
+        activity_url = None
     evidence_url = url_with_id("ledger:evidence")
     reverse_url = url_with_id("ledger:reverse")
     system = f'<span class="text-muted">{escape(_("system"))}</span>'
@@ -144,7 +147,7 @@ def member_entry_rows(entries, user) -> SafeString:
         source = escape(entry.get_source_display())
         url = ""
         if getattr(entry, "activity_id", None):
-            url = activity_url(entry.activity_id)
+            url = activity_url(entry.activity_id) if activity_url else ""
         elif entry.source_page:
             try:
                 url = links.url_if_allowed(user, entry.source_page, entry.source_id) or ""
