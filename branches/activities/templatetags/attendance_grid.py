@@ -13,12 +13,13 @@ import html
 from collections.abc import Iterable
 
 from django import template
-from django.utils.formats import number_format, time_format
+from django.utils.formats import time_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
 from branches.choices import AttendanceStatus
+from members.ledger.templatetags.ledger_tables import points_text
 
 register = template.Library()
 
@@ -99,7 +100,7 @@ def attendance_rows_html(
             points_cell = '<td class="text-end ">—</td>'
         else:
             css = "text-danger" if points < 0 else ""
-            points_cell = f'<td class="text-end {css}">{number_format(points, decimal_pos=2)}</td>'
+            points_cell = f'<td class="text-end {css}">{points_text(points)}</td>'
         rows.append(
             f'<tr id="att-{attendance.pk}" class="{ROW_CLASS.get(attendance.status, "")}">'
             f'<td>{name} <span class="text-muted small">{esc(member.employee_no)}</span>{signed}{refused}</td>'

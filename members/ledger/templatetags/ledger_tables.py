@@ -8,17 +8,20 @@ data goes through ``escape`` and every label through ``gettext``.
 """
 
 import datetime
+import functools
 from collections.abc import Callable
 from decimal import Decimal
 from urllib.parse import urlencode
 
 from django import template
+from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 from django.utils import dateformat
-from django.utils.formats import number_format
+from django.utils.formats import get_format, number_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import localtime
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from branches import links
@@ -39,8 +42,20 @@ def url_with_id(name: str, *args) -> Callable[[int], str]:
 
 
 def points_text(points: Decimal) -> str:
-    """What ``{{ points|floatformat:2 }}`` shows: two decimals, the locale's separator."""
-    return number_format(points, decimal_pos=2)
+    """What ``{{ points|floatformat:2 }}`` shows: two decimals, the locale's separator.
+    Without thousands separators (the project's setting) that is Python's own format
+    with the language's decimal mark, looked up once a language: ``number_format``
+    looked the formats up again for each of a branch month's 500 cells."""
+    if settings.USE_THOUSAND_SEPARATOR:
+        return number_format(points, decimal_pos=2)
+    text = f"{points:.2f}"
+    mark = _decimal_mark(get_language())
+    return text if mark == "." else text.replace(".", mark)
+
+
+@functools.cache
+def _decimal_mark(language: str | None) -> str:
+    return get_format("DECIMAL_SEPARATOR", language)
 
 
 @register.simple_tag
@@ -55,7 +70,9 @@ def points_html(points: Decimal) -> str:
 
 
 def _entries_link(base: str, query: str, points: Decimal) -> str:
-    return f'<a class="text-reset" href="{base}?{escape(query)}">{points_html(points)}</a>'
+    """A link to the entries behind ``points``; ``query`` is written escaped already
+    (``&amp;`` between its parts, which are numbers, months and category codes)."""
+    return f'<a class="text-reset" href="{base}?{query}">{points_html(points)}</a>'
 
 
 @register.simple_tag
@@ -75,9 +92,9 @@ def branch_month_rows(matrix, unit, month: datetime.date) -> SafeString:
         if row.ledger_visible:
             name = f'<a href="{ledger_url(member.pk)}?{year_query}">{name}</a>'
         group = escape(member.group.name) if member.group_id else "—"
-        member_query = f"branch={unit.pk}&member={member.pk}&month={ym}"
+        member_query = f"branch={unit.pk}&amp;member={member.pk}&amp;month={ym}"
         cells = "".join(
-            f"<td>{_entries_link(entries, f'{member_query}&category={category}', total) if total else DASH}</td>"
+            f"<td>{_entries_link(entries, f'{member_query}&amp;category={category}', total) if total else DASH}</td>"
             for category, total in row.categories
         )
         parts.append(
@@ -92,7 +109,7 @@ def branch_month_rows(matrix, unit, month: datetime.date) -> SafeString:
 
 def _category_cells(categories, base: str, query: str) -> str:
     return "".join(
-        f"<td>{_entries_link(base, f'{query}&category={category}', total) if total else DASH}</td>"
+        f"<td>{_entries_link(base, f'{query}&amp;category={category}', total) if total else DASH}</td>"
         for category, total in categories
     )
 
@@ -105,7 +122,7 @@ def member_month_rows(months, member) -> SafeString:
     parts = []
     for m in months:
         ym = f"{m.month:%Y-%m}"
-        query = f"member={member.pk}&month={ym}"
+        query = f"member={member.pk}&amp;month={ym}"
         parts.append(
             f'<tr><th class="text-start text-nowrap"><a href="#month-{ym}">{escape(month_label(m.month))}</a></th>'
             f"{_category_cells(m.categories, entries, query)}"
