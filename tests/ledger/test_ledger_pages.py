@@ -624,3 +624,15 @@ def test_the_member_ledger_reads_the_member_once(tree, member_a, users, client):
     member_a.refresh_from_db()
     assert links.url_if_allowed(users.other_secretary, member_a) is None
     assert links.url_if_allowed(users.committee, member_a) == member_a.get_absolute_url()
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_tables_write_points_as_floatformat_did(language):
+    from django.template.defaultfilters import floatformat
+    from django.utils import translation
+
+    from members.ledger.templatetags.ledger_tables import points_text
+
+    with translation.override(language):
+        for value in ["0.00", "5.00", "-2.00", "12345.50", "0.05", "-0.50"]:
+            assert points_text(Decimal(value)) == floatformat(Decimal(value), 2)
