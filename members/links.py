@@ -4,7 +4,8 @@ calling ``members.access`` (and ``branches.access``) as the view does."""
 from branches.access import get_unit_for_user, writable_branches
 from branches.links import granted, passes, rule
 
-from .access import get_member_for_user
+from .access import get_member_for_user, member_visible
+from .models import Member
 
 
 @rule("members:roster")
@@ -18,7 +19,11 @@ def _writes_members(user, **_kwargs) -> bool:
 
 
 @rule("members:detail")
-def _detail(user, *, pk, **_kwargs) -> bool:
+def _detail(user, *, pk, obj=None, **_kwargs) -> bool:
+    if isinstance(obj, Member) and obj.pk == pk:
+        # What get_member_for_user asks (is the member's branch in the scope?), from the
+        # branch fetched with the member: the ledger's breadcrumb read the member again.
+        return member_visible(user, obj)
     return passes(get_member_for_user, user, pk)
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from branches.access import can_write_unit, get_unit_for_user, visible_units, writable_branches
+from branches.access import can_write_unit, get_unit_for_user, user_scope, visible_units, writable_branches
 from branches.forms import call_service
 from branches.models import OrgUnit
 from branches.pages import service_form_page
@@ -62,6 +62,7 @@ def roster(request):
         status=filters.get("status") or "",
         role=filters.get("role") or "",
         include_left=bool(filters.get("include_left")),
+        scope_units=None if user_scope(request.user).is_admin else units,
     )
     page = Paginator(members, settings.ROSTER_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()

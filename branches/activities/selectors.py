@@ -78,6 +78,16 @@ def attendance_counts(*, activity: Activity) -> dict[str, int]:
     return counts
 
 
+def attendance_counts_in(attendances: list[Attendance]) -> dict[str, int]:
+    """``attendance_counts`` of an activity whose every attendance is in ``attendances``
+    (the grid has read them all): counted in memory."""
+    counts = dict.fromkeys(COUNTED_STATUSES, 0)
+    for attendance in attendances:
+        counts[attendance.status] = counts.get(attendance.status, 0) + 1
+    counts["total"] = sum(counts.values())
+    return counts
+
+
 def attendance_count_annotations() -> dict[str, Subquery]:
     """``attendance_counts`` of an attendance's activity, as annotations on a statement
     that reads the attendance anyway (``attendance_counts_of`` reads them back)."""

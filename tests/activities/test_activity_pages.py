@@ -230,3 +230,45 @@ def test_outsiders_get_404_on_every_activity_page(tree, users, activity, attachm
         assert getattr(client, method)(url).status_code == 404, (method, url)
     listed = client.get(reverse("activities:list")).context["page"].object_list
     assert activity not in listed
+
+
+def test_the_page_counts_and_sums_per_rule_what_the_ledger_and_the_counts_say(tree, users, client, activity, people):
+    """The page counts the statuses from the grid's rows and folds the points per rule
+    from the rows' own GROUP BY: the same as asking the database for each."""
+    from django.db.models import Count
+
+    from branches.activities import selectors
+
+    client.force_login(users.secretary)
+    rows = list(activity.attendances.order_by("pk"))
+    services.attendance_set(attendance=rows[0], status="late", user=users.secretary)
+    services.attendance_set(attendance=rows[1], status="absent", user=users.secretary)
+    services.attendance_set(attendance=rows[1], status="excused", user=users.secretary)
+    services.attendance_set(attendance=rows[2], status="absent", user=users.secretary)
+    response = client.get(activity.get_absolute_url())
+    assert response.context["counts"] == selectors.attendance_counts(activity=activity)
+    expected = list(
+        LedgerEntry.objects.filter(source="attendance", source_id__in=[a.pk for a in rows])
+        .values("rule__code", "rule__name", "category")
+        .annotate(total=Sum("points"), entries=Count("pk"))
+        .order_by("rule__code", "rule__name", "category")
+    )
+    assert response.context["by_rule"] == expected
+    assert any(row["total"] < 0 for row in expected)  # the absence's deduction is there
+
+
+def test_the_page_of_150_attendees_reads_the_ledger_once(tree, users, client):
+    for _ in range(150):
+        f.MemberFactory(branch=tree.branch_a)
+    activity = services.activity_create(branch=tree.branch_a, kind="themed_day", title="大支部", date=DAY, user=None)
+    client.force_login(users.secretary)
+    client.get(activity.get_absolute_url())
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(activity.get_absolute_url())
+    assert response.status_code == 200 and response.content.decode().count('<tr id="att-') == 150
+    sql = [q["sql"] for q in ctx.captured_queries]
+    # Each row's points and the points per rule from one GROUP BY; the counts by status
+    # from the rows themselves (it was 14 queries with a ledger read and a count apart).
+    assert sum("ledger_ledgerentry" in s for s in sql) == 1
+    assert not any("COUNT(" in s and "activities_attendance" in s for s in sql)
+    assert len(sql) <= 12

@@ -295,3 +295,53 @@ def test_the_rows_are_read_from_the_cache_and_follow_a_rename_and_another_langua
     client.cookies["django_language"] = "zh-hans"
     chinese = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()  # and the language back
     assert 'title="All met"' in english and 'title="All met"' not in chinese
+
+
+def test_a_cached_page_follows_a_branch_moved_under_another_committee(tree, users, activities, client):
+    """A move re-writes paths with an ``update()`` that leaves ``updated_at`` alone: the
+    cached page is still read afresh, with the branch under its new committee."""
+    from branches.services import org_unit_move
+
+    client.force_login(users.admin)
+    url = matrix_url(tree.root, year=2025)
+
+    def heading_of(html: str, branch) -> str:
+        before = html[: html.index(f'<tr data-branch="{branch.pk}">')]
+        return re.findall(r'<tr class="table-light committee-heading"><th colspan="13">([^<]*)</th>', before)[-1]
+
+    assert heading_of(client.get(url).content.decode(), tree.branch_b) == tree.plant.name
+    with mock.patch.object(views.compliance, "branches_under", side_effect=AssertionError("listed again")):
+        client.get(url)  # a hit lists nothing
+    org_unit_move(unit=tree.branch_b, new_parent=tree.other)
+    assert heading_of(client.get(url).content.decode(), tree.branch_b) == tree.other.name
+
+
+def test_each_page_of_the_matrix_is_cached_apart(tree, users, client, monkeypatch):
+    monkeypatch.setattr(views, "BRANCHES_PER_PAGE", 2)
+    client.force_login(users.admin)
+    url = matrix_url(tree.root, year=2025)
+    first, second = client.get(url, {"page": 1}), client.get(url, {"page": 2})
+    assert first.context["page"].number == 1 and second.context["page"].number == 2
+    shown = lambda response: set(re.findall(r'<tr data-branch="(\d+)">', response.content.decode()))  # noqa: E731
+    assert shown(first) == {str(tree.branch_a.pk), str(tree.branch_b.pk)}
+    assert shown(second) == {str(tree.branch_x.pk)}
+    with mock.patch.object(views.compliance, "branches_under", side_effect=AssertionError("listed again")):
+        assert shown(client.get(url, {"page": 2})) == shown(second)
+        assert shown(client.get(url)) == shown(first)  # no page: the first
+    # A page past the end is the last one, and a page that is no number the first, as before.
+    assert shown(client.get(url, {"page": 99})) == shown(second)
+    assert shown(client.get(url, {"page": "x"})) == shown(first)
+
+
+def test_a_cached_page_follows_a_rename_that_leaves_the_latest_change_alone(tree, users, client):
+    """Two saves within one tick of the clock leave the latest ``updated_at`` as it was:
+    the version checksums the names and dates themselves."""
+    from branches.models import OrgUnit
+
+    client.force_login(users.admin)
+    url = matrix_url(tree.root, year=2025)
+    assert tree.branch_a.name in client.get(url).content.decode()
+    OrgUnit.objects.filter(pk=tree.branch_a.pk).update(name="新名党支部")
+    assert "新名党支部" in client.get(url).content.decode()
+    OrgUnit.objects.filter(pk=tree.branch_a.pk).update(dissolved_on=D(2024, 12, 31))
+    assert f'<tr data-branch="{tree.branch_a.pk}">' not in client.get(url).content.decode()

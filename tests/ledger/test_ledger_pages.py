@@ -606,3 +606,33 @@ def test_application_connections_run_with_jit_off(db):
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         assert cursor.fetchone()[0] == "off"
+
+
+def test_the_member_ledger_reads_the_member_once(tree, member_a, users, client):
+    """The breadcrumb's link to the member is decided from the member the page read
+    (its branch against the scope), not by reading the member again."""
+    from branches import links
+
+    client.force_login(users.secretary)
+    url = reverse("ledger:member_ledger", args=[member_a.pk])
+    client.get(url)
+    with CaptureQueriesContext(connection) as ctx:
+        html = client.get(url).content.decode()
+    assert f'href="{member_a.get_absolute_url()}"' in html
+    assert sum('FROM "members_member"' in q["sql"] for q in ctx.captured_queries) == 1
+    # The same answer as the view's own access check, for those outside the scope too.
+    member_a.refresh_from_db()
+    assert links.url_if_allowed(users.other_secretary, member_a) is None
+    assert links.url_if_allowed(users.committee, member_a) == member_a.get_absolute_url()
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_tables_write_points_as_floatformat_did(language):
+    from django.template.defaultfilters import floatformat
+    from django.utils import translation
+
+    from members.ledger.templatetags.ledger_tables import points_text
+
+    with translation.override(language):
+        for value in ["0.00", "5.00", "-2.00", "12345.50", "0.05", "-0.50"]:
+            assert points_text(Decimal(value)) == floatformat(Decimal(value), 2)

@@ -70,20 +70,23 @@ def _cells_with_urls(branch: OrgUnit, months: list[datetime.date], cells: dict) 
     return [(cells[(branch.pk, m)], f"{prefix}{m.month}/") for m in months]
 
 
-@login_required
-def compliance_matrix(request, unit_pk: int):
-    unit = _unit(request, unit_pk)
-    today = timezone.localdate()
-    year = _year(request, today=today, last=today.year + 1)
-    months = compliance.year_months(year)
+def _page_number(request) -> int | None:
+    """The ``page`` asked for, when it is a plain page number (anything else is left to
+    the paginator, and not cached)."""
+    page = request.GET.get("page", "1")
+    return int(page) if page.isdigit() and len(page) <= 4 else None
+
+
+def _matrix_page(unit: OrgUnit, *, year: int, months: list, today: datetime.date, page_number, version: tuple) -> dict:
+    """What the matrix page shows of ``unit``'s branches: the rendered rows of the page
+    asked for, the summary over every branch and the page's place among the pages."""
     entries = compliance.branches_under(unit=unit, year=year)
     # The summary line counts every branch; only this page's branches get their cells.
     # Both are kept in the cache until the data they come from change (``summary``).
-    version = summary.data_version(months=months)
     compliant = summary.compliant_count(
         branches=[e.branch for e in entries], months=months, today=today, version=version
     )
-    page = Paginator(entries, BRANCHES_PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(entries, BRANCHES_PER_PAGE).get_page(page_number)
     rows_key = summary.rows_key(unit=unit, entries=list(page), months=months, today=today, version=version)
     rows_html = summary.get(rows_key)
     if rows_html is None:
@@ -93,6 +96,34 @@ def compliance_matrix(request, unit_pk: int):
             "activities/_compliance_rows.html", {"sections": sections, "unit": unit, "today": today}
         )
         summary.put(rows_key, rows_html)
+    return {"rows_html": rows_html, "branch_total": len(entries), "compliant": compliant, "number": page.number}
+
+
+@login_required
+def compliance_matrix(request, unit_pk: int):
+    unit = _unit(request, unit_pk)
+    today = timezone.localdate()
+    year = _year(request, today=today, last=today.year + 1)
+    months = compliance.year_months(year)
+    version = summary.data_version(months=months)
+    page_number = _page_number(request)
+    shown = None
+    if page_number is not None:
+        key = summary.page_key(unit=unit, year=year, today=today, page=page_number, version=version)
+        shown = summary.get(key)
+    if shown is None:
+        shown = _matrix_page(
+            unit,
+            year=year,
+            months=months,
+            today=today,
+            page_number=page_number or request.GET.get("page"),
+            version=version,
+        )
+        if page_number is not None:
+            summary.put(key, shown)
+    # The page's place among the pages, from the number of branches alone.
+    page = Paginator(range(shown["branch_total"]), BRANCHES_PER_PAGE).get_page(shown["number"])
     context = {
         "unit": unit,
         "ancestors": _ancestors(request, unit),
@@ -100,10 +131,10 @@ def compliance_matrix(request, unit_pk: int):
         "years": [y for y in (year - 1, year + 1) if FIRST_YEAR <= y <= today.year + 1],
         "months": months,
         "page": page,
-        "rows_html": mark_safe(rows_html),
-        "branch_total": len(entries),
-        "compliant": compliant,
-        "with_missing": len(entries) - compliant,
+        "rows_html": mark_safe(shown["rows_html"]),
+        "branch_total": shown["branch_total"],
+        "compliant": shown["compliant"],
+        "with_missing": shown["branch_total"] - shown["compliant"],
         "today": today,
         "tracked_from": tracked_from_of(unit=unit),
     }
