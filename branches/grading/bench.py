@@ -326,6 +326,7 @@ def refresh_statistics() -> None:
     statistics and (outside a transaction) a visibility map for index-only scans."""
     tables = [
         "ledger_ledgerentry",
+        "ledger_membermonthpoints",
         "activities_activity",
         "activities_attendance",
         "grading_scoreinput",
@@ -414,6 +415,7 @@ def insert_fresh_entries(*, month: datetime.date) -> int:
     written = insert_ledger_entries(month=month, per_member=1)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE ledger_ledgerentry")
+        cursor.execute("ANALYZE ledger_membermonthpoints")
     return written
 
 
@@ -515,28 +517,12 @@ def _passes(*, month: datetime.date, committees: list[OrgUnit]) -> list[engine.P
     ]
 
 
-def _month_read_settings(cursor, sql: str, *, on: bool) -> None:
-    if sql.lstrip().startswith("CREATE TEMPORARY"):
-        cursor.execute("SET LOCAL enable_hashagg = off" if on else "SET LOCAL enable_hashagg TO DEFAULT")
-        cursor.execute(
-            "SET LOCAL max_parallel_workers_per_gather = 0"
-            if on
-            else "SET LOCAL max_parallel_workers_per_gather TO DEFAULT"
-        )
-
-
-def _explain(sql: str, params=None, *, before: str = "", before_params=None) -> list[str]:
+def _explain(sql: str, params=None) -> list[str]:
     """EXPLAIN (ANALYZE, BUFFERS) of a statement, rolled back, with the grading's settings."""
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL jit = off")
             cursor.execute("SET LOCAL work_mem = '256MB'")
-            # The month's read runs with the engine's settings (grade_members), and only it.
-            if before:
-                _month_read_settings(cursor, before, on=True)
-                cursor.execute(before, before_params)
-                _month_read_settings(cursor, before, on=False)
-            _month_read_settings(cursor, sql, on=True)
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
             lines = [row[0] for row in cursor.fetchall()]
         transaction.set_rollback(True)
@@ -549,14 +535,8 @@ def explain_member_upsert(*, month: datetime.date, committees: list[OrgUnit]) ->
     if not passes:
         return []
     rows = sum(len(p.branches) for p in passes)
-    whole_month = engine.reads_whole_month(passes)
-    sql = engine._member_scores_sql(rows, whole_month=whole_month)
-    params = engine._member_params(passes, month, whole_month=whole_month)
-    if not whole_month:
-        return _explain(sql, params)
-    return _explain(engine.month_members_sql(), [month]) + _explain(
-        sql, params, before=engine.month_members_sql(), before_params=[month]
-    )
+    sql = engine._member_scores_sql(rows, whole_month=engine.reads_whole_month(passes))
+    return _explain(sql, engine._member_params(passes, month))
 
 
 def explain_inputs(*, month: datetime.date, committees: list[OrgUnit]) -> dict[str, list[str]]:
@@ -569,7 +549,7 @@ def explain_inputs(*, month: datetime.date, committees: list[OrgUnit]) -> dict[s
     plans = {}
     for query in captured.captured_queries:
         sql = query["sql"]
-        if any(t in sql for t in ("activities_attendance", "ledger_ledgerentry", "grading_memberscore")):
+        if any(t in sql for t in ("activities_attendance", "ledger_membermonthpoints", "grading_memberscore")):
             plans[" ".join(sql.split())[:90]] = _explain(sql)
     return plans
 

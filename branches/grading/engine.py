@@ -1,7 +1,8 @@
 """The grading computation for one committee and month (PRODUCT.md appendix).
 
-Set-based: member totals are one ``INSERT … SELECT … GROUP BY …`` over the ledger (the
-changed rows updated in the same statement); branch inputs are a few aggregates; ranks
+Set-based: member totals are one ``INSERT … SELECT …`` from the ledger's per-member month
+sums (``MemberMonthPoints``, kept by the database as entries are inserted; the changed
+rows updated in the same statement); branch inputs are a few aggregates; ranks
 and the bottom three are one ``UPDATE`` with window functions. Python touches one row per branch (the Decimal
 arithmetic of the dimensions, rounded half-up) and never a ledger entry. The SQL is
 written for both PostgreSQL and SQLite (3.33+: upserts, window functions, UPDATE FROM).
@@ -24,7 +25,7 @@ from branches.choices import ALWAYS_ENTERED, AttendanceStatus
 from branches.models import OrgUnit
 from branches.reportback.selectors import FedScore, month_scores
 from branches.reportback.selectors import last_change as reportback_change
-from members.ledger.models import Category, LedgerEntry, RuleSetVersion, ScoreItem
+from members.ledger.models import Category, RuleSetVersion, ScoreItem
 from members.ledger.services import rule_versions_for
 from members.models import Membership
 
@@ -233,17 +234,11 @@ class LedgerMarks:
 
 
 def ledger_marks(*, branch_ids: list[int], month: datetime.date) -> LedgerMarks:
-    """One query (the (month, branch) index): the month's entries per branch."""
-    marks = LedgerMarks()
-    if branch_ids:
-        rows = (
-            LedgerEntry.objects.filter(month=month, branch_id__in=branch_ids)
-            .values_list("branch_id")
-            .annotate(n=Count("pk"), last=Max("pk"))
-            .order_by()
-        )
-        marks.by_branch = {branch_id: (n, last) for branch_id, n, last in rows}
-    return marks
+    """One query (``MemberMonthPoints``): the month's entries per branch."""
+    if not branch_ids:
+        return LedgerMarks()
+    with connection.cursor() as cursor:
+        return month_marks(cursor, month, branch_ids)
 
 
 def _by_branch(queryset, branch_field: str, **aggregates) -> dict[int, dict]:
@@ -341,8 +336,8 @@ def _in(ids: list[int]) -> str:
     return ", ".join(["%s"] * len(ids))
 
 
-# From this many branches in one pass, PostgreSQL reads the month's ledger once (one
-# GROUP BY, as the baseline of bench_grading) rather than probing each member's entries.
+# From this many branches in one pass, PostgreSQL sums the whole month's points per member
+# once (one GROUP BY of ``MemberMonthPoints``) rather than probing each member's rows.
 WHOLE_MONTH_FROM = 200
 
 
@@ -365,13 +360,11 @@ def _mapping_sql(rows: int, columns: str, row: str) -> str:
 def _member_scores_sql(rows: int, *, whole_month: bool) -> str:
     """The members' totals and stars of every branch of the mapping ``g`` (``rows`` rows),
     written into the draft (rows whose numbers stay are not written). Parameters: the
-    mapping's, then month, month (none when read beforehand), end, end, month.
-    ``whole_month`` (PostgreSQL): one GROUP BY of the month's entries, which also gives
-    back the entries' count and last id per branch (the ledger's watermark) from the same
-    read (``month_marks``)."""
-    sums = ", ".join(
-        f"COALESCE(SUM(CASE WHEN le.category = '{c}' THEN le.points END), 0) AS {c}" for c in Category.values
-    )
+    mapping's, then month, month, end, end, month. The totals come from the ledger's
+    ``MemberMonthPoints`` (a row per member and month, kept by the database as entries
+    are inserted), never from the entries: ``whole_month`` (PostgreSQL, many branches)
+    joins the month's rows at once; otherwise each member's row is one probe of the
+    rows' (month, member) index."""
     columns = ", ".join(Category.values)
     updates = ", ".join(f"{c} = excluded.{c}" for c in [*Category.values, "total", "stars", "branch_id", "run_id"])
     # A row whose numbers did not change is left alone (and keeps the run that wrote
@@ -383,25 +376,16 @@ def _member_scores_sql(rows: int, *, whole_month: bool) -> str:
         rows, "branch_id, committee_id, run_id, s5, s4, s3, s2", "%s, %s, %s, " + ", ".join(["CAST(%s AS NUMERIC)"] * 4)
     )
     prefix = f"WITH {mapping}"
-    if whole_month:
-        # The month read beforehand into MONTH_TABLE (``month_members_sql``), a row a member.
-        entries = f"LEFT JOIN {MONTH_TABLE} t ON t.member_id = ms.member_id"
-    elif connection.vendor == "postgresql":
-        # Each member's entries through one probe of ledger_month_member_cat, so a
-        # committee's upsert reads its own members' entries. Joined plainly, PostgreSQL
+    if connection.vendor == "postgresql" and not whole_month:
+        # Each member's row through one probe of membermonthpoints_unique, so a
+        # committee's upsert reads its own members' rows. Joined plainly, PostgreSQL
         # hash-joins the whole month instead.
-        entries = f"""CROSS JOIN LATERAL (
-            SELECT {sums}, COALESCE(SUM(le.points), 0) AS total
-            FROM ledger_ledgerentry le
-            WHERE le.member_id = ms.member_id AND le.month = %s
-        ) AS t"""
-    else:  # SQLite (development, tests) has no LATERAL: the month is aggregated once, then joined
-        entries = f"""LEFT JOIN (
-            SELECT le.member_id, {sums}, SUM(le.points) AS total
-            FROM ledger_ledgerentry le
-            WHERE le.month = %s
-            GROUP BY le.member_id
-        ) AS t ON t.member_id = ms.member_id"""
+        entries = """LEFT JOIN LATERAL (
+            SELECT mm.* FROM ledger_membermonthpoints mm
+            WHERE mm.member_id = ms.member_id AND mm.month = %s OFFSET 0
+        ) AS t ON TRUE"""
+    else:  # the whole month (and SQLite, which has no LATERAL): one row a member, joined
+        entries = "LEFT JOIN ledger_membermonthpoints t ON t.member_id = ms.member_id AND t.month = %s"
     named = ", ".join(f"COALESCE(t.{c}, 0) AS {c}" for c in Category.values)
     differs = " OR ".join(f"n.{c} <> old.{c}" for c in [*Category.values, "total", "stars", "branch_id"])
     computed = f"""
@@ -454,63 +438,44 @@ def _member_scores_sql(rows: int, *, whole_month: bool) -> str:
     """
 
 
-# The month's entries per member and branch, for one transaction (PostgreSQL).
-MONTH_TABLE = "grading_month_members"
-
-
-def month_members_sql() -> str:
-    """Read the month's ledger once into MONTH_TABLE: per member, the points by category,
-    the total, the entries' count and last id, and the lowest and highest branch of the
-    entries (the same but for a member whose month's entries name two branches, a
-    transfer). Like the baseline, one GROUP BY over the (month, member, category) index.
-    Grouped by member alone, so the members' statement joins it as it stands.
-    Parameter: the month."""
-    sums = ", ".join(f"SUM(le.points) FILTER (WHERE le.category = '{c}') AS {c}" for c in Category.values)
-    return f"""CREATE TEMPORARY TABLE {MONTH_TABLE} ON COMMIT DROP AS
-        SELECT le.member_id, {sums}, SUM(le.points) AS total, COUNT(*) AS n, MAX(le.id) AS last,
-               MIN(le.branch_id) AS branch_id, MAX(le.branch_id) AS other_branch
-        FROM ledger_ledgerentry le WHERE le.month = %s GROUP BY le.member_id"""
-
-
-def month_marks(cursor, month: datetime.date) -> LedgerMarks:
-    """The ledger's marks per branch from MONTH_TABLE: the members whose entries name one
-    branch from their rows; the few whose entries name two, from their own entries (one
-    probe each of ledger_member_month, up to the last entry the read saw: the ledger is
-    append-only, so an entry written since is not counted). Two queries."""
+def month_marks(cursor, month: datetime.date, branch_ids: list[int] | None = None) -> LedgerMarks:
+    """The ledger's marks per branch (of ``branch_ids``, or every branch of the month),
+    in one statement (one snapshot): the members whose month names one branch from their
+    ``MemberMonthPoints`` rows, the few whose month names two from their own entries
+    (the ``membermonthpoints_moved`` rows, one probe each of ledger_member_month)."""
+    only, within = "", []
+    if branch_ids is not None:
+        only, within = f"AND x.branch_id IN ({_in(branch_ids)})", branch_ids
     cursor.execute(
-        f"SELECT branch_id, SUM(n), MAX(last) FROM {MONTH_TABLE} WHERE branch_id = other_branch GROUP BY branch_id"
+        f"""SELECT x.branch_id, SUM(x.n), MAX(x.last) FROM (
+                SELECT mm.branch_id AS branch_id, mm.entries AS n, mm.last_entry AS last
+                FROM ledger_membermonthpoints mm
+                WHERE mm.month = %s AND mm.branch_id = mm.other_branch_id
+                UNION ALL
+                SELECT le.branch_id, 1, le.id
+                FROM ledger_membermonthpoints mm
+                JOIN ledger_ledgerentry le ON le.member_id = mm.member_id AND le.month = mm.month
+                WHERE mm.month = %s AND mm.branch_id <> mm.other_branch_id
+            ) AS x WHERE 1 = 1 {only} GROUP BY x.branch_id""",
+        [month, month, *within],
     )
-    marks = {branch_id: (int(n), last) for branch_id, n, last in cursor.fetchall()}
-    # OFFSET 0 keeps the subquery a probe per member (not a join with the whole month).
-    cursor.execute(
-        f"""SELECT e.branch_id, COUNT(*), MAX(e.id) FROM {MONTH_TABLE} t
-            CROSS JOIN LATERAL (
-                SELECT le.branch_id, le.id FROM ledger_ledgerentry le
-                WHERE le.member_id = t.member_id AND le.month = %s AND le.id <= t.last OFFSET 0
-            ) AS e
-            WHERE t.branch_id <> t.other_branch GROUP BY e.branch_id""",
-        [month],
-    )
-    for branch_id, n, last in cursor.fetchall():
-        before_n, before_last = marks.get(branch_id, (0, last))
-        marks[branch_id] = (before_n + int(n), max(before_last, last))
-    return LedgerMarks(marks)
+    return LedgerMarks({branch_id: (int(n), last) for branch_id, n, last in cursor.fetchall()})
 
 
-def _member_params(passes: list[Pass], month: datetime.date, *, whole_month: bool) -> list:
+def _member_params(passes: list[Pass], month: datetime.date) -> list:
     params = []
     for p in passes:
         v = p.version
         for b in p.branches:
             params += [b.pk, p.committee.pk, p.run.pk, v.star5_from, v.star4_from, v.star3_from, v.star2_from]
     end = month_end(month)
-    # The draft's month, the entries' (none when read beforehand), the month's end
-    # twice, the draft's month.
-    return [*params, month, *([] if whole_month else [month]), end, end, month]
+    # The draft's month, the sums', the month's end twice, the draft's month.
+    return [*params, month, month, end, end, month]
 
 
 def reads_whole_month(passes: list[Pass]) -> bool:
-    """Whether the members' statement of ``passes`` reads the month's whole ledger."""
+    """Whether the members' statement of ``passes`` sums the whole month's points at once
+    (and takes the ledger's marks of every branch of the month with them)."""
     return connection.vendor == "postgresql" and sum(len(p.branches) for p in passes) >= WHOLE_MONTH_FROM
 
 
@@ -524,25 +489,15 @@ def grade_members(*, passes: list[Pass], month: datetime.date) -> LedgerMarks | 
     marks = None
     with connection.cursor() as cursor:
         if whole_month:
-            # Read as the baseline is planned: one pass in (month, member, category) index
-            # order, each member's sums finished as its last entry goes by. A hash table of
-            # every member's numeric sums (what the planner picks in the grading's larger
-            # work_mem, in parallel or not) took 1.5-2× as long at 100,000 members, and its
-            # memory grows with the members while the streaming read's does not.
-            cursor.execute("SET LOCAL enable_hashagg = off")
-            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
-            cursor.execute(month_members_sql(), [month])
-            cursor.execute("SET LOCAL enable_hashagg TO DEFAULT")
-            cursor.execute("SET LOCAL max_parallel_workers_per_gather TO DEFAULT")
+            # The marks before the totals, each statement seeing what was committed when
+            # it began: an entry committed in between is in the totals but not in the
+            # marks, so the draft looks stale and is regraded (never the reverse).
+            marks = month_marks(cursor, month)
         if rows:
             cursor.execute(
                 _member_scores_sql(rows, whole_month=whole_month),
-                _member_params(passes, month, whole_month=whole_month),
+                _member_params(passes, month),
             )
-        if whole_month:
-            # The ledger's marks from the very rows the totals came from.
-            marks = month_marks(cursor, month)
-            cursor.execute(f"DROP TABLE {MONTH_TABLE}")
     return marks
 
 

@@ -40,6 +40,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from typing import NamedTuple
 
 from django.db import connection
 from django.db.models import Max, Q
@@ -84,14 +85,16 @@ UPDATE_FIELDS = [
 COMPARED_FIELDS = [f for f in UPDATE_FIELDS if f not in ("branch", "run")]
 
 
-def _write_groups(*, versions: dict[int, int], month: datetime.date, rows: list[GroupScore]) -> None:
+def _write_groups(*, versions: dict[int, int], month: datetime.date, rows: list[tuple]) -> None:
     """Upsert the rows whose values changed (or that are new), drop the groups that no
     longer count: the draft's rows are read once and compared here, so a regrade rewrites
     only what moved. A row keeps the run that computed its values (``run``), as the
     members' rows do; the latest done run of the committee's month vouches for the whole
     draft, which holds exactly the groups it graded. A row graded by another rule-set
     version is written again even if its values stay: the group board reads the version
-    from the row's run. ``versions``: committee id → the version it grades by."""
+    from the row's run. ``versions``: committee id → the version it grades by. ``rows``:
+    (committee, group, run, the values of COMPARED_FIELDS in order); a model instance is
+    made only for a row that is written."""
     old = {
         (row[0], row[1]): row[2:]
         for row in GroupScore.objects.filter(committee_id__in=list(versions), month=month).values_list(
@@ -99,10 +102,17 @@ def _write_groups(*, versions: dict[int, int], month: datetime.date, rows: list[
         )
     }
     changed = [
-        row
-        for row in rows
-        if (key := (row.committee_id, row.group_id)) not in old
-        or old[key][1:] != (versions[row.committee_id], row.branch_id, *(getattr(row, f) for f in COMPARED_FIELDS))
+        GroupScore(
+            committee=committee,
+            month=month,
+            group_id=group.pk,
+            branch_id=group.parent_id,
+            run=run,
+            **dict(zip(COMPARED_FIELDS, values, strict=True)),
+        )
+        for committee, group, run, values in rows
+        if (key := (committee.pk, group.pk)) not in old
+        or old[key][1:] != (versions[committee.pk], group.parent_id, *values)
     ]
     if changed:
         GroupScore.objects.bulk_create(
@@ -113,7 +123,7 @@ def _write_groups(*, versions: dict[int, int], month: datetime.date, rows: list[
             update_fields=UPDATE_FIELDS,
         )
     # Groups that no longer count (dissolved, moved under another committee) leave the draft.
-    kept = {(row.committee_id, row.group_id) for row in rows}
+    kept = {(committee.pk, group.pk) for committee, group, _run, _values in rows}
     gone = [values[0] for key, values in old.items() if key not in kept]
     if gone:
         GroupScore.objects.filter(pk__in=gone).delete()
@@ -156,11 +166,20 @@ def points_part(mean: Fraction, max_mean: Fraction) -> Fraction:
 
 
 def weighted_score(*, points: Fraction, meetings: Fraction, version: RuleSetVersion) -> Decimal:
-    weight_points, weight_meetings = Fraction(version.group_weight_points), Fraction(version.group_weight_meetings)
-    weights = weight_points + weight_meetings
-    if weights <= 0:
+    return _weighted(points, meetings, group_weights(version))
+
+
+def group_weights(version: RuleSetVersion) -> tuple[Fraction, Fraction]:
+    """The version's (points, meetings) group weights, exact."""
+    return Fraction(version.group_weight_points), Fraction(version.group_weight_meetings)
+
+
+def _weighted(points: Fraction, meetings: Fraction, weights: tuple[Fraction, Fraction]) -> Decimal:
+    weight_points, weight_meetings = weights
+    total = weight_points + weight_meetings
+    if total <= 0:
         return ZERO.quantize(Decimal("0.01"))
-    return half_up((weight_points * points + weight_meetings * meetings) / weights)
+    return half_up((weight_points * points + weight_meetings * meetings) / total)
 
 
 @dataclass(frozen=True)
@@ -201,13 +220,21 @@ def graded_groups(*, branches: list[OrgUnit], month: datetime.date) -> list[OrgU
     """The party groups of ``branches`` that existed at some time in ``month``. One query."""
     if not branches:
         return []
-    return list(
+    return list(_groups_query(branches=branches, month=month).only("pk", "parent_id"))
+
+
+def _groups_query(*, branches: list[OrgUnit], month: datetime.date):
+    return (
         OrgUnit.objects.filter(kind=OrgUnit.Kind.GROUP, parent_id__in=[b.pk for b in branches])
         .filter(Q(dissolved_on__isnull=True) | Q(dissolved_on__gte=month))
         .filter(Q(established_on__isnull=True) | Q(established_on__lte=month_end(month)))
-        .only("pk", "parent_id")
         .order_by("pk")
     )
+
+
+class GroupRow(NamedTuple):
+    pk: int
+    parent_id: int
 
 
 @dataclass
@@ -228,7 +255,7 @@ def _in(ids: list[int]) -> str:
 
 
 def _group_inputs(
-    *, passes: list[Pass], month: datetime.date, groups: dict[int, list[OrgUnit]], requirements: dict
+    *, passes: list[Pass], month: datetime.date, groups: dict[int, list[GroupRow]], requirements: dict
 ) -> dict[int, dict[int, GroupInputs]]:
     """committee id → group id → the group's inputs, for every committee at once: one
     query each for the members' totals, the attendance and the meetings held."""
@@ -295,12 +322,15 @@ def _group_inputs(
     return inputs
 
 
-def graded_groups_of(*, passes: list[Pass], month: datetime.date) -> dict[int, list[OrgUnit]]:
-    """``graded_groups`` of every committee of ``passes`` in one query."""
+def graded_groups_of(*, passes: list[Pass], month: datetime.date) -> dict[int, list[GroupRow]]:
+    """``graded_groups`` of every committee of ``passes`` in one query, as (pk,
+    parent_id) rows: a grading of 5,000 groups needs no model instances of them."""
     owner = {b.pk: p.committee.pk for p in passes for b in p.branches}
     groups = {p.committee.pk: [] for p in passes}
-    for group in graded_groups(branches=[b for p in passes for b in p.branches], month=month):
-        groups[owner[group.parent_id]].append(group)
+    branches = [b for p in passes for b in p.branches]
+    if branches:
+        for pk, parent_id in _groups_query(branches=branches, month=month).values_list("pk", "parent_id"):
+            groups[owner[parent_id]].append(GroupRow(pk, parent_id))
     return groups
 
 
@@ -333,32 +363,31 @@ def grade_groups_of(*, passes: list[Pass], month: datetime.date) -> dict[int, in
         requirement = requirements[committee.pk]
         required = 1 if requirement.due else 0
         mine = inputs[committee.pk]
-        max_mean = max((max(row.mean, Fraction(0)) for row in mine.values()), default=Fraction(0))
+        weights = group_weights(version)
+        # Each mean once (a Fraction of a Decimal is not cheap at 5,000 groups).
+        means = {pk: row.mean for pk, row in mine.items()}
+        max_mean = max((max(mean, Fraction(0)) for mean in means.values()), default=Fraction(0))
+        shown_max = exact_quantize(max_mean, FOUR_PLACES)
         for group in groups[committee.pk]:
-            row = mine[group.pk]
-            points = points_part(row.mean, max_mean)
+            row, mean = mine[group.pk], means[group.pk]
+            points = points_part(mean, max_mean)
             meetings = meetings_part(required=required, held=row.held, attended=row.attended, expected=row.expected)
-            score = weighted_score(points=points, meetings=meetings, version=version)
-            rows.append(
-                GroupScore(
-                    committee=committee,
-                    month=month,
-                    group_id=group.pk,
-                    branch_id=group.parent_id,
-                    run=run,
-                    members=row.members,
-                    member_mean=exact_quantize(row.mean, FOUR_PLACES),
-                    max_mean=exact_quantize(max_mean, FOUR_PLACES),
-                    points_part=exact_quantize(points, FOUR_PLACES),
-                    meetings_required=required,
-                    meetings_held=row.held,
-                    expected=row.expected,
-                    attended=row.attended,
-                    meetings_part=exact_quantize(meetings, FOUR_PLACES),
-                    score=score,
-                    stars=group_stars(score, version),
-                )
+            score = _weighted(points, meetings, weights)
+            # In COMPARED_FIELDS order.
+            values = (
+                row.members,
+                exact_quantize(mean, FOUR_PLACES),
+                shown_max,
+                exact_quantize(points, FOUR_PLACES),
+                required,
+                row.held,
+                row.expected,
+                row.attended,
+                exact_quantize(meetings, FOUR_PLACES),
+                score,
+                group_stars(score, version),
             )
+            rows.append((committee, group, run, values))
         graded[committee.pk] = len(groups[committee.pk])
     _write_groups(versions={p.committee.pk: p.version.pk for p in passes}, month=month, rows=rows)
     ranked = [pk for pk, n in graded.items() if n]

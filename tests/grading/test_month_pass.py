@@ -72,7 +72,7 @@ def grade_together(committees):
 def reading(request, monkeypatch):
     if request.param == "whole month":
         if connection.vendor != "postgresql":
-            pytest.skip("the whole month is read into a temporary table on PostgreSQL only")
+            pytest.skip("the whole month is summed at once on PostgreSQL only")
         monkeypatch.setattr(engine, "WHOLE_MONTH_FROM", 1)
     return request.param
 
