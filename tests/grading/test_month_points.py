@@ -78,25 +78,12 @@ def apply(step, members, branches, rules):
     kind, a, b, points = step
     member = members[a % len(members)]
     member.refresh_from_db()
-    if kind == "award":
+    if kind in ("award", "other month"):
         rule = rules[b % len(rules)]
         LedgerEntry.objects.create(
             member=member,
             branch=member.branch,
-            month=APRIL,
-            rule=rule,
-            rule_version=rule.version,
-            category=rule.category,
-            points=Decimal(points),
-            source=rule.source,
-            reason="test",
-        )
-    elif kind == "other month":
-        rule = rules[b % len(rules)]
-        LedgerEntry.objects.create(
-            member=member,
-            branch=member.branch,
-            month=MAY,
+            month=APRIL if kind == "award" else MAY,
             rule=rule,
             rule_version=rule.version,
             category=rule.category,
