@@ -21,15 +21,18 @@ class Rendezvous:
             pass
 
 
-def meet_after(monkeypatch, owner, name: str) -> None:
+def meet_after(monkeypatch, owner, name: str, *, read=None) -> None:
     """Replace ``owner.name`` by itself followed by a rendezvous of the two threads: both
     have read what the function reads before either goes on (without the lock, both
-    read the same state)."""
+    read the same state). ``read``: what the caller reads of a lazy result, done before
+    the meeting (a draft status reads its problems only when asked)."""
     original = getattr(owner, name)
     meet = Rendezvous()
 
     def then_meet(*args, **kwargs):
         result = original(*args, **kwargs)
+        if read is not None:
+            read(result)
         meet()
         return result
 

@@ -41,7 +41,7 @@ def prepare(tree) -> int:
 def race(committee_id: int, monkeypatch) -> list[object]:
     """Two threads publish at once; each waits for the other right after reading the
     draft's status, so without a lock both read "open, nothing published"."""
-    meet_after(monkeypatch, publishing, "draft_status")
+    meet_after(monkeypatch, publishing, "draft_status", read=lambda status: status.problems)
     results: list[object] = []
 
     def publish():
