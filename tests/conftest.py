@@ -23,6 +23,17 @@ Role = RoleBinding.Role
 
 
 @pytest.fixture
+def empty_cache():
+    """The cache emptied before and after the test: pages cached under data versions
+    (boards, navigation, forecasts) start and leave nothing behind."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
 def tree(db):
     root = f.committee(name="集团党委", code="GROUP")
     plant = f.committee(name="炼钢厂党委", code="PLANT", parent=root)

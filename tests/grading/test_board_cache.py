@@ -7,7 +7,6 @@ import re
 from unittest import mock
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -18,7 +17,7 @@ from branches.services import month_close, month_reopen
 
 from .test_boards import APRIL, MARCH, draft, publish
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_cache")]
 
 
 def board_url(committee, month=APRIL, **query):
@@ -32,13 +31,6 @@ def published(tree):
     publication = publish(tree.plant, APRIL)
     month_close(committee=tree.plant, month=APRIL)
     return publication
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def test_a_second_view_reads_the_body_from_the_cache_and_shows_the_same(tree, users, published, login):

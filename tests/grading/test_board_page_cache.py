@@ -7,7 +7,6 @@ import re
 from unittest import mock
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -19,14 +18,7 @@ from .. import factories as f
 from .test_board_cache import board_url, published  # noqa: F401  (the fixture)
 from .test_boards import APRIL, draft, publish
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_cache")]
 
 
 def strip(html: str) -> str:

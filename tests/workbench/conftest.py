@@ -1,10 +1,6 @@
 import pytest
-from django.core.cache import cache
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache():
+def _fresh_cache(empty_cache):
     """The forecast is cached by its inputs' watermark; each test starts without one."""
-    cache.clear()
-    yield
-    cache.clear()
