@@ -22,6 +22,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
+from typing import NamedTuple
 
 import xlsxwriter
 from django.db.models import Count, DecimalField, FloatField, Q, Sum
@@ -41,6 +42,7 @@ from members.reviews import selectors as review_selectors
 from members.reviews.models import Rating
 from members.suggestions.selectors import suggestion_funnel
 
+from .prefetch import Ahead, Later
 from .safe import write_row
 from .selectors import YearSelection, year_selection
 
@@ -247,8 +249,45 @@ def _star_bands(version) -> list[tuple[int, Decimal]]:
     return [(n, band - HALF_CENT) for n, band in version.year_bands()]
 
 
-def _members_sheet(workbook, formats, *, selection: YearSelection, title: str, progress: Progress) -> None:
-    committee, year, publication_ids = selection.committee, selection.year, selection.publication_ids
+class MemberInputs(NamedTuple):
+    """What the members sheet looks up per member, read before its rows are written."""
+
+    hours: dict[int, float]
+    honours: dict[int, str]
+    ratings: dict[int, str]
+    count: int
+
+
+def _member_inputs(selection: YearSelection) -> MemberInputs:
+    members = export_members(committee=selection.committee, publication_ids=selection.publication_ids)
+    ids = members.values("pk")
+    hours = {pk: float(h) for pk, h in member_training_hours(members=ids, year=selection.year).items()}
+    # The year's confirmed democratic review: its rating, and for 不合格 the cap on the
+    # stars (the version's ``review_unqualified_stars``), as the annual page applies it.
+    ratings = review_selectors.confirmed_ratings(year=selection.year, members=ids)
+    return MemberInputs(hours=hours, honours=_honours(ids), ratings=ratings, count=members.count() or 1)
+
+
+def _member_rows(selection: YearSelection):
+    """(member id, employee number, name, branch id, branch name, status, the year's
+    sums) per member of the workbook, ordered by id: the members' query merged with the
+    sums' (both ordered by member), a member without a published month given zeros."""
+    publication_ids = selection.publication_ids
+    members = export_members(committee=selection.committee, publication_ids=publication_ids)
+    scores = member_year_scores(publication_ids=publication_ids).iterator(chunk_size=CHUNK)
+    score = next(scores, None)
+    nothing = (None, *[0.0] * (len(CATEGORIES) + 1), 0)  # a member without a published month
+    rows = members.order_by("pk").values_list("pk", "employee_no", "name", "branch_id", "branch__name", "status")
+    for row in rows.iterator(chunk_size=CHUNK):
+        pk = row[0]
+        while score is not None and score[0] < pk:
+            score = next(scores, None)
+        yield (*row, score if score is not None and score[0] == pk else nothing)
+
+
+def _members_sheet(
+    workbook, formats, *, selection: YearSelection, title: str, progress: Progress, inputs: Later, rows: Ahead
+) -> None:
     category_labels = dict(Category.choices)
     columns = [(_("employee number"), 12), (_("Name"), 10), (_("branch"), 24), (_("status"), 10)]
     columns += [(str(category_labels[c]), 9) for c in CATEGORIES]
@@ -273,16 +312,9 @@ def _members_sheet(workbook, formats, *, selection: YearSelection, title: str, p
             bands_of[branch_id] = _star_bands(selection.star_version(grader.get(branch_id)))
         return bands_of[branch_id]
 
-    members = export_members(committee=committee, publication_ids=publication_ids)
-    ids = members.values("pk")
-    hours = {pk: float(h) for pk, h in member_training_hours(members=ids, year=year).items()}
-    honours = _honours(ids)
-    # The year's confirmed democratic review: its rating, and for 不合格 the cap on the
-    # stars (the version's ``review_unqualified_stars``), as the annual page applies it.
-    ratings = review_selectors.confirmed_ratings(year=year, members=ids)
+    hours, honours, ratings, count = inputs.get()
     rating_labels = {key: str(label) for key, label in Rating.choices}
     statuses = {key: str(label) for key, label in Member.Status.choices}
-    count = members.count() or 1
 
     # Star bands as floats: a total is a sum of cents, each band lies half a cent below
     # a cent, so comparing the doubles decides as the decimals would.
@@ -293,15 +325,8 @@ def _members_sheet(workbook, formats, *, selection: YearSelection, title: str, p
             float_bands[branch_id] = [(n, float(band)) for n, band in bands(branch_id)]
         return next((s for s, band in float_bands[branch_id] if total >= band), 1)
 
-    scores = member_year_scores(publication_ids=publication_ids).iterator(chunk_size=CHUNK)
-    score = next(scores, None)
-    nothing = (None, *[0.0] * (len(CATEGORIES) + 1), 0)  # a member without a published month
-    rows = members.order_by("pk").values_list("pk", "employee_no", "name", "branch_id", "branch__name", "status")
     write = sheet.write
-    for n, (pk, employee_no, name, branch_id, branch_name, status) in enumerate(rows.iterator(chunk_size=CHUNK), 1):
-        while score is not None and score[0] < pk:
-            score = next(scores, None)
-        mine = score if score is not None and score[0] == pk else nothing
+    for n, (pk, employee_no, name, branch_id, branch_name, status, mine) in enumerate(rows, 1):
         total = mine[-2] or 0.0
         stars = star_of(branch_id, total)
         rating = ratings.get(pk)
@@ -468,27 +493,34 @@ def write_year_xlsx(
     progress(STEPS["summary"])
     selection = year_selection(committee=committee, year=year)
     title = _("%(committee)s %(year)s year-end report") % {"committee": committee.name, "year": year}
-    workbook = workbook_class(str(path), {"constant_memory": True})
-    try:
-        formats = _formats(workbook)
-        _summary_sheet(workbook, formats, selection=selection, title=title)
-        progress(STEPS["compliance"])
-        _compliance_sheet(workbook, formats, selection=selection, title=title, today=today)
-        progress(STEPS["members"])
-        _members_sheet(workbook, formats, selection=selection, title=title, progress=progress)
-        progress(STEPS["talks"])
-        _talks_sheet(workbook, formats, committee=committee, year=year, title=title)
-        progress(STEPS["groups"])
-        _groups_sheet(workbook, formats, selection=selection, title=title)
-        progress(STEPS["suggestions"])
-        _suggestions_sheet(workbook, formats, committee=committee, year=year, title=title)
-        progress(STEPS["projects"])
-        _projects_sheet(workbook, formats, committee=committee, year=year, title=title)
-    except BaseException:
-        # Closing removes XlsxWriter's temporary row files, and writes a workbook that
-        # stops where the failure did: it is removed, no half-written file is left.
+    # The members sheet's reads start now, on their own connections, and run while the
+    # sheets before it are written (see prefetch).
+    inputs = Later(lambda: _member_inputs(selection))
+    rows = Ahead(lambda: _member_rows(selection))
+    with rows:  # a failure anywhere stops the reader
+        workbook = workbook_class(str(path), {"constant_memory": True})
+        try:
+            formats = _formats(workbook)
+            _summary_sheet(workbook, formats, selection=selection, title=title)
+            progress(STEPS["compliance"])
+            _compliance_sheet(workbook, formats, selection=selection, title=title, today=today)
+            progress(STEPS["members"])
+            _members_sheet(
+                workbook, formats, selection=selection, title=title, progress=progress, inputs=inputs, rows=rows
+            )
+            progress(STEPS["talks"])
+            _talks_sheet(workbook, formats, committee=committee, year=year, title=title)
+            progress(STEPS["groups"])
+            _groups_sheet(workbook, formats, selection=selection, title=title)
+            progress(STEPS["suggestions"])
+            _suggestions_sheet(workbook, formats, committee=committee, year=year, title=title)
+            progress(STEPS["projects"])
+            _projects_sheet(workbook, formats, committee=committee, year=year, title=title)
+        except BaseException:
+            # Closing removes XlsxWriter's temporary row files, and writes a workbook that
+            # stops where the failure did: it is removed, no half-written file is left.
+            workbook.close()
+            Path(path).unlink(missing_ok=True)
+            raise
         workbook.close()
-        Path(path).unlink(missing_ok=True)
-        raise
-    workbook.close()
     progress(100)

@@ -47,8 +47,10 @@ def member_training_hours(*, members: QuerySet | Iterable[int], year: int) -> di
         .values("member_id")
         .annotate(hours=Sum("activity__class_hours", output_field=HOURS_FIELD))
         .order_by()
+        .values_list("member_id", "hours")
     )
-    return {row["member_id"]: (row["hours"] or ZERO).quantize(ONE_PLACE) for row in rows}
+    # Streamed: a year-end workbook asks for every member of the tree at once.
+    return {member_id: (hours or ZERO).quantize(ONE_PLACE) for member_id, hours in rows.iterator(chunk_size=2000)}
 
 
 def cadre_member_ids(*, members: QuerySet | Iterable[int], year: int, on_date: datetime.date) -> set[int]:
