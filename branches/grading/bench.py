@@ -344,7 +344,7 @@ def vacuum_drafts() -> None:
     if connection.in_atomic_block:
         return
     with connection.cursor() as cursor:
-        for table in ("grading_memberscore", "grading_branchscore", "grading_gradingrun"):
+        for table in ("grading_memberscore", "grading_branchscore", "grading_groupscore", "grading_gradingrun"):
             cursor.execute(f"VACUUM ANALYZE {table}")
 
 
