@@ -51,7 +51,18 @@ from branches.choices import ActivityKind, AttendanceStatus
 from branches.models import OrgUnit
 from members.ledger.models import Frequency, MeetingRequirement, RuleSetVersion
 
-from .engine import FOUR_PLACES, ZERO, Pass, exact_quantize, half_up, month_end, ranks, upsert_rows
+from .engine import (
+    CENT,
+    FOUR_PLACES,
+    ZERO,
+    Pass,
+    exact_quantize,
+    half_up,
+    month_end,
+    quantize_ratio,
+    ranks,
+    upsert_rows,
+)
 from .models import GradingRun, GroupScore
 
 # The values a row is compared on: a row whose values all stay keeps the run that
@@ -303,6 +314,48 @@ def _group_inputs(
     return inputs
 
 
+def _scored(
+    mean: Fraction, max_mean: Fraction, *, required: int, row: GroupInputs, weights: tuple[Fraction, Fraction]
+) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+    """(mean, points part, meetings part — four places — and the score) of one group:
+    ``points_part``, ``meetings_part`` and ``weighted_score`` on integer ratios, each
+    value exact before its one rounding, so the same numbers as those functions (which
+    the explanation pages use) at a fraction of the cost: 5,000 groups made ~60,000
+    Fractions, each reduced by a gcd."""
+    # points part = 100 × max(mean, 0) ÷ max_mean, 0 when no mean is positive
+    if max_mean > 0 and mean > 0:
+        points = (100 * mean.numerator * max_mean.denominator, mean.denominator * max_mean.numerator)
+    else:
+        points = (0, 1)
+    # attendance half = 100 × attended ÷ expected; with a requirement, averaged with the
+    # compliance half 100 × min(held, required) ÷ required
+    attendance = (100 * row.attended, row.expected) if row.expected else (0, 1)
+    if required:
+        compliance = (100 * min(row.held, required), required)
+        meetings = (
+            compliance[0] * attendance[1] + attendance[0] * compliance[1],
+            2 * compliance[1] * attendance[1],
+        )
+    else:
+        meetings = attendance
+    weight_points, weight_meetings = weights
+    total = weight_points + weight_meetings
+    if total <= 0:
+        score = ZERO.quantize(Decimal("0.01"))
+    else:
+        # (wp × points + wm × meetings) ÷ (wp + wm), as one ratio
+        wp, wm = weight_points, weight_meetings
+        left_den, right_den = wp.denominator * points[1], wm.denominator * meetings[1]
+        num = (wp.numerator * points[0] * right_den + wm.numerator * meetings[0] * left_den) * total.denominator
+        score = quantize_ratio(num, left_den * right_den * total.numerator, CENT)
+    return (
+        exact_quantize(mean, FOUR_PLACES),
+        quantize_ratio(*points, FOUR_PLACES),
+        quantize_ratio(*meetings, FOUR_PLACES),
+        score,
+    )
+
+
 def graded_groups_of(*, passes: list[Pass], month: datetime.date) -> dict[int, list[GroupRow]]:
     """``graded_groups`` of every committee of ``passes`` in one query, as (pk,
     parent_id) rows: a grading of 5,000 groups needs no model instances of them."""
@@ -352,20 +405,17 @@ def grade_groups_of(*, passes: list[Pass], month: datetime.date) -> dict[int, in
         mine_rows = []
         for group in groups[committee.pk]:
             row, mean = mine[group.pk], means[group.pk]
-            points = points_part(mean, max_mean)
-            meetings = meetings_part(required=required, held=row.held, attended=row.attended, expected=row.expected)
-            score = _weighted(points, meetings, weights)
-            # In COMPARED_FIELDS order.
-            values = (
+            mean4, points4, meetings4, score = _scored(mean, max_mean, required=required, row=row, weights=weights)
+            values = (  # in COMPARED_FIELDS order
                 row.members,
-                exact_quantize(mean, FOUR_PLACES),
+                mean4,
                 shown_max,
-                exact_quantize(points, FOUR_PLACES),
+                points4,
                 required,
                 row.held,
                 row.expected,
                 row.attended,
-                exact_quantize(meetings, FOUR_PLACES),
+                meetings4,
                 score,
                 group_stars(score, version),
             )
