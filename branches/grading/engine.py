@@ -404,12 +404,15 @@ def _mapping_sql(rows: int, columns: str, row: str) -> str:
     return f"g({columns}) AS (VALUES {', '.join([f'({row})'] * rows)})"
 
 
-def _member_scores_sql(rows: int, *, whole_month: bool, empty: bool = False) -> str:
+def _member_scores_sql(rows: int, *, whole_month: bool, empty: bool = False, committees: int = 0) -> str:
     """The members' totals and stars of every branch of the mapping ``g`` (``rows`` rows),
     written into the draft (rows whose numbers stay are not written). Parameters: the
-    mapping's, then month, month, end, end, and (unless ``empty``) month. ``empty``: the
-    committees' draft of the month holds no row yet (the month's first grading), so
-    every row is inserted as computed, without reading the draft. The totals come from the ledger's
+    mapping's, then month, month, end, end, and (unless ``empty``) month, and on
+    PostgreSQL the ``committees`` committee ids. ``empty``: the committees' draft of the
+    month holds no row yet (the month's first grading), so every row is inserted as
+    computed, without reading the draft. On PostgreSQL the statement also drops the
+    members who no longer count (``drop_leavers``, for every committee given, those
+    without branches included): the draft's rows that no computed row matches. The totals come from the ledger's
     ``MemberMonthPoints`` (a row per member and month, kept by the database as entries
     are inserted), never from the entries: ``whole_month`` (PostgreSQL, many branches)
     joins the month's rows at once; otherwise each member's row is one probe of the
@@ -472,13 +475,23 @@ def _member_scores_sql(rows: int, *, whole_month: bool, empty: bool = False) -> 
         # already told which is which, and every writer of a committee's month holds its
         # lock, so no row can appear in between. An INSERT … ON CONFLICT pays for a
         # speculative insertion per row: twice the time of a plain INSERT on the first
-        # grading of a month (100,000 new rows).
+        # grading of a month (100,000 new rows). The same join, full, finds the leavers
+        # (a draft row no computed row matches): a second pass over the draft and the
+        # memberships (0.13–0.22 s at 100,000 members) saved.
         assignments = ", ".join(f"{c} = w.{c}" for c in [*Category.values, "total", "stars", "branch_id", "run_id"])
         return f"""{prefix}, w AS MATERIALIZED (
-            SELECT n.*, old.id AS old_id {fresh}
+            SELECT n.*, old.id AS old_id
+            FROM ({computed}
+            ) AS n
+            FULL JOIN (
+                SELECT * FROM grading_memberscore WHERE month = %s AND committee_id IN ({_in([0] * committees)})
+            ) AS old ON old.committee_id = n.committee_id AND old.member_id = n.member_id
+            WHERE old.id IS NULL OR n.member_id IS NULL OR {differs}
         ), changed AS (
             UPDATE grading_memberscore SET {assignments}
-            FROM w WHERE w.old_id IS NOT NULL AND grading_memberscore.id = w.old_id
+            FROM w WHERE w.member_id IS NOT NULL AND w.old_id IS NOT NULL AND grading_memberscore.id = w.old_id
+        ), gone AS (
+            DELETE FROM grading_memberscore USING w WHERE w.member_id IS NULL AND grading_memberscore.id = w.old_id
         )
         INSERT INTO grading_memberscore
             (committee_id, month, member_id, branch_id, run_id, {columns}, total, stars)
@@ -548,17 +561,31 @@ def reads_whole_month(passes: list[Pass]) -> bool:
     return connection.vendor == "postgresql" and sum(len(p.branches) for p in passes) >= WHOLE_MONTH_FROM
 
 
+def member_statement(*, passes: list[Pass], month: datetime.date, empty: bool) -> tuple[str, list] | None:
+    """The members' statement of ``passes`` for ``month`` and its parameters (None when
+    no committee has a branch). ``empty``: the committees' draft of the month has no row."""
+    committees = [p.committee.pk for p in passes]
+    passes = [p for p in passes if p.branches]
+    rows = sum(len(p.branches) for p in passes)
+    if not rows:
+        return None
+    postgres = connection.vendor == "postgresql"
+    sql = _member_scores_sql(
+        rows, whole_month=reads_whole_month(passes), empty=empty, committees=len(committees) if postgres else 0
+    )
+    params = _member_params(passes, month, empty=empty)
+    return sql, params + (committees if postgres and not empty else [])
+
+
 def grade_members(*, passes: list[Pass], month: datetime.date) -> tuple[LedgerMarks | None, bool]:
     """Write the member draft of every committee of ``passes`` for ``month`` in one
     statement. Returns the ledger's marks per branch when they came from the same read
-    (PostgreSQL, a whole month), else None; and whether the committees' draft of the
-    month was empty before (nobody to drop then: see ``drop_leavers``)."""
+    (PostgreSQL, a whole month), else None; and whether the members who no longer count
+    are gone already (none to drop from a draft that was empty; on PostgreSQL the
+    statement drops them), else ``drop_leavers`` is to be called."""
     committees = [p.committee.pk for p in passes]
     if not committees:
         return None, True
-    passes = [p for p in passes if p.branches]
-    rows = sum(len(p.branches) for p in passes)
-    whole_month = reads_whole_month(passes)
     marks = None
     with connection.cursor() as cursor:
         # The month's first grading inserts every row without reading the draft (by the
@@ -568,17 +595,15 @@ def grade_members(*, passes: list[Pass], month: datetime.date) -> tuple[LedgerMa
             [*committees, month],
         )
         empty = cursor.fetchone() is None
-        if whole_month:
+        if reads_whole_month(passes):
             # The marks before the totals, each statement seeing what was committed when
             # it began: an entry committed in between is in the totals but not in the
             # marks, so the draft looks stale and is regraded (never the reverse).
             marks = month_marks(cursor, month)
-        if rows:
-            cursor.execute(
-                _member_scores_sql(rows, whole_month=whole_month, empty=empty),
-                _member_params(passes, month, empty=empty),
-            )
-    return marks, empty
+        statement = member_statement(passes=passes, month=month, empty=empty)
+        if statement is not None:
+            cursor.execute(*statement)
+    return marks, empty or (statement is not None and connection.vendor == "postgresql")
 
 
 def drop_leavers(*, passes: list[Pass], month: datetime.date) -> None:
@@ -756,10 +781,10 @@ def grade_passes(
     transaction and the locks. Returns committee id → (branches, members) graded.
     ``ledger``: a list the ledger's marks per branch are appended to when the members'
     statement read them (PostgreSQL, a whole month)."""
-    marks, empty = grade_members(passes=passes, month=month)
+    marks, dropped = grade_members(passes=passes, month=month)
     if marks is not None and ledger is not None:
         ledger.append(marks)
-    if not empty:  # a draft written from nothing holds only members who count
+    if not dropped:
         drop_leavers(passes=passes, month=month)
     progress(50)
     inputs, counted = branch_inputs_of(passes=passes, month=month)
