@@ -2,10 +2,12 @@
 
 Set-based: member totals are one ``INSERT … SELECT …`` from the ledger's per-member month
 sums (``MemberMonthPoints``, kept by the database as entries are inserted; the changed
-rows updated in the same statement); branch inputs are a few aggregates; ranks
-and the bottom three are one ``UPDATE`` with window functions. Python touches one row per branch (the Decimal
-arithmetic of the dimensions, rounded half-up) and never a ledger entry. The SQL is
-written for both PostgreSQL and SQLite (3.33+: upserts, window functions, UPDATE FROM).
+rows updated and, on PostgreSQL, the leavers deleted in the same statement); branch
+inputs are a few aggregates. Python touches one row per branch (the exact arithmetic of
+the dimensions on integer ratios, rounded half-up once), ranks the rows and flags the
+bottom three as ``RANK_SQL`` would, and writes them in one upsert; never a ledger entry.
+The SQL is written for both PostgreSQL and SQLite (3.33+: upserts, window functions,
+UPDATE FROM).
 """
 
 import calendar
