@@ -344,7 +344,7 @@ def vacuum_drafts() -> None:
     if connection.in_atomic_block:
         return
     with connection.cursor() as cursor:
-        for table in ("grading_memberscore", "grading_branchscore", "grading_gradingrun"):
+        for table in ("grading_memberscore", "grading_branchscore", "grading_groupscore", "grading_gradingrun"):
             cursor.execute(f"VACUUM ANALYZE {table}")
 
 
@@ -534,9 +534,8 @@ def explain_member_upsert(*, month: datetime.date, committees: list[OrgUnit]) ->
     passes = _passes(month=month, committees=committees)
     if not passes:
         return []
-    rows = sum(len(p.branches) for p in passes)
-    sql = engine._member_scores_sql(rows, whole_month=engine.reads_whole_month(passes))
-    return _explain(sql, engine._member_params(passes, month))
+    statement = engine.member_statement(passes=passes, month=month, empty=False)
+    return _explain(*statement) if statement else []
 
 
 def explain_inputs(*, month: datetime.date, committees: list[OrgUnit]) -> dict[str, list[str]]:

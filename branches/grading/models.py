@@ -314,11 +314,19 @@ class GroupColumns(models.Model):
 class GroupScore(GroupColumns):
     """The draft: one row per (committee, month, party group), written by every run."""
 
-    committee = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
+    # Derived data like the member draft, read only by (committee, month[, group]): the
+    # unique index serves every read, so the keys keep no index and no constraint of
+    # their own (four indexes and four deferred checks a row cost more than writing the
+    # 5,000 rows of a month). Deleting a unit or a run is still refused by the ORM.
+    committee = models.ForeignKey(
+        OrgUnit, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
+    )
     month = models.DateField()
-    group = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="group_scores")
-    branch = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
-    run = models.ForeignKey(GradingRun, on_delete=models.PROTECT, related_name="+")
+    group = models.ForeignKey(
+        OrgUnit, on_delete=models.PROTECT, related_name="group_scores", db_constraint=False, db_index=False
+    )
+    branch = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False)
+    run = models.ForeignKey(GradingRun, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False)
 
     class Meta:
         ordering = ["rank", "group__name"]

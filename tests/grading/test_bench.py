@@ -37,7 +37,8 @@ def test_the_benchmark_seeds_a_tree_writes_a_dense_month_and_prints_its_figures(
     assert members == 300
     # The dense month (12 a member), then one fresh entry a member before each of the
     # three first gradings; the changes between regrades are marked by their reason.
-    assert LedgerEntry.objects.filter(month=MONTH, reason="").count() == members * (12 + 3)
+    # 12 a member, and one more for each first grading of fresh data (three, and the phases').
+    assert LedgerEntry.objects.filter(month=MONTH, reason="").count() == members * (12 + 4)
     assert LedgerEntry.objects.filter(month=MONTH, reason="bench reversal", reverses__isnull=False).exists()
     assert LedgerEntry.objects.filter(month=MONTH, points__lt=0).exists()  # deductions are in the mix
     branches = OrgUnit.objects.filter(kind=OrgUnit.Kind.BRANCH).count()
@@ -52,9 +53,9 @@ def test_the_benchmark_seeds_a_tree_writes_a_dense_month_and_prints_its_figures(
     assert Attendance.objects.filter(activity__kind="themed_day").count() == expected
     # In a quarter's last month the general meeting and the Party lecture are held too.
     assert Activity.objects.filter(kind__in=["general_meeting", "party_lecture"]).exists()
-    # Three first gradings, three regrades and the profiled one, one run per committee each.
+    # Three first gradings, three regrades and the two profiled, one run per committee each.
     committees = OrgUnit.objects.filter(kind=OrgUnit.Kind.COMMITTEE).count()
-    assert GradingRun.objects.filter(month=MONTH, state="succeeded").count() == 7 * committees
+    assert GradingRun.objects.filter(month=MONTH, state="succeeded").count() == 8 * committees
     assert BranchScore.objects.filter(month=MONTH).count() == branches
     assert MemberScore.objects.filter(month=MONTH).exists()
 
@@ -65,9 +66,8 @@ def test_the_benchmark_seeds_a_tree_writes_a_dense_month_and_prints_its_figures(
             rf"  {kind}: \d+\.\d\d s \| baseline \d+\.\d{{3}} s \| ratio \d+\.\d\d \| \d+\.\d µs a member", output
         ), output
     assert re.search(r"baseline GROUP BY in the database \d+\.\d{3} s \([\d,]+ rows\)", output)
-    assert re.search(
-        r"phases of one regrade without changes \(\d+\.\d\d s\): watermark .* member upsert \d+\.\d\d s", output
-    )
+    for kind in ("first grading of fresh data", "regrade without changes"):
+        assert re.search(rf"phases of one {kind} \(\d+\.\d\d s\): watermark .* member upsert \d+\.\d\d s", output)
     assert re.search(r"board page \(\d+ branches, /grading/.*\?draft=1\): HTTP 200, \d+ queries, render", output)
 
 
@@ -76,8 +76,8 @@ def test_the_benchmark_reuses_a_month_that_is_already_written(member_a, member_x
     first = bench("--reuse", "--entries-per-member", "2", "--runs", "1")
     assert "data: wrote 4 ledger entries (2 per member)" in first
 
-    # The first grading of fresh data wrote one more entry a member.
-    assert LedgerEntry.objects.filter(month=MONTH, reason="").count() == 4 + 2
+    # The first grading of fresh data and the phases' wrote one more entry a member each.
+    assert LedgerEntry.objects.filter(month=MONTH, reason="").count() == 4 + 2 + 2
 
     second = bench("--reuse", "--entries-per-member", "2", "--runs", "1")
     assert re.search(r"data: 2025-03 already has \d+ ledger entries \(≥ 4\): not written", second)

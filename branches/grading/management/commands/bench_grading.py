@@ -14,7 +14,8 @@ scores (see ``branches.grading.bench``), and measures, in the same run:
   drafts deleted, one new entry per member written, then graded) and a **regrade with
   changes** (1 % of members given an entry, one entry in 1,200 reversed); their medians,
   ratios (target: 2 or less) and cost per member;
-* the phases of one more grading and, when a ratio misses the target or ``--explain``
+* the phases of one more first grading and of one regrade without changes and, when a
+  ratio misses the target or ``--explain``
   is given, the plans of the members' statement, of the watermarks' and branch inputs'
   queries (every committee at once) and of the baseline;
 * the draft board page of the committee with the most branches: query count and
@@ -194,17 +195,23 @@ class Command(BaseCommand):
         return f"{added:,} entries added, {reversed_:,} reversed"
 
     def phases(self, month: datetime.date, committees: list, user) -> None:
-        bench.vacuum_drafts()
-        with bench.phase_timer() as seconds:
-            result = bench.grade_month(month=month, committees=committees, user=user)
-        total = result.seconds
-        named = ["watermark", "member upsert", "branch inputs", "branch upsert and ranking", "groups"]
-        parts = " | ".join(f"{name} {seconds.get(name, 0):.2f} s" for name in named)
-        rest = total - sum(seconds.get(name, 0) for name in named)
-        self.line(
-            f"phases of one regrade without changes ({total:.2f} s): {parts} | "
-            f"other (run records, rule versions, Python, commit) {rest:.2f} s"
-        )
+        """The phases of one first grading of fresh data and of one regrade without
+        changes right after it (the first writes every draft row, the second none)."""
+        for kind, prepare in (
+            ("first grading of fresh data", lambda: self.first_grading(month, 0)),
+            ("regrade without changes", bench.vacuum_drafts),
+        ):
+            prepare()
+            with bench.phase_timer() as seconds:
+                result = bench.grade_month(month=month, committees=committees, user=user)
+            total = result.seconds
+            named = ["watermark", "member upsert", "branch inputs", "branch upsert and ranking", "groups"]
+            parts = " | ".join(f"{name} {seconds.get(name, 0):.2f} s" for name in named)
+            rest = total - sum(seconds.get(name, 0) for name in named)
+            self.line(
+                f"phases of one {kind} ({total:.2f} s): {parts} | "
+                f"other (run records, rule versions, Python, commit) {rest:.2f} s"
+            )
 
     def explain(self, month: datetime.date, committees: list) -> None:
         self.line("EXPLAIN ANALYZE of the members' statement (every committee at once):")
