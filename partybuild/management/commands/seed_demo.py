@@ -78,6 +78,7 @@ from members.models import Member, MemberHonour, MemberRole, Membership
 from members.reviews.demo import seed_reviews
 from members.suggestions.demo import seed_suggestions
 from members.suggestions.models import Suggestion
+from partybuild import dataversion
 from partybuild.audit.demo import seed_audit
 from partybuild.demo import WAITING_USERNAME, seed_workbench
 
@@ -595,6 +596,9 @@ def copy_rows(model: type[models.Model], columns: tuple[str, ...], rows) -> None
             csv.writer(buffer, lineterminator="\n").writerows(chunk)
             buffer.seek(0)
             cursor.copy_expert(sql, buffer)
+    # COPY does not pass the connection's execute wrappers: its table's data version is
+    # bumped here, on commit (partybuild/dataversion.py).
+    dataversion.written(connection, {model._meta.db_table})
 
 
 class ServiceLifeWriter:

@@ -1,0 +1,254 @@
+"""Data versions: a number per table, bumped when a write to it commits, and values
+cached under the versions of the tables they were read from (issue 14).
+
+Every statement on Django's connections passes ``track_writes`` (installed on each new
+connection): an INSERT, UPDATE, DELETE, TRUNCATE or MERGE names the tables it writes,
+and when the transaction commits their versions are incremented in Django's cache. The
+ORM's saves, ``bulk_create``, ``update()`` and raw SQL alike — the services, the
+imports, the grading's statements and the data migrations — bump without knowing it.
+Not seen: a ``COPY`` through ``copy_expert`` (``seed_demo``'s ``copy_rows`` calls
+``written``), a trigger's writes (mapped in ``DERIVED``: the ledger's month totals follow its
+entries; the audit's event tables are never cached from, see ``UNTRACKED``) and anything
+written outside Django (psql, a restore: ``manage.py restore`` calls ``bump_all``, and
+after a hand edit run ``bump_all`` or clear the cache).
+
+``cached(name, parts, compute)`` keeps ``compute()``'s value with the versions of every
+table its queries named (recorded while it runs), read *before* it ran: a write that
+commits during the computation bumps after its commit, so the value is kept under the
+versions it may predate and the next reader computes again — never a value older than
+its versions. A hit reads the entry and the current versions of its tables (two cache
+calls, no query). A version missing from the cache (evicted, or Redis restarted) is a
+new random number, so what was kept under the old one is never read; a cache that is
+down is a miss (the value is computed as without a cache), and a bump that could not be
+made is retried on this process's next read, which is a miss until it succeeds.
+
+In a test's transaction (Django's ``TestCase``, pytest-django's ``db``), which never
+commits, a write bumps at once: what it wrote is what the rest of the test reads.
+"""
+
+import functools
+import hashlib
+import logging
+import random
+import re
+import threading
+from collections.abc import Callable
+from contextlib import contextmanager
+from typing import TypeVar
+
+from django.apps import apps
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.backends.signals import connection_created
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+PREFIX = "dv"
+EPOCH = "*"  # bumped by ``bump_all``: every version at once
+SECONDS = 24 * 3600
+# Tables that a trigger writes when another is written (members/ledger migration 0011).
+DERIVED = {"ledger_ledgerentry": ("ledger_membermonthpoints",)}
+
+_WRITES = re.compile(
+    r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?|MERGE\s+INTO)\s+(?:ONLY\s+)?\"?(\w+)\"?",
+    re.IGNORECASE,
+)
+_NAMES = re.compile(r"\b(?:FROM|JOIN|INTO|UPDATE|TABLE)\s+(?:ONLY\s+)?\"?(\w+)\"?", re.IGNORECASE)
+_owed: set[str] = set()  # bumps that failed (cache down), per process
+_owed_lock = threading.Lock()
+
+
+@functools.cache
+def tables() -> frozenset[str]:
+    """Every table of the installed models (many-to-many tables included)."""
+    names = set()
+    for model in apps.get_models(include_auto_created=True):
+        names.add(model._meta.db_table)
+    return frozenset(names)
+
+
+@functools.cache
+def untracked() -> frozenset[str]:
+    """Tables written by triggers we do not follow: the audit's event tables
+    (django-pghistory). A value read from one is not cached."""
+    try:
+        from pghistory.models import Event
+    except ImportError:  # pragma: no cover
+        return frozenset()
+    return frozenset(m._meta.db_table for m in apps.get_models() if issubclass(m, Event))
+
+
+def _key(table: str) -> str:
+    return f"{PREFIX}:v:{table}"
+
+
+def _fresh() -> int:
+    return random.getrandbits(62)
+
+
+# --- writes -------------------------------------------------------------------------
+
+
+def written_tables(sql: str) -> set[str]:
+    """The tables a statement writes (none for a SELECT, even ``FOR UPDATE``)."""
+    if not isinstance(sql, str) or sql.lstrip()[:6].upper() == "SELECT":
+        return set()
+    known = tables()
+    found = {name.lower() for name in _WRITES.findall(sql)} & known
+    for name in list(found):
+        found.update(DERIVED.get(name, ()))
+    return found
+
+
+def track_writes(execute, sql, params, many, context):
+    result = execute(sql, params, many, context)
+    written_ = written_tables(sql)
+    if written_:
+        written(context["connection"], written_)
+    return result
+
+
+def written(conn, names: set[str]) -> None:
+    """``names`` were written on ``conn``: bump them when its transaction commits."""
+    if conn.in_atomic_block and conn.atomic_blocks and conn.atomic_blocks[0]._from_testcase:
+        bump(names)  # a test's transaction never commits
+        return
+    pending = conn.__dict__.setdefault("_dataversion_pending", set())
+    pending.update(names)
+
+    def flush():
+        tables_ = set(pending)
+        pending.clear()
+        if tables_:
+            bump(tables_)
+
+    # One callback per statement (a rolled back savepoint drops its own), each bumping
+    # what is pending: the first to run bumps them all, the others find nothing.
+    transaction.on_commit(flush, using=conn.alias)
+
+
+def install(sender=None, connection=None, **_kwargs) -> None:
+    if connection is not None and track_writes not in connection.execute_wrappers:
+        connection.execute_wrappers.append(track_writes)
+
+
+def connect() -> None:
+    connection_created.connect(install, weak=False, dispatch_uid="dataversion_install")
+
+
+def bump(names) -> None:
+    """Increment the versions of ``names`` (tables, or ``EPOCH``)."""
+    failed = []
+    for name in names:
+        try:
+            cache.incr(_key(name))
+        except ValueError:  # not in the cache (or the cache is down): a new number
+            if not cache.add(_key(name), _fresh(), None) and cache.get(_key(name)) is None:
+                failed.append(name)
+        except Exception:
+            logger.warning("data version of %s: bump failed", name, exc_info=True)
+            failed.append(name)
+    with _owed_lock:
+        _owed.update(failed)
+    if failed:
+        logger.warning("data versions owed (cache unavailable): %s", sorted(failed))
+
+
+def bump_all() -> None:
+    """Every table's version at once: after writes no statement showed (a COPY, a
+    restore, psql)."""
+    bump([EPOCH])
+
+
+def _pay_owed() -> bool:
+    """Retry the bumps this process could not make; False while some remain."""
+    with _owed_lock:
+        owed = set(_owed)
+        _owed.clear()
+    if owed:
+        bump(owed)
+    with _owed_lock:
+        return not _owed
+
+
+# --- reads --------------------------------------------------------------------------
+
+
+def versions(names) -> dict[str, int] | None:
+    """The current versions of ``names`` and the epoch; a missing one is given a new
+    random number. None when the cache cannot answer (then nothing may be cached)."""
+    if not _pay_owed():
+        return None
+    names = sorted({*names, EPOCH})
+    keys = {_key(n): n for n in names}
+    try:
+        found = cache.get_many(list(keys))
+        missing = [k for k in keys if k not in found]
+        if missing:
+            for k in missing:
+                cache.add(k, _fresh(), None)
+            found |= cache.get_many(missing)
+    except Exception:
+        logger.warning("data versions: read failed", exc_info=True)
+        return None
+    if any(k not in found for k in keys):
+        return None
+    return {keys[k]: v for k, v in found.items() if k in keys}
+
+
+def _current(names) -> dict[str, int] | None:
+    """The versions of ``names`` as they are, without making missing ones (a hit
+    needs every one still there)."""
+    if not _pay_owed():
+        return None
+    names = sorted({*names, EPOCH})
+    keys = {_key(n): n for n in names}
+    try:
+        found = cache.get_many(list(keys))
+    except Exception:
+        return None
+    if len(found) != len(keys):
+        return None
+    return {keys[k]: v for k, v in found.items()}
+
+
+@contextmanager
+def reading(using=connection):
+    """The tables named by the statements run inside (reads and writes alike)."""
+    read: set[str] = set()
+
+    def record(execute, sql, params, many, context):
+        if isinstance(sql, str):
+            read.update(name.lower() for name in _NAMES.findall(sql))
+        return execute(sql, params, many, context)
+
+    with using.execute_wrapper(record):
+        yield read
+
+
+def cached(name: str, parts, compute: Callable[[], T], *, seconds: int = SECONDS) -> T:
+    """``compute()``, kept under ``parts`` (everything it depends on beside the
+    database: the unit, the day, the viewer's scope, the language) and the versions of
+    the tables it read."""
+    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+    key = f"{PREFIX}:c:{name}:{digest}"
+    try:
+        entry = cache.get(key)
+    except Exception:
+        entry = None
+    if entry is not None:
+        kept, value = entry
+        if _current(kept) == kept:
+            return value
+    before = versions(tables())
+    with reading() as read:
+        value = compute()
+    if before is None or read & untracked():
+        return value
+    kept = {t: before[t] for t in read & tables()} | {EPOCH: before[EPOCH]}
+    try:
+        cache.set(key, (kept, value), seconds)
+    except Exception:
+        logger.warning("data versions: keeping %s failed", name, exc_info=True)
+    return value
