@@ -37,7 +37,7 @@ from django.conf import settings
 from django.db import connections, transaction
 from django.db.models import Count, Max, Sum
 
-from partybuild import dataversion
+from branches import dataversion
 
 MANIFEST = "manifest.json"
 MEDIA_TAR = "media.tar"

@@ -1,5 +1,5 @@
 """The home page's content, rendered once and kept under the data versions of what it
-read (``partybuild/dataversion.py``, issue 14).
+read (``branches/dataversion.py``, issue 14).
 
 The home of a secretary (a card per branch), of committee staff (the month loop of the
 guided flow, talks, queues) and of the administrator (counts over every member) read
@@ -33,10 +33,11 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
+from branches import dataversion
 from branches.access import Scope, scope_signature
 from branches.grading.forecast import month_forecast
 
-from . import dataversion, workbench
+from . import workbench
 
 
 @cache

@@ -44,6 +44,7 @@ from django.db import connection, models, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from branches import dataversion
 from branches.activities.demo import ActivityPlan, EntryPlan, LifePlan, plan_life
 from branches.activities.models import Activity, ActivityAttachment, Attendance, AttendanceChange
 from branches.activities.services import activity_attachment_add, activity_cancel, activity_create, attendance_set
@@ -78,7 +79,6 @@ from members.models import Member, MemberHonour, MemberRole, Membership
 from members.reviews.demo import seed_reviews
 from members.suggestions.demo import seed_suggestions
 from members.suggestions.models import Suggestion
-from partybuild import dataversion
 from partybuild.audit.demo import seed_audit
 from partybuild.demo import WAITING_USERNAME, seed_workbench
 
@@ -597,7 +597,7 @@ def copy_rows(model: type[models.Model], columns: tuple[str, ...], rows) -> None
             buffer.seek(0)
             cursor.copy_expert(sql, buffer)
     # COPY does not pass the connection's execute wrappers: its table's data version is
-    # bumped here, on commit (partybuild/dataversion.py).
+    # bumped here, on commit (branches/dataversion.py).
     dataversion.written(connection, {model._meta.db_table})
 
 

@@ -227,10 +227,13 @@ def reading(using=connection):
         yield read
 
 
-def cached(name: str, parts, compute: Callable[[], T], *, seconds: int = SECONDS) -> T:
+def cached(
+    name: str, parts, compute: Callable[[], T], *, seconds: int = SECONDS, keep: Callable[[T], bool] | None = None
+) -> T:
     """``compute()``, kept under ``parts`` (everything it depends on beside the
     database: the unit, the day, the viewer's scope, the language) and the versions of
-    the tables it read."""
+    the tables it read. ``keep``: whether a value is to be kept (else it is returned
+    only)."""
     digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
     key = f"{PREFIX}:c:{name}:{digest}"
     try:
@@ -244,7 +247,7 @@ def cached(name: str, parts, compute: Callable[[], T], *, seconds: int = SECONDS
     before = versions(tables())
     with reading() as read:
         value = compute()
-    if before is None or read & untracked():
+    if before is None or read & untracked() or (keep is not None and not keep(value)):
         return value
     kept = {t: before[t] for t in read & tables()} | {EPOCH: before[EPOCH]}
     try:
