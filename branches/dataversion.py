@@ -23,7 +23,10 @@ down is a miss (the value is computed as without a cache), and a bump that could
 made is retried on this process's next read, which is a miss until it succeeds.
 
 In a test's transaction (Django's ``TestCase``, pytest-django's ``db``), which never
-commits, a write bumps at once: what it wrote is what the rest of the test reads.
+commits, a statement of the test itself bumps at once, and what an inner block (a
+service's ``atomic``) kept bumps when the next version is read after it: what the test
+wrote is what the rest of it reads, and a block rolled back (the forecast's grading)
+bumps nothing, as in production.
 """
 
 import functools
@@ -109,23 +112,47 @@ def track_writes(execute, sql, params, many, context):
     return result
 
 
-def written(conn, names: set[str]) -> None:
-    """``names`` were written on ``conn``: bump them when its transaction commits."""
-    if conn.in_atomic_block and conn.atomic_blocks and conn.atomic_blocks[0]._from_testcase:
-        bump(names)  # a test's transaction never commits
+class _Bump:
+    """An ``on_commit`` callback bumping ``names``. Registered once per set of tables
+    and savepoint: Django drops those of a savepoint rolled back (and all of a
+    transaction rolled back), so what runs at commit is exactly what was kept."""
+
+    def __init__(self, names: frozenset[str]):
+        self.names = names
+
+    def __call__(self) -> None:
+        bump(self.names)
+
+
+def _in_test(conn) -> bool:
+    """Inside a test's transaction (Django's ``TestCase``), which never commits."""
+    return bool(conn.in_atomic_block and conn.atomic_blocks and conn.atomic_blocks[0]._from_testcase)
+
+
+def _test_commits(conn) -> None:
+    """In a test, back in the test's own transaction after its inner blocks: what they
+    kept is committed as far as the test can tell, so their bumps run now."""
+    if not _in_test(conn) or not all(a._from_testcase for a in conn.atomic_blocks):
         return
-    pending = conn.__dict__.setdefault("_dataversion_pending", set())
-    pending.update(names)
+    ours = [entry for entry in conn.run_on_commit if isinstance(entry[1], _Bump)]
+    if ours:
+        conn.run_on_commit = [entry for entry in conn.run_on_commit if not isinstance(entry[1], _Bump)]
+        for _sids, callback, _robust in ours:
+            callback()
 
-    def flush():
-        tables_ = set(pending)
-        pending.clear()
-        if tables_:
-            bump(tables_)
 
-    # One callback per statement (a rolled back savepoint drops its own), each bumping
-    # what is pending: the first to run bumps them all, the others find nothing.
-    transaction.on_commit(flush, using=conn.alias)
+def written(conn, names: set[str]) -> None:
+    """``names`` were written on ``conn``: bump them when its transaction commits (at
+    once in autocommit)."""
+    names = frozenset(names)
+    if _in_test(conn) and all(a._from_testcase for a in conn.atomic_blocks):
+        bump(names)  # a test's transaction never commits: its statements are as autocommit
+        return
+    sids = set(conn.savepoint_ids)
+    # A bulk import runs thousands of statements: one callback per tables and savepoint.
+    if any(isinstance(f, _Bump) and f.names == names and s == sids for s, f, _r in conn.run_on_commit):
+        return
+    transaction.on_commit(_Bump(names), using=conn.alias)
 
 
 def install(sender=None, connection=None, **_kwargs) -> None:
@@ -178,6 +205,7 @@ def _pay_owed() -> bool:
 def versions(names) -> dict[str, int] | None:
     """The current versions of ``names`` and the epoch; a missing one is given a new
     random number. None when the cache cannot answer (then nothing may be cached)."""
+    _test_commits(connection)
     if not _pay_owed():
         return None
     names = sorted({*names, EPOCH})
@@ -200,6 +228,7 @@ def versions(names) -> dict[str, int] | None:
 def _current(names) -> dict[str, int] | None:
     """The versions of ``names`` as they are, without making missing ones (a hit
     needs every one still there)."""
+    _test_commits(connection)
     if not _pay_owed():
         return None
     names = sorted({*names, EPOCH})
@@ -228,12 +257,19 @@ def reading(using=connection):
 
 
 def cached(
-    name: str, parts, compute: Callable[[], T], *, seconds: int = SECONDS, keep: Callable[[T], bool] | None = None
+    name: str,
+    parts,
+    compute: Callable[[], T],
+    *,
+    also: tuple[str, ...] = (),
+    seconds: int = SECONDS,
+    keep: Callable[[T], bool] | None = None,
 ) -> T:
     """``compute()``, kept under ``parts`` (everything it depends on beside the
     database: the unit, the day, the viewer's scope, the language) and the versions of
-    the tables it read. ``keep``: whether a value is to be kept (else it is returned
-    only)."""
+    the tables it read. ``also``: tables of what it uses that was read before it ran
+    (the user, their scope's units). ``keep``: whether a value is to be kept (else it
+    is returned only)."""
     digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
     key = f"{PREFIX}:c:{name}:{digest}"
     try:
@@ -249,7 +285,7 @@ def cached(
         value = compute()
     if before is None or read & untracked() or (keep is not None and not keep(value)):
         return value
-    kept = {t: before[t] for t in read & tables()} | {EPOCH: before[EPOCH]}
+    kept = {t: before[t] for t in (read | set(also)) & tables()} | {EPOCH: before[EPOCH]}
     try:
         cache.set(key, (kept, value), seconds)
     except Exception:

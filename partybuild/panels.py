@@ -39,6 +39,9 @@ from branches.grading.forecast import month_forecast
 
 from . import workbench
 
+# What the content uses of the viewer and their scope's units, read before it is built.
+VIEWER_TABLES = ("auth_user", "branches_rolebinding", "branches_orgunit")
+
 
 @cache
 def _sources() -> str:
@@ -73,7 +76,7 @@ def home_content(*, request, scope: Scope, today: datetime.date, build: Callable
         committees = [p.committee for p in context.get("committee_panels", [])]
         return html, branches, committees
 
-    html, branches, committees = dataversion.cached("home", parts, render)
+    html, branches, committees = dataversion.cached("home", parts, render, also=VIEWER_TABLES)
     month = today.replace(day=1)
     for branch, committee in branches:
         forecast = month_forecast(committee=committee, month=month, recent=True) if committee else None

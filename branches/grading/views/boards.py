@@ -150,6 +150,7 @@ def board(request, committee_pk: int, year: int, month: int):
             "grading-board",
             parts,
             lambda: _content(request, committee, month_date, manage, draft, version, today),
+            also=("auth_user", "branches_rolebinding", "branches_orgunit"),  # the viewer, the committee
             keep=lambda result: result[0] == "page",
         )
         if kind != "page":
