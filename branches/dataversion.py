@@ -156,8 +156,11 @@ def written(conn, names: set[str]) -> None:
 
 
 def install(sender=None, connection=None, **_kwargs) -> None:
+    # First in the list, never last: a connection made inside another wrapper's block
+    # (pghistory's context of a request) must not have ours popped at that block's end
+    # (``execute_wrapper`` pops the last one), leaving the other's installed.
     if connection is not None and track_writes not in connection.execute_wrappers:
-        connection.execute_wrappers.append(track_writes)
+        connection.execute_wrappers.insert(0, track_writes)
 
 
 def connect() -> None:

@@ -57,7 +57,8 @@ def home(request):
     if is_member_only(request.user):  # a member's login: their own page
         return redirect("me:home")
     if scope.is_empty:
-        return render(request, "home.html", {"body": render_to_string("home_body.html", {"no_scope": True})})
+        body = render_to_string("home_body.html", {"no_scope": True})
+        return render(request, "home.html", {"body": body, "today": today, "scope": scope})
     # The content is kept under the data versions of what it read (partybuild/panels.py).
     body = panels.home_content(
         request=request, scope=scope, today=today, build=lambda: _home_context(request, scope=scope, today=today)

@@ -48,6 +48,17 @@ def test_a_statement_names_the_tables_it_writes():
 
 
 @pytest.mark.django_db
+def test_a_connection_made_inside_another_wrappers_block_keeps_both_in_order():
+    def other(execute, sql, params, many, context):
+        return execute(sql, params, many, context)
+
+    connection.execute_wrappers.remove(dataversion.track_writes)
+    with connection.execute_wrapper(other):
+        dataversion.install(connection=connection)  # as when a request's context opens the connection
+    assert connection.execute_wrappers == [dataversion.track_writes]
+
+
+@pytest.mark.django_db
 def test_a_write_in_a_test_transaction_bumps_at_once(tree):
     before = dataversion.versions(["members_member"])["members_member"]
     f.MemberFactory(branch=tree.branch_a)
