@@ -20,7 +20,8 @@ its versions. A hit reads the entry and the current versions of its tables (two 
 calls, no query). A version missing from the cache (evicted, or Redis restarted) is a
 new random number, so what was kept under the old one is never read; a cache that is
 down is a miss (the value is computed as without a cache), and a bump that could not be
-made is retried on this process's next read, which is a miss until it succeeds.
+made is retried every few seconds by a thread of the process, and this process's reads
+are misses until it succeeds; a kept value lives an hour at most (``SECONDS``).
 
 In a test's transaction (Django's ``TestCase``, pytest-django's ``db``), which never
 commits, a statement of the test itself bumps at once, and what an inner block (a
@@ -35,6 +36,7 @@ import logging
 import random
 import re
 import threading
+import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from typing import TypeVar
@@ -49,7 +51,10 @@ T = TypeVar("T")
 
 PREFIX = "dv"
 EPOCH = "*"  # bumped by ``bump_all``: every version at once
-SECONDS = 24 * 3600
+# A kept value lives an hour at most: the bound on what no version shows (a write
+# outside Django, a bump lost with its process while the cache was down).
+SECONDS = 3600
+RETRY_SECONDS = 5.0
 # Tables that a trigger writes when another is written (members/ledger migration 0011).
 DERIVED = {"ledger_ledgerentry": ("ledger_membermonthpoints",)}
 
@@ -60,6 +65,7 @@ _WRITES = re.compile(
 _NAMES = re.compile(r"\b(?:FROM|JOIN|INTO|UPDATE|TABLE)\s+(?:ONLY\s+)?\"?(\w+)\"?", re.IGNORECASE)
 _owed: set[str] = set()  # bumps that failed (cache down), per process
 _owed_lock = threading.Lock()
+_retrying = False  # a thread of this process retries the owed bumps
 
 
 @functools.cache
@@ -179,10 +185,34 @@ def bump(names) -> None:
         except Exception:
             logger.warning("data version of %s: bump failed", name, exc_info=True)
             failed.append(name)
-    with _owed_lock:
-        _owed.update(failed)
     if failed:
+        with _owed_lock:
+            _owed.update(failed)
         logger.warning("data versions owed (cache unavailable): %s", sorted(failed))
+        _retry_later()
+
+
+def _retry_later() -> None:
+    """Retry the owed bumps every few seconds until they are made: a worker that wrote
+    while the cache was down may read no version for a long time, and what the web kept
+    before the outage must not outlive it."""
+    global _retrying
+    with _owed_lock:
+        if _retrying:
+            return
+        _retrying = True
+
+    def run() -> None:
+        global _retrying
+        while True:
+            time.sleep(RETRY_SECONDS)
+            _pay_owed()
+            with _owed_lock:
+                if not _owed:
+                    _retrying = False
+                    return
+
+    threading.Thread(target=run, name="dataversion-retry", daemon=True).start()
 
 
 def bump_all() -> None:

@@ -113,6 +113,29 @@ def test_a_cache_that_is_down_is_a_miss(tree):
 
 
 @pytest.mark.django_db
+def test_a_bump_the_cache_refused_is_owed_and_reads_are_misses_until_it_is_made(tree):
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return Member.objects.count()
+
+    dataversion.cached("t", ["owed"], compute)
+    with (
+        mock.patch.object(cache, "incr", side_effect=ValueError),
+        mock.patch.object(cache, "add", return_value=False),
+        mock.patch.object(cache, "get", return_value=None),
+        mock.patch.object(dataversion, "_retry_later") as retry,
+    ):
+        f.MemberFactory(branch=tree.branch_a)
+        assert dataversion.versions(["members_member"]) is None  # the bump failed: owed, and no version
+    assert retry.called and "members_member" in dataversion._owed
+    assert dataversion.cached("t", ["owed"], compute) == 1  # paid on this read: computed again
+    assert dataversion._owed == set() and len(calls) == 2
+    assert dataversion.cached("t", ["owed"], compute) == 1 and len(calls) == 2
+
+
+@pytest.mark.django_db
 def test_a_lost_version_is_a_miss(tree):
     calls = []
 
