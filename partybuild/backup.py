@@ -37,6 +37,8 @@ from django.conf import settings
 from django.db import connections, transaction
 from django.db.models import Count, Max, Sum
 
+from branches import dataversion
+
 MANIFEST = "manifest.json"
 MEDIA_TAR = "media.tar"
 PG_DUMP = "database.dump"
@@ -311,6 +313,7 @@ def restore_run(*, directory: Path, alias: str = "default") -> list[str]:
     with tarfile.open(Path(directory) / MEDIA_TAR) as tar:
         tar.extractall(media_root, filter="data")
 
+    dataversion.bump_all()  # written by pg_restore, outside Django's connection
     differences = figure_differences(manifest["figures"], key_figures(alias))
     differences += [f"media {d}" for d in figure_differences(manifest["media"], media_files(media_root))]
     return differences

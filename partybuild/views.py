@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from branches import selectors as branch_selectors
@@ -14,7 +15,7 @@ from members.access import visible_members
 from members.me.access import is_member_only
 from members.models import Member
 
-from . import workbench
+from . import panels, workbench
 
 Role = RoleBinding.Role
 
@@ -53,13 +54,22 @@ def _member_counts(*, members, units, scope, top_units: list[OrgUnit]) -> dict[s
 def home(request):
     scope = user_scope(request.user)
     today = timezone.localdate()
-    units = visible_units(request.user)
-    members = visible_members(request.user)
-    context = {"today": today, "scope": scope}
     if is_member_only(request.user):  # a member's login: their own page
         return redirect("me:home")
     if scope.is_empty:
-        return render(request, "home.html", context | {"no_scope": True})
+        body = render_to_string("home_body.html", {"no_scope": True})
+        return render(request, "home.html", {"body": body, "today": today, "scope": scope})
+    # The content is kept under the data versions of what it read (partybuild/panels.py).
+    body = panels.home_content(
+        request=request, scope=scope, today=today, build=lambda: _home_context(request, scope=scope, today=today)
+    )
+    return render(request, "home.html", {"body": body, "today": today, "scope": scope})
+
+
+def _home_context(request, *, scope, today) -> dict:
+    units = visible_units(request.user)
+    members = visible_members(request.user)
+    context = {"today": today, "scope": scope}
     # Secretary: their branches at a glance. Committee and admin: the branches under them.
     secretary_branches = scope.units(Role.SECRETARY)
     overview_units = units.filter(kind=OrgUnit.Kind.BRANCH)
@@ -89,12 +99,15 @@ def home(request):
         ],
         missing_terms=branch_selectors.branches_without_term(units=units)[:20],
         conversions=member_selectors.conversions_due(members=members, today=today)[:20],
-        # The workbench: what each role has to do today (partybuild/workbench.py).
-        secretary_panels=[workbench.secretary_panel(branch=b, today=today) for b in secretary_branches if b.is_branch],
+        # The workbench: what each role has to do today (partybuild/workbench.py); the
+        # cards' forecasts are put in per request (partybuild/panels.py).
+        secretary_panels=[
+            workbench.secretary_panel(branch=b, today=today, forecast=False) for b in secretary_branches if b.is_branch
+        ],
         committee_panels=workbench.committee_panels(
-            committees=[c for c in scope.units(Role.COMMITTEE_STAFF) if c.is_committee], today=today
+            committees=[c for c in scope.units(Role.COMMITTEE_STAFF) if c.is_committee], today=today, forecast=False
         ),
         overdue_terms=workbench.overdue_terms(units=units, today=today) if not secretary_branches else [],
         admin_panel=workbench.admin_panel() if scope.is_admin else None,
     )
-    return render(request, "home.html", context)
+    return context

@@ -339,22 +339,34 @@ def _loop_months(*, committee: OrgUnit, today: datetime.date) -> list[datetime.d
     return months
 
 
+def committee_forecast(
+    *, committee: OrgUnit, today: datetime.date, watermark: dict | None = None
+) -> tuple[Forecast | None, list[OrgUnit]]:
+    """This month's forecast of ``committee`` (a minute old at most) and its branches in
+    the bottom three, by rank. One query when some are."""
+    forecast = month_forecast(committee=committee, month=first_of_month(today), watermark=watermark, recent=True)
+    risky = [row.branch_id for row in forecast.rows if row.bottom_three] if forecast else []
+    at_risk = sorted(OrgUnit.objects.filter(pk__in=risky), key=lambda b: forecast.row(b.pk).rank) if risky else []
+    return forecast, at_risk
+
+
 def committee_panel(
-    *, committee: OrgUnit, today: datetime.date | None = None, watermarks: dict | None = None
+    *, committee: OrgUnit, today: datetime.date | None = None, watermarks: dict | None = None, forecast: bool = True
 ) -> CommitteePanel:
     """``watermarks``: ``(committee id, month) → engine.watermark`` already read (see
-    ``committee_panels``); what is not there is read here."""
+    ``committee_panels``); what is not there is read here. ``forecast=False``: without
+    this month's forecast (the home page reads it per request, ``partybuild/panels.py``)."""
     today = today or timezone.localdate()
     watermarks = watermarks or {}
     months = _loop_months(committee=committee, today=today)
     this_month = first_of_month(today)
     talks = publishing.talk_board(committee, today)
-    forecast = month_forecast(
-        committee=committee, month=this_month, watermark=watermarks.get((committee.pk, this_month)), recent=True
+    forecast_, at_risk = (
+        committee_forecast(committee=committee, today=today, watermark=watermarks.get((committee.pk, this_month)))
+        if forecast
+        else (None, [])
     )
     statuses = publishing.draft_statuses(months=[(committee, m) for m in months], watermarks=watermarks)
-    risky = [row.branch_id for row in forecast.rows if row.bottom_three] if forecast else []
-    at_risk = sorted(OrgUnit.objects.filter(pk__in=risky), key=lambda b: forecast.row(b.pk).rank) if risky else []
     projects, milestones = approval_queue(committee=committee)
     setup = setup_of(committee=committee)
     return CommitteePanel(
@@ -363,7 +375,7 @@ def committee_panel(
         draw=standing_draw(setup=setup, month=this_month) if setup is not None else None,
         projects_waiting=projects.count(),
         milestones_waiting=milestones.count(),
-        forecast=forecast,
+        forecast=forecast_,
         at_risk=at_risk,
         months=[
             loop_month(
@@ -383,7 +395,9 @@ def committee_panel(
     )
 
 
-def committee_panels(*, committees: list[OrgUnit], today: datetime.date | None = None) -> list[CommitteePanel]:
+def committee_panels(
+    *, committees: list[OrgUnit], today: datetime.date | None = None, forecast: bool = True
+) -> list[CommitteePanel]:
     """The panels of several committees (a staff member of more than one), their
     inputs' watermarks read together: one pass over each month's inputs for all of
     them, not one per committee and panel."""
@@ -412,7 +426,7 @@ def committee_panels(*, committees: list[OrgUnit], today: datetime.date | None =
         for month, members in by_month.items()
         for committee_id, mark in engine.watermarks(committees=members, month=month).items()
     }
-    return [committee_panel(committee=c, today=today, watermarks=watermarks) for c in committees]
+    return [committee_panel(committee=c, today=today, watermarks=watermarks, forecast=forecast) for c in committees]
 
 
 @dataclass

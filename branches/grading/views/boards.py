@@ -18,9 +18,11 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 import branches.converters  # noqa: F401  (registers the <id:>, <year:> and <month:> converters)
+from branches import dataversion
 from branches.access import Role, scope_signature, user_scope
 from branches.models import OrgUnit
 from branches.selectors import is_tracked, tracked_from_of
@@ -122,6 +124,54 @@ def board(request, committee_pk: int, year: int, month: int):
                     "cached_page": mark_safe(page),
                 }
                 return render(request, "grading/board_month.html", context)
+    if manage:
+        # Those who manage the grading: the whole content (header and body) is kept under
+        # the data versions of what it read, per viewer (``branches/dataversion.py``): the
+        # guided flow's draft status (the inputs' watermark, the missing cells) is read
+        # once per change of its inputs, not per request.
+        parts = [
+            "board",
+            board_cache.TEMPLATE_VERSION,
+            committee.pk,
+            month_date.isoformat(),
+            draft,
+            version,
+            print_mode,
+            all_stars,
+            today.isoformat(),
+            get_language(),
+            timezone.get_current_timezone_name(),
+            request.user.pk,
+            bool(request.user.is_staff),
+            bool(request.user.is_superuser),
+            scope_signature(user_scope(request.user)),
+        ]
+        kind, kept = dataversion.cached(
+            "grading-board",
+            parts,
+            lambda: _content(request, committee, month_date, manage, draft, version, today),
+            also=("auth_user", "branches_rolebinding", "branches_orgunit"),  # the viewer, the committee
+            keep=lambda result: result[0] == "page",
+        )
+        if kind != "page":
+            return render(request, kind, kept)
+        context = {
+            "committee": committee,
+            "month": month_date,
+            "print_mode": print_mode,
+            "base_template": _base(print_mode),
+            "cached_page": mark_safe(kept),
+        }
+        return render(request, "grading/board_month.html", context)
+    kind, context = _content(request, committee, month_date, manage, draft, version, today, page_key=page_key)
+    return render(request, kind, context)
+
+
+def _content(request, committee, month_date, manage, draft, version, today, *, page_key=None):
+    """The board's content: ("page", its HTML) for the page's content to keep, or (a
+    template, its context) to render."""
+    print_mode = _flag(request, "print")
+    all_stars = request.GET.get("stars") == "all"
     # A published version never changes, nor does a draft between two grading runs: the
     # body is rendered once per key (see ``board_cache``); the header, the viewer's own,
     # is rendered every time.
@@ -169,7 +219,7 @@ def board(request, committee_pk: int, year: int, month: int):
         context["tracked_from"] = tracked_from
         context["tracked"] = is_tracked(tracked_from=tracked_from, month=month_date)
         context["latest"] = boards.latest_publication(committee=committee)
-        return render(request, "grading/board_unpublished.html", context)
+        return "grading/board_unpublished.html", context
     source = result.source
     context["source_query"] = _source_query(source)
     if cached_body is None:
@@ -197,6 +247,9 @@ def board(request, committee_pk: int, year: int, month: int):
                 board_cache.put(cache_key, cached_body)
     if cached_body is not None:
         context["cached_body"] = mark_safe(cached_body)
+        if manage:
+            header = render_to_string("grading/board_header.html", context, request=request)
+            return "page", f"{header}\n\n{cached_body}"
         # Only a board with rows has its body kept (read from the cache or just put):
         # the same holds for the page.
         if page_key is not None and (result.rows or from_cache):
@@ -204,7 +257,7 @@ def board(request, committee_pk: int, year: int, month: int):
             page = f"{header}\n\n{cached_body}"
             board_cache.put(page_key, page)
             context["cached_page"] = mark_safe(page)
-    return render(request, "grading/board_month.html", context)
+    return "grading/board_month.html", context
 
 
 @login_required

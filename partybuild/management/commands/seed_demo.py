@@ -44,6 +44,7 @@ from django.db import connection, models, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from branches import dataversion
 from branches.activities.demo import ActivityPlan, EntryPlan, LifePlan, plan_life
 from branches.activities.models import Activity, ActivityAttachment, Attendance, AttendanceChange
 from branches.activities.services import activity_attachment_add, activity_cancel, activity_create, attendance_set
@@ -595,6 +596,9 @@ def copy_rows(model: type[models.Model], columns: tuple[str, ...], rows) -> None
             csv.writer(buffer, lineterminator="\n").writerows(chunk)
             buffer.seek(0)
             cursor.copy_expert(sql, buffer)
+    # COPY does not pass the connection's execute wrappers: its table's data version is
+    # bumped here, on commit (branches/dataversion.py).
+    dataversion.written(connection, {model._meta.db_table})
 
 
 class ServiceLifeWriter:
