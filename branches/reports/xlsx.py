@@ -261,7 +261,7 @@ class MemberInputs(NamedTuple):
 def _member_inputs(selection: YearSelection) -> MemberInputs:
     members = export_members(committee=selection.committee, publication_ids=selection.publication_ids)
     ids = members.values("pk")
-    hours = {pk: float(h) for pk, h in member_training_hours(members=ids, year=selection.year).items()}
+    hours = {pk: float(h) for pk, h in member_training_hours(members=ids, year=selection.year, stream=True).items()}
     # The year's confirmed democratic review: its rating, and for 不合格 the cap on the
     # stars (the version's ``review_unqualified_stars``), as the annual page applies it.
     ratings = review_selectors.confirmed_ratings(year=selection.year, members=ids)

@@ -29,15 +29,21 @@ MEMBER_URLS = frozenset(
 )
 
 
+_UNREAD = object()
+
+
 def own_member(user) -> Member | None:
     """The member record linked to ``user`` (cached on the user object), or None."""
     if not getattr(user, "is_authenticated", False):
         return None
-    if "_partybuild_member" not in user.__dict__:
-        user._partybuild_member = (
+    # getattr, not ``user.__dict__``: request.user is a lazy object whose own __dict__
+    # never holds what is set on the user it wraps (three queries a page, not one).
+    member = getattr(user, "_partybuild_member", _UNREAD)
+    if member is _UNREAD:
+        member = user._partybuild_member = (
             Member.objects.select_related("branch", "group").filter(user=user, left_on__isnull=True).first()
         )
-    return user._partybuild_member
+    return member
 
 
 def is_member_only(user) -> bool:

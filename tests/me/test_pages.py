@@ -162,11 +162,12 @@ def test_staff_without_a_member_record_get_404_on_member_pages(users, login):
 
 
 def test_home_reads_in_fixed_queries(me, client, published, django_assert_max_num_queries):
-    """19 today, 21 with commitments (session, scope, member, points, standings, annual stars, training, …),
-    whatever the number of months and entries."""
+    """17 today, 19 with commitments (session, scope, member — read once a request —,
+    points, standings, annual stars, training, …), whatever the number of months and
+    entries."""
     for month in range(1, THIS_MONTH.month + 1):
         award(me, THIS_MONTH.replace(month=month))
-    with django_assert_max_num_queries(22):
+    with django_assert_max_num_queries(20):
         assert client.get(reverse("me:home")).status_code == 200
 
 

@@ -30,10 +30,13 @@ ZERO = Decimal("0.0")  # hours, shortfalls: one decimal place, like class hours
 ONE_PLACE = Decimal("0.1")
 
 
-def member_training_hours(*, members: QuerySet | Iterable[int], year: int) -> dict[int, Decimal]:
+def member_training_hours(*, members: QuerySet | Iterable[int], year: int, stream: bool = False) -> dict[int, Decimal]:
     """Class hours per member in ``year``: held training and Party lectures the member
     attended (present or late), wherever they were held. One GROUP BY; a member who
-    attended none is absent from the result (zero hours)."""
+    attended none is absent from the result (zero hours). ``stream``: read the rows in
+    chunks (a server-side cursor) — a year-end workbook asks for every member of the
+    tree at once, and the fetched list was its peak memory; a page's few members are
+    fetched at once, without the cursor's round trips."""
     rows = (
         Attendance.objects.filter(
             member__in=members,
@@ -49,8 +52,8 @@ def member_training_hours(*, members: QuerySet | Iterable[int], year: int) -> di
         .order_by()
         .values_list("member_id", "hours")
     )
-    # Streamed: a year-end workbook asks for every member of the tree at once.
-    return {member_id: (hours or ZERO).quantize(ONE_PLACE) for member_id, hours in rows.iterator(chunk_size=2000)}
+    pairs = rows.iterator(chunk_size=2000) if stream else rows
+    return {member_id: (hours or ZERO).quantize(ONE_PLACE) for member_id, hours in pairs}
 
 
 def cadre_member_ids(*, members: QuerySet | Iterable[int], year: int, on_date: datetime.date) -> set[int]:
