@@ -240,6 +240,26 @@ def celery_eager():
     app.conf.task_always_eager = previous
 
 
+# The longest single tests (measured with --durations on PostgreSQL), moved to the front.
+# pytest-xdist (--dist loadgroup) starts the groups first, largest first, then hands out
+# the other tests in collection order, two at a time: a run that reached these last
+# left the other process idle for minutes while one of them finished.
+START_FIRST = (
+    "tests/test_csp.py::test_no_page_of_any_app_holds_inline_scripts_handlers_or_styles",
+    "tests/test_crawl.py::test_every_link_a_page_shows_opens_for_each_role",
+    "tests/views/test_url_params.py::test_no_parameter_makes_a_page_fail",
+    "tests/test_seed_demo.py::test_seeding_twice_is_refused_and_reset_clears_the_ledger_too",
+    "tests/grading/test_month_points.py::test_regrades_after_any_changes_write_what_a_first_grading_writes",
+)
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item) -> int:
+        return next((i for i, prefix in enumerate(START_FIRST) if item.nodeid.startswith(prefix)), len(START_FIRST))
+
+    items.sort(key=rank)  # stable: the rest keep their order
+
+
 def pytest_collection_finish(session):
     """Refuse to run when ``--dist loadgroup`` is asked for but does not group.
 
