@@ -157,6 +157,9 @@ def demo(request, django_db_setup, django_db_blocker):
     shutil.rmtree(media, ignore_errors=True)
 
 
+# One process runs the class (``--dist loadgroup``), so the default demo is seeded once a
+# run: spread over both processes, each seeded it (minutes each on the 2-core machine).
+@pytest.mark.xdist_group("seed-demo")
 @pytest.mark.usefixtures("demo")
 class TestTheDefaultDemo:
     def test_the_tree_is_consistent_and_the_logins_work(self, demo):
