@@ -5,8 +5,11 @@ with a graded and published month, and every link it finds must answer below 400
 Month navigation is endless (every board links the month before), so a page is read for
 more links only the first few times its *shape* — the URL name and its arguments other
 than year and month — comes up; every link found is still opened. The same walk checks
-what every page shows: breadcrumbs labelled in the page's language, and months written
-as "2025年4月", never "2025-04".
+what every page shows: breadcrumbs labelled in the page's language, months written as
+"2025年4月", never "2025-04", and on every full page exactly one <h1> (its title for
+screen readers and for the eye), a skip link to the main content and the
+<main id="main"> it points to (these were walked a second time, the same way, by
+tests/test_headings.py).
 """
 
 import datetime
@@ -46,6 +49,7 @@ MAX_REQUESTS = 1500
 # A month written as digits (2025-04) in the page's text; full dates (2025-04-10) are fine.
 NUMERIC_MONTH = re.compile(r"(?<![\d-])\d{4}-(0[1-9]|1[0-2])(?![\d-])")
 WESTERN_MONTH = re.compile(r"\d{1,2}月 \d{4}")
+H1 = re.compile(r"<h1[\s>]")
 
 
 class Page(HTMLParser):
@@ -82,12 +86,13 @@ def shape(path: str) -> tuple:
     return (match.view_name, kwargs)
 
 
-def crawl(client) -> tuple[list[tuple[int, str, str]], list[tuple[str, str]], int]:
+def crawl(client) -> tuple[list[tuple[int, str, str]], list[tuple[str, str]], int, list[str], int]:
     """(links answering ≥ 400 with the page showing them, wrong wording with its page,
-    requests made)."""
+    requests made, heading and skip-link problems, full pages read)."""
     seen, queue = {"/"}, deque([("/", "(start)")])
     reads: Counter = Counter()
     failures, wording, requests = [], [], 0
+    headings, pages = [], 0
     while queue:
         path, referrer = queue.popleft()
         requests += 1
@@ -108,6 +113,13 @@ def crawl(client) -> tuple[list[tuple[int, str, str]], list[tuple[str, str]], in
         if reads[shape(path)] > READS_PER_SHAPE:
             continue
         html = response.content.decode()
+        if "<html" in html:  # not a fragment htmx swaps into a page
+            pages += 1
+            if (n := len(H1.findall(html))) != 1:
+                headings.append(f"{n} <h1> on {path}")
+            # The print layouts and the activity room's large screen have no navigation to skip.
+            if "pb-navbar" in html and ('href="#main"' not in html or 'id="main"' not in html):
+                headings.append(f"no skip link to #main on {path}")
         page = Page()
         page.feed(html)
         text = " ".join(page.text)
@@ -125,7 +137,7 @@ def crawl(client) -> tuple[list[tuple[int, str, str]], list[tuple[str, str]], in
             if local not in seen:
                 seen.add(local)
                 queue.append((local, path))
-    return failures, wording, requests
+    return failures, wording, requests, headings, pages
 
 
 @pytest.fixture
@@ -234,8 +246,10 @@ def published_month(tree, users, member_a, member_x, settings, tmp_path, monkeyp
 def test_every_link_a_page_shows_opens_for_each_role(users, member_a, published_month, client, role):
     client.force_login(member_login(member_a)[0] if role == "member" else getattr(users, role))
 
-    failures, wording, requests = crawl(client)
+    failures, wording, requests, headings, pages = crawl(client)
 
     assert failures == [], "\n".join(f"{status} {url} (linked from {page})" for status, url, page in failures)
     assert wording == [], "\n".join(f"{what} on {page}" for what, page in wording)
+    assert headings == [], "\n".join(headings)
     assert requests >= {"nobody": 1, "member": 5}.get(role, 40)  # the walk went somewhere
+    assert pages >= {"nobody": 1, "member": 5}.get(role, 30)
