@@ -238,15 +238,24 @@ def _pay_owed() -> bool:
 def versions(names) -> dict[str, int] | None:
     """The current versions of ``names`` and the epoch; a missing one is given a new
     random number. None when the cache cannot answer (then nothing may be cached)."""
+    return _read(names, make_missing=True)
+
+
+def _current(names) -> dict[str, int] | None:
+    """The versions of ``names`` as they are, without making missing ones (a hit
+    needs every one still there)."""
+    return _read(names, make_missing=False)
+
+
+def _read(names, *, make_missing: bool) -> dict[str, int] | None:
     _test_commits(connection)
     if not _pay_owed():
         return None
-    names = sorted({*names, EPOCH})
-    keys = {_key(n): n for n in names}
+    keys = {_key(n): n for n in sorted({*names, EPOCH})}
     try:
         found = cache.get_many(list(keys))
         missing = [k for k in keys if k not in found]
-        if missing:
+        if missing and make_missing:
             for k in missing:
                 cache.add(k, _fresh(), None)
             found |= cache.get_many(missing)
@@ -256,23 +265,6 @@ def versions(names) -> dict[str, int] | None:
     if any(k not in found for k in keys):
         return None
     return {keys[k]: v for k, v in found.items() if k in keys}
-
-
-def _current(names) -> dict[str, int] | None:
-    """The versions of ``names`` as they are, without making missing ones (a hit
-    needs every one still there)."""
-    _test_commits(connection)
-    if not _pay_owed():
-        return None
-    names = sorted({*names, EPOCH})
-    keys = {_key(n): n for n in names}
-    try:
-        found = cache.get_many(list(keys))
-    except Exception:
-        return None
-    if len(found) != len(keys):
-        return None
-    return {keys[k]: v for k, v in found.items()}
 
 
 @contextmanager
