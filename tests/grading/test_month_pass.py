@@ -6,7 +6,6 @@ by the whole month read once."""
 import datetime
 
 import pytest
-from django.db import connection
 
 from branches.grading import engine, services
 from branches.grading.models import BranchScore, GradingRun, GroupScore, MemberScore
@@ -66,15 +65,6 @@ def grade_one_by_one(committees):
 def grade_together(committees):
     runs = [services.grading_run_request(committee=c, month=APRIL) for c in committees]
     return services.grading_runs_execute(run_ids=[r.pk for r in runs])
-
-
-@pytest.fixture(params=["probes", "whole month"])
-def reading(request, monkeypatch):
-    if request.param == "whole month":
-        if connection.vendor != "postgresql":
-            pytest.skip("the whole month is summed at once on PostgreSQL only")
-        monkeypatch.setattr(engine, "WHOLE_MONTH_FROM", 1)
-    return request.param
 
 
 def test_grading_every_committee_at_once_writes_what_grading_each_on_its_own_writes(reading):

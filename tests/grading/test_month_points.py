@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, Max, Min, Q, Sum
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -126,15 +126,6 @@ def apply(step, members, branches, rules):
                 member_transfer(member=member, to_branch=to, on_date=datetime.date(2025, 4, 1 + b % 28))
             except ValidationError:
                 pass  # a second transfer dated before the first: refused, nothing changes
-
-
-@pytest.fixture(params=["probes", "whole month"])
-def reading(request, monkeypatch):
-    if request.param == "whole month":
-        if connection.vendor != "postgresql":
-            pytest.skip("the whole month is summed at once on PostgreSQL only")
-        monkeypatch.setattr(engine, "WHOLE_MONTH_FROM", 1)
-    return request.param
 
 
 # Each example grades a month several times: a few examples, not shrunk (a failure prints
