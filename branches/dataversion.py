@@ -39,9 +39,11 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TypeVar
 
 from django.apps import apps
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.backends.signals import connection_created
@@ -86,6 +88,23 @@ def untracked() -> frozenset[str]:
     except ImportError:  # pragma: no cover
         return frozenset()
     return frozenset(m._meta.db_table for m in apps.get_models() if issubclass(m, Event))
+
+
+@functools.cache
+def deploy_signature() -> str:
+    """What a deploy changes beside the database: every template's source and the
+    translation catalogues (sizes and times). Part of the key of every kept rendering,
+    so that new code or wording is never served what the old one rendered. Read once a
+    process: a deploy restarts it."""
+    digest = hashlib.sha256()
+    for base in settings.TEMPLATES[0]["DIRS"]:
+        for path in sorted(Path(base).rglob("*.html")):
+            digest.update(path.read_bytes())
+    for base in settings.LOCALE_PATHS:
+        for mo in sorted(Path(base).glob("*/LC_MESSAGES/*.mo")):
+            stat = mo.stat()
+            digest.update(f"{mo}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()[:16]
 
 
 def _key(table: str) -> str:

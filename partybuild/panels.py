@@ -10,7 +10,7 @@ when something they read is written. The content (everything inside the page's
 * the viewer — user id, flags and scope (``branches.access.scope_signature``): its
   links are decided per viewer, so a viewer never reads another's content;
 * today (overdue, days left, the months of the loop), the language and time zone, and
-  the templates' source;
+  what a deploy changes (``dataversion.deploy_signature``: templates, catalogues);
 * the versions of every table its queries named, read before it was rendered: a write
   through any path (service, import, raw SQL) bumps them on commit, and the next view
   renders it again.
@@ -21,13 +21,9 @@ and put in at the card's ``<!--wb-forecast-…-->`` mark, as before.
 """
 
 import datetime
-import hashlib
 from collections.abc import Callable
-from functools import cache
-from pathlib import Path
 from types import SimpleNamespace
 
-from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -43,23 +39,13 @@ from . import workbench
 VIEWER_TABLES = ("auth_user", "branches_rolebinding", "branches_orgunit")
 
 
-@cache
-def _sources() -> str:
-    """The templates' source: a deploy that changes one is a new key."""
-    digest = hashlib.sha256()
-    for base in settings.TEMPLATES[0]["DIRS"]:
-        for path in sorted(Path(base).rglob("*.html")):
-            digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
-
-
 def home_content(*, request, scope: Scope, today: datetime.date, build: Callable[[], dict]) -> str:
     """The home page's content for ``request.user``: ``build()`` is its context (with
     the cards' panels built without their forecasts), rendered from ``home_body.html``
     and kept; the cards' forecasts put in."""
     user = request.user
     parts = [
-        _sources(),
+        dataversion.deploy_signature(),
         user.pk,
         bool(user.is_staff),
         bool(user.is_superuser),

@@ -34,6 +34,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.utils.translation import get_language
 
+from branches import dataversion
 from branches.models import OrgUnit
 from members.ledger.models import RuleSet, RuleSetVersion
 from members.ledger.selectors import add_months
@@ -165,6 +166,7 @@ def _digest(identity: list, inputs: tuple, today: datetime.date, language, print
     previous, talks, last_talk, last_held = inputs
     parts = [
         TEMPLATE_VERSION,
+        dataversion.deploy_signature(),
         *identity,
         previous,
         talks,

@@ -12,8 +12,9 @@ Everything it depends on is in the key, so a change is a new key, never a stale 
 * the primary unit the links open (an administrator's: the root) and the committee
   whose ranking board they open, both read per request, hit or miss (so a page makes
   the same queries either way);
-* the language, and the template's source and the translation catalogues (a deploy
-  that changes either is a new key).
+* the language, and what a deploy changes (``dataversion.deploy_signature``: the
+  templates' source and the translation catalogues; a deploy that changes either is a
+  new key).
 
 What differs per request is not cached: the CSRF token of the block's forms and the
 current path (the language switch's ``next``) are put in after reading. A cache that is
@@ -22,14 +23,13 @@ down is a miss: the block is rendered as without a cache.
 
 import hashlib
 import logging
-from pathlib import Path
 
 from django import template
-from django.conf import settings
 from django.core.cache import cache
 from django.utils.html import escape
 from django.utils.translation import get_language
 
+from branches import dataversion
 from branches.access import Scope, scope_signature
 
 logger = logging.getLogger(__name__)
@@ -40,16 +40,6 @@ SECONDS = 24 * 3600
 # digits only: escaping leaves them alone).
 CSRF_MARK = "pbnavcsrf7f3a9c"
 NEXT_MARK = "pbnavnext7f3a9c"
-
-
-def _catalogues() -> str:
-    """The translation catalogues' sizes and times: changed by a deploy."""
-    parts = []
-    for base in settings.LOCALE_PATHS:
-        for mo in sorted(Path(base).glob("*/LC_MESSAGES/*.mo")):
-            stat = mo.stat()
-            parts.append(f"{mo}:{stat.st_size}:{stat.st_mtime_ns}")
-    return "|".join(parts)
 
 
 class NavCacheNode(template.Node):
@@ -109,9 +99,4 @@ class NavCacheNode(template.Node):
 def navcache(parser, token):
     nodelist = parser.parse(("endnavcache",))
     parser.delete_first_token()
-    origin = getattr(parser, "origin", None)
-    source = ""
-    if origin is not None and origin.name and Path(str(origin.name)).is_file():
-        source = Path(str(origin.name)).read_text(encoding="utf-8")
-    digest = hashlib.sha256(f"{source}\n{_catalogues()}".encode()).hexdigest()[:16]
-    return NavCacheNode(nodelist, digest)
+    return NavCacheNode(nodelist, dataversion.deploy_signature())

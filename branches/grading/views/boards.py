@@ -132,6 +132,7 @@ def board(request, committee_pk: int, year: int, month: int):
         parts = [
             "board",
             board_cache.TEMPLATE_VERSION,
+            dataversion.deploy_signature(),
             committee.pk,
             month_date.isoformat(),
             draft,
